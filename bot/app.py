@@ -1,0 +1,95 @@
+"""Composition: build the Bolt app, its services and its ASGI front, with no import-time side effects."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.jobs import Job
+from bot.scheduler import build_scheduler
+from bot.services import Services
+from bot.settings import Settings
+from bot.slack_client import make_client
+from handlers import all_jobs, register_all
+from storage.db import make_engine, ping, session_factory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Supportbot:
+    bolt: AsyncApp
+    services: Services
+    jobs: list[Job]
+
+    def asgi(self, *, scheduler: bool = False) -> Starlette:
+        """`POST /slack/events` (Bolt, signatures verified) and `GET /healthz`."""
+        handler = AsyncSlackRequestHandler(self.bolt)
+
+        async def events(request: Request) -> Response:
+            return await handler.handle(request)
+
+        async def healthz(_request: Request) -> Response:
+            if await ping(self.services.engine):
+                return JSONResponse({"ok": True, "database": "reachable"})
+            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
+
+        @asynccontextmanager
+        async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+            running = build_scheduler(self.services, self.jobs) if scheduler else None
+            if running:
+                running.start()
+            try:
+                yield
+            finally:
+                if running:
+                    running.shutdown(wait=False)
+
+        return Starlette(
+            routes=[
+                Route("/slack/events", events, methods=["POST"]),
+                Route("/healthz", healthz, methods=["GET"]),
+            ],
+            lifespan=lifespan,
+        )
+
+
+def create_app(
+    settings: Settings, *, client: AsyncWebClient | None = None, engine: AsyncEngine | None = None
+) -> Supportbot:
+    client = client or make_client(settings, token=settings.require_bot_token())
+    engine = engine or make_engine(settings.database_url)
+    services = Services(settings=settings, client=client, engine=engine, db=session_factory(engine))
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret or "",
+        # Acks go out as soon as the listener returns instead of through Bolt's 10 ms polling loop;
+        # listeners stay short and hand slow work to background tasks.
+        process_before_response=True,
+        request_verification_enabled=not settings.socket_mode or bool(settings.slack_signing_secret),
+        logger=logging.getLogger("slack_bolt"),
+    )
+    bolt.middleware(_with_services(services))
+    register_all(bolt)
+    return Supportbot(bolt=bolt, services=services, jobs=all_jobs())
+
+
+def _with_services(services: Services) -> Callable[..., Awaitable[Any]]:
+    async def middleware(context: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
+        context["services"] = services
+        context["db"] = services.db
+        return await next()
+
+    return middleware

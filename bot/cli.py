@@ -1,0 +1,221 @@
+"""`supportbot` (also `python -m bot`): run the bot and operate it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.clock import utcnow
+from bot.jobs import UnknownJob, find
+from bot.settings import Settings, SettingsError, load_settings
+from bot.teams_config import ConfigError, parse_teams, render_teams
+from storage import teams
+from storage.db import make_engine, session_factory
+from storage.migrate import upgrade
+
+log = logging.getLogger("supportbot")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="supportbot", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="migrate the database, start the scheduler, serve Slack")
+    run.add_argument("--http", action="store_true", help="serve HTTP even when SLACK_APP_TOKEN is set")
+    run.add_argument("--port", type=int, default=3000)
+    run.add_argument("--host", default="0.0.0.0")
+    run.add_argument("--no-scheduler", action="store_true", help="serve Slack only; run no jobs")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply migrations")
+
+    config = commands.add_parser("config", help="teams configuration")
+    config_commands = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    apply = config_commands.add_parser("apply", help="upsert teams from a YAML file")
+    apply.add_argument("file", type=Path)
+    config_commands.add_parser("show", help="print the effective configuration as YAML")
+
+    jobs = commands.add_parser("jobs", help="scheduled jobs")
+    jobs_commands = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
+    jobs_commands.add_parser("list", help="one job a line, its name first")
+    run_job = jobs_commands.add_parser("run", help="run one job once, as if the clock read --now")
+    run_job.add_argument("name")
+    run_job.add_argument("--now", type=_instant, default=None, help="ISO-8601 instant (default: now)")
+
+    tickets = commands.add_parser("tickets", help="helpdesk tickets")
+    tickets_commands = tickets.add_subparsers(dest="tickets_command", required=True, metavar="ACTION")
+    tickets_import = tickets_commands.add_parser("import", help="load helpdesk tickets from CSV")
+    tickets_import.add_argument("file", type=Path)
+
+    commands.add_parser("demo", help="build a demo database and show what each feature would show")
+    return root
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO-8601 instant, got {text!r}") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return asyncio.run(dispatch(args, settings))
+    except (SettingsError, ConfigError, UnknownJob, FileNotFoundError) as error:
+        print(f"supportbot: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "run":
+        return await serve(settings, http=args.http, host=args.host, port=args.port,
+                           scheduler=not args.no_scheduler)
+    if args.command == "db":
+        await migrate(settings)
+        print("database is up to date")
+        return 0
+    if args.command == "config" and args.config_command == "apply":
+        report = await apply_config(settings, args.file)
+        print(report)
+        return 0
+    if args.command == "config":
+        print(await show_config(settings), end="")
+        return 0
+    if args.command == "jobs" and args.jobs_command == "list":
+        from handlers import all_jobs
+
+        for job in all_jobs():
+            print(f"{job.name}\t{job.description}")
+        return 0
+    if args.command == "jobs":
+        done = await run_job(settings, args.name, args.now or utcnow())
+        print(f"{args.name}: {done} done")
+        return 0
+    if args.command == "tickets":
+        print("supportbot: tickets import arrives with the KPI digests feature; nothing was imported",
+              file=sys.stderr)
+        return 2
+    print("supportbot: demo arrives with the feature tour; nothing was built", file=sys.stderr)
+    return 2
+
+
+async def migrate(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def apply_config(settings: Settings, file: Path) -> str:
+    config = parse_teams(_read(file))
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with session_factory(engine)() as session:
+            report = await teams.apply(session, config, now=utcnow())
+    finally:
+        await engine.dispose()
+    lines = [report.summary()] + [f"deactivated {who}" for who in report.deactivated]
+    return "\n".join(lines)
+
+
+async def show_config(settings: Settings) -> str:
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with session_factory(engine)() as session:
+            stored = await teams.all_teams(session)
+            return render_teams([teams.to_config(team) for team in stored])
+    finally:
+        await engine.dispose()
+
+
+async def run_job(settings: Settings, name: str, now: datetime) -> int:
+    from bot.app import create_app
+    from handlers import all_jobs
+
+    job = find(all_jobs(), name)
+    bot = create_app(settings)
+    try:
+        await upgrade(bot.services.engine)
+        return await job.run(bot.services, now)
+    finally:
+        await bot.services.engine.dispose()
+
+
+def _read(file: Path) -> str:
+    if not file.is_file():
+        raise FileNotFoundError(f"{file}: no such file")
+    return file.read_text(encoding="utf-8")
+
+
+async def serve(settings: Settings, *, http: bool, host: str, port: int, scheduler: bool) -> int:
+    from bot.app import create_app
+
+    settings.require_bot_token()
+    use_http = http or not settings.socket_mode
+    if use_http:
+        settings.require_signing_secret()
+    bot = create_app(settings)
+    await upgrade(bot.services.engine)
+    if settings.supportbot_config:
+        config = parse_teams(_read(settings.supportbot_config))
+        async with bot.services.db() as session:
+            log.info("%s (from %s)", (await teams.apply(session, config, now=utcnow())).summary(),
+                     settings.supportbot_config)
+    try:
+        if use_http:
+            await serve_http(bot.asgi(scheduler=scheduler), host, port, settings.log_level)
+        else:
+            await serve_socket_mode(bot, scheduler=scheduler)
+    finally:
+        await bot.services.engine.dispose()
+    return 0
+
+
+async def serve_http(asgi: object, host: str, port: int, log_level: str) -> None:
+    """uvicorn handles SIGTERM/SIGINT: it stops accepting, lets in-flight requests finish, then
+    runs the lifespan shutdown (which stops the scheduler)."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, log_level=log_level.lower(),  # type: ignore[arg-type]
+                                           lifespan="on", timeout_graceful_shutdown=20))
+    await server.serve()
+
+
+async def serve_socket_mode(bot: object, *, scheduler: bool) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from bot.app import Supportbot
+    from bot.scheduler import build_scheduler
+
+    assert isinstance(bot, Supportbot)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    handler = AsyncSocketModeHandler(bot.bolt, bot.services.settings.slack_app_token)
+    running = build_scheduler(bot.services, bot.jobs) if scheduler else None
+    await handler.connect_async()
+    if running:
+        running.start()
+    log.info("supportbot is connected over Socket Mode")
+    await stop.wait()
+    log.info("stopping")
+    if running:
+        running.shutdown(wait=False)
+    await handler.close_async()

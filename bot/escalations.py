@@ -1,0 +1,220 @@
+"""Escalation rules beyond the SLA arithmetic: which clocks run, which reminder is due, the stats.
+
+Pure: no Slack, no SQL. Time comes in as `now`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo
+
+from bot.percentiles import median, percentile
+from bot.sla import (
+    DEFAULT_POLICIES,
+    BusinessHours,
+    Priority,
+    PriorityPolicy,
+    as_priority,
+    business_hours_from,
+    due_at,
+    policies_with_overrides,
+    reminder_times,
+)
+
+Status = Literal["open", "acknowledged", "resolved"]
+ClockName = Literal["ack", "update", "resolve"]
+
+ROOT_CAUSES: Mapping[str, str] = {
+    "product_bug": "Product bug",
+    "how_to": "How-to question",
+    "billing": "Billing",
+    "outage": "Outage",
+    "feature_gap": "Feature gap",
+    "other": "Other",
+}
+CLOCK_LABELS: Mapping[ClockName, str] = {
+    "ack": "acknowledgement",
+    "update": "customer update",
+    "resolve": "resolution",
+}
+REPEAT_EVERY = timedelta(minutes=30)
+MAX_REPEATS = 3
+
+
+@dataclass(frozen=True)
+class TeamPolicy:
+    """A team's SLA policies, business hours and timezone."""
+
+    policies: Mapping[Priority, PriorityPolicy]
+    hours: BusinessHours
+    tz: ZoneInfo
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], timezone: str) -> TeamPolicy:
+        section = settings.get("escalation_policy") or {}
+        return cls(
+            policies=policies_with_overrides(section.get("priorities") or None),
+            hours=business_hours_from(section.get("business_hours") or None),
+            tz=ZoneInfo(timezone),
+        )
+
+    def of(self, priority: str) -> PriorityPolicy:
+        return self.policies.get(as_priority(priority), DEFAULT_POLICIES[as_priority(priority)])
+
+    def due(self, start: datetime, duration: timedelta, priority: str) -> datetime:
+        return due_at(start, duration, self.of(priority), self.tz, self.hours)
+
+
+class SlaState(Protocol):
+    """What the rules need to know of an escalation (the stored model satisfies it)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def priority(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def priority_changed_at(self) -> datetime: ...
+    @property
+    def last_update_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    ack_due: datetime
+    update_due: datetime
+    resolve_due: datetime
+
+
+def deadlines(policy: TeamPolicy, priority: str, clocks_started: datetime,
+              last_update_at: datetime | None = None) -> Deadlines:
+    """SLA due times. The clocks start when the escalation opens and restart when its priority
+    changes; the update cadence counts from the latest customer update."""
+    rules = policy.of(priority)
+    update_from = max(clocks_started, last_update_at) if last_update_at else clocks_started
+    return Deadlines(
+        ack_due=policy.due(clocks_started, rules.ack, priority),
+        update_due=policy.due(update_from, rules.update_every, priority),
+        resolve_due=policy.due(clocks_started, rules.resolve, priority),
+    )
+
+
+@dataclass(frozen=True)
+class Clock:
+    name: ClockName
+    started: datetime
+    duration: timedelta
+
+
+def running_clocks(escalation: SlaState, policy: TeamPolicy) -> list[Clock]:
+    """Acknowledging stops the ack clock, an update restarts the update clock, resolving stops all."""
+    if escalation.status == "resolved":
+        return []
+    rules = policy.of(escalation.priority)
+    started = escalation.priority_changed_at
+    update_from = max(started, escalation.last_update_at) if escalation.last_update_at else started
+    clocks = [Clock("update", update_from, rules.update_every), Clock("resolve", started, rules.resolve)]
+    if escalation.status == "open":
+        clocks.insert(0, Clock("ack", started, rules.ack))
+    return clocks
+
+
+@dataclass(frozen=True)
+class Reminder:
+    escalation_id: int
+    clock: ClockName
+    stage: str  # warning | breach | repeat-N
+    at: datetime
+    due: datetime
+
+    @property
+    def key(self) -> str:
+        """Claim key: one per escalation, clock run and stage."""
+        return f"esc:{self.escalation_id}:{self.clock}:{self.due.isoformat()}:{self.stage}"
+
+    @property
+    def is_breach(self) -> bool:
+        return self.stage != "warning"
+
+
+def due_reminders(escalation: SlaState, policy: TeamPolicy, now: datetime) -> list[Reminder]:
+    """For each running clock, the latest reminder whose time has come. Earlier stages that a
+    stopped scheduler missed are not sent late: one catch-up message says where things stand."""
+    due: list[Reminder] = []
+    for clock in running_clocks(escalation, policy):
+        rules = policy.of(escalation.priority)
+        schedule = reminder_times(clock.started, clock.duration, rules, policy.tz, policy.hours,
+                                  repeat_every=REPEAT_EVERY, max_repeats=MAX_REPEATS)
+        breach_at = dict(schedule)["breach"]
+        passed = [(stage, at) for stage, at in schedule if at <= now]
+        if passed:
+            stage, at = passed[-1]
+            due.append(Reminder(escalation.id, clock.name, stage, at, breach_at))
+    return due
+
+
+# --------------------------------------------------------------------------- stats
+
+@dataclass(frozen=True)
+class Durations:
+    median: timedelta | None
+    p90: timedelta | None
+
+    @classmethod
+    def of(cls, values: Sequence[timedelta]) -> Durations:
+        seconds = [v.total_seconds() for v in values]
+        mid, high = median(seconds), percentile(seconds, 90)
+        return cls(
+            median=timedelta(seconds=round(mid)) if mid is not None else None,
+            p90=timedelta(seconds=round(high)) if high is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class Attainment:
+    met: int
+    total: int
+
+    @property
+    def percent(self) -> float | None:
+        return round(100 * self.met / self.total, 1) if self.total else None
+
+
+@dataclass(frozen=True)
+class EscalationStats:
+    since: datetime
+    until: datetime
+    opened: int
+    resolved: int
+    still_open: int
+    by_priority: Mapping[str, int]
+    by_path: Mapping[str, int]
+    by_customer: Mapping[str, int]
+    by_root_cause: Mapping[str, int]
+    time_to_ack: Durations
+    time_to_resolve: Durations
+    ack_attainment: Attainment
+    resolve_attainment: Attainment
+    repeat_customers: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def attainment(self) -> Attainment:
+        """Both SLAs together: every acknowledgement and every resolution that was due."""
+        return Attainment(self.ack_attainment.met + self.resolve_attainment.met,
+                          self.ack_attainment.total + self.resolve_attainment.total)
+
+
+def change(current: float | None, previous: float | None) -> float | None:
+    """Week-over-week change in percent (None when there is nothing to compare against)."""
+    if current is None or previous in (None, 0):
+        return None
+    assert previous is not None
+    return round(100 * (current - previous) / previous, 1)
+
+
+def repeat_customers(by_customer: Mapping[str, int]) -> dict[str, int]:
+    return {customer: count for customer, count in by_customer.items() if count >= 2}

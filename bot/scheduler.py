@@ -1,0 +1,40 @@
+"""APScheduler, in the app's event loop, firing the registered jobs' ticks."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import utcnow
+from bot.jobs import Job
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def build_scheduler(services: Services, jobs: list[Job]) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    for job in jobs:
+        scheduler.add_job(
+            _tick,
+            args=(job, services),
+            id=job.name,
+            name=job.name,
+            coalesce=True,  # a backlog of missed ticks runs once: `run(now)` catches up by itself
+            max_instances=1,
+            misfire_grace_time=None,
+            replace_existing=True,
+            **job.trigger,
+        )
+    return scheduler
+
+
+async def _tick(job: Job, services: Services) -> None:
+    try:
+        done = await job.run(services, utcnow())
+    except Exception:
+        log.exception("job %s failed; the next tick will retry what is still due", job.name)
+        return
+    if done:
+        log.info("job %s: %d done", job.name, done)

@@ -1,0 +1,206 @@
+"""The teams YAML (DESIGN.md section 2), validated by pydantic.
+
+Errors name the path of the bad value, e.g. `teams[0].standup.time: expected HH:MM`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS: list[Day] = ["mon", "tue", "wed", "thu", "fri"]
+
+
+class ConfigError(Exception):
+    """The file is not a valid teams configuration; `problems` are `path: message` lines."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+def _hhmm(value: str) -> str:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise ValueError("expected HH:MM")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {value!r}: expected an IANA name like Europe/Paris") from None
+    return value
+
+
+def _pattern(regex: str, what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not re.fullmatch(regex, value):
+            raise ValueError(f"expected {what}, got {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+HHMM = Annotated[str, AfterValidator(_hhmm)]
+TimeZoneName = Annotated[str, AfterValidator(_timezone)]
+UserId = Annotated[str, _pattern(r"[UW][A-Z0-9]{2,31}", "a Slack user ID like U0123ABCD")]
+ChannelId = Annotated[str, _pattern(r"[CGD][A-Z0-9]{2,31}", "a Slack channel ID like C0123ABCD")]
+Key = Annotated[str, _pattern(r"[a-z0-9][a-z0-9_-]{0,63}", "a short lowercase key like tier1")]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Channels(Section):
+    escalations: ChannelId | None = None
+    digest: ChannelId | None = None
+    standup: ChannelId | None = None
+
+
+class EscalationPathConfig(Section):
+    key: Key
+    name: Annotated[str, Field(min_length=1, max_length=75)]
+    channel: ChannelId
+
+
+class StandupConfig(Section):
+    time: HHMM = "09:30"
+    days: list[Day] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1)
+    reminder_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 60
+    window_hours: Annotated[int, Field(ge=1, le=24)] = 4
+    questions: list[Annotated[str, Field(min_length=1, max_length=150)]] | None = None
+
+
+class PulseConfig(Section):
+    day: Day = "fri"
+    time: HHMM = "14:00"
+    close_after_hours: Annotated[int, Field(ge=1, le=24 * 7)] = 72
+    min_responses: Annotated[int, Field(ge=3)] = 5
+
+
+class DigestConfig(Section):
+    time: HHMM = "09:00"
+
+
+class KpiTargets(Section):
+    first_response_minutes: Annotated[float, Field(gt=0)] = 60
+    resolution_hours: Annotated[float, Field(gt=0)] = 24
+    csat_percent: Annotated[float, Field(ge=0, le=100)] = 90
+    fcr_percent: Annotated[float, Field(ge=0, le=100)] = 70
+
+
+class BusinessHoursConfig(Section):
+    start: HHMM = "09:00"
+    end: HHMM = "17:00"
+    days: list[Day] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1)
+
+    @model_validator(mode="after")
+    def _opens_before_it_closes(self) -> BusinessHoursConfig:
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        return self
+
+
+class PriorityOverride(Section):
+    ack_minutes: Annotated[int, Field(gt=0)] | None = None
+    update_minutes: Annotated[int, Field(gt=0)] | None = None
+    resolve_minutes: Annotated[int, Field(gt=0)] | None = None
+    business_hours: bool | None = None
+
+
+class EscalationPolicyConfig(Section):
+    business_hours: BusinessHoursConfig = Field(default_factory=BusinessHoursConfig)
+    priorities: dict[Literal["P1", "P2", "P3", "P4"], PriorityOverride] = Field(default_factory=dict)
+
+
+class TeamConfig(Section):
+    key: Key
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    timezone: TimeZoneName = "UTC"
+    members: list[UserId] = Field(default_factory=list)
+    managers: list[UserId] = Field(default_factory=list)
+    channels: Channels = Field(default_factory=Channels)
+    escalation_paths: list[EscalationPathConfig] = Field(default_factory=list)
+    escalation_policy: EscalationPolicyConfig = Field(default_factory=EscalationPolicyConfig)
+    standup: StandupConfig = Field(default_factory=StandupConfig)
+    pulse: PulseConfig = Field(default_factory=PulseConfig)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
+    kpi_targets: KpiTargets = Field(default_factory=KpiTargets)
+
+    @model_validator(mode="after")
+    def _unique_path_keys(self) -> TeamConfig:
+        keys = [path.key for path in self.escalation_paths]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ValueError(f"escalation path key {duplicates[0]!r} is used twice")
+        return self
+
+    def settings(self) -> dict[str, Any]:
+        """The sections stored as the team's settings document."""
+        sections = ("standup", "pulse", "digest", "kpi_targets", "escalation_policy")
+        return self.model_dump(mode="json", include=set(sections))
+
+
+class TeamsFile(Section):
+    teams: list[TeamConfig]
+
+    @model_validator(mode="after")
+    def _unique_team_keys(self) -> TeamsFile:
+        keys = [team.key for team in self.teams]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ValueError(f"team key {duplicates[0]!r} is used twice")
+        return self
+
+
+MESSAGES = {
+    "extra_forbidden": "unknown key",
+    "missing": "required",
+}
+
+
+def error_path(loc: Sequence[int | str]) -> str:
+    """('teams', 0, 'standup', 'time') -> 'teams[0].standup.time'."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(file)"
+
+
+def describe(error: ValidationError) -> list[str]:
+    problems = []
+    for item in error.errors():
+        message = MESSAGES.get(item["type"], str(item["msg"]).removeprefix("Value error, "))
+        problems.append(f"{error_path(item['loc'])}: {message}")
+    return problems
+
+
+def parse_teams(text: str) -> TeamsFile:
+    """Parse and validate a teams YAML document, or raise ConfigError naming every bad path."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(file)"
+        raise ConfigError([f"{where}: not valid YAML ({getattr(error, 'problem', error)})"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError(["(file): expected a mapping with a `teams:` list"])
+    try:
+        return TeamsFile.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(describe(error)) from None
+
+
+def render_teams(teams: Sequence[TeamConfig]) -> str:
+    """The effective configuration as YAML, in the same shape `parse_teams` reads."""
+    document = {"teams": [team.model_dump(mode="json", exclude_none=True) for team in teams]}
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)

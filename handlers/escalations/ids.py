@@ -1,0 +1,39 @@
+"""Block Kit identifiers of the escalation feature, shared by builders, listeners and tests."""
+
+# Modals (callback_id)
+ESCALATION_FORM = "escalation.form"
+UPDATE_FORM = "escalation.update"
+PRIORITY_FORM = "escalation.priority"
+RESOLVE_FORM = "escalation.resolve"
+REOPEN_FORM = "escalation.reopen"
+
+# Buttons and selects on the escalation message (action_id)
+ACKNOWLEDGE = "escalation.acknowledge"
+ASSIGN = "escalation.assign"
+POST_UPDATE = "escalation.post_update"
+CHANGE_PRIORITY = "escalation.change_priority"
+RESOLVE = "escalation.resolve"
+REOPEN = "escalation.reopen"
+OPEN_LINK = "escalation.open_link"  # link buttons still send an action; acked and ignored
+
+# Input blocks of the escalation form (block_id; each input's action_id is the same string)
+CUSTOMER = "customer"
+SUMMARY = "summary"
+DETAILS = "details"
+TICKETS = "tickets"
+SEVERITY = "severity"
+IMPACT = "impact"
+URGENCY = "urgency"
+PATH = "path"
+OWNER = "owner"
+
+# Input blocks of the follow-up modals
+UPDATE_TEXT = "update_text"
+NEW_PRIORITY = "new_priority"
+REASON = "reason"
+OUTCOME = "outcome"
+ROOT_CAUSE = "root_cause"
+CUSTOMER_TOLD = "customer_told"
+
+# Blocks of the escalation message
+ACTIONS_BLOCK = "escalation_actions"

@@ -1,0 +1,63 @@
+"""Claims make scheduled work idempotent across ticks, restarts and replicas.
+
+A job claims a unit of work (`digest:tier1:2026-11-20`) before it talks to Slack. The claim is
+committed at once, so a second replica sees it. When the Slack call fails the job releases the
+claim and the next tick tries again; a claim whose holder died mid-way (never completed) can be
+taken over after `LEASE`, so a crash delays a message instead of dropping it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, insert, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import utcnow
+from storage.models import Claim
+
+LEASE = timedelta(minutes=10)
+
+
+async def claim(session: AsyncSession, key: str, *, now: datetime | None = None) -> bool:
+    """Take `key` for this process; False when someone already did (or finished) it."""
+    now = now or utcnow()
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(Claim).values(key=key, claimed_at=now, done_at=None))
+    except IntegrityError:
+        taken_over = await session.execute(
+            update(Claim)
+            .where(Claim.key == key, Claim.done_at.is_(None), Claim.claimed_at < now - LEASE)
+            .values(claimed_at=now)
+        )
+        await session.commit()
+        return bool(getattr(taken_over, "rowcount", 0))
+    await session.commit()
+    return True
+
+
+async def complete(session: AsyncSession, key: str, *, now: datetime | None = None) -> None:
+    await session.execute(update(Claim).where(Claim.key == key).values(done_at=now or utcnow()))
+    await session.commit()
+
+
+async def release(session: AsyncSession, key: str) -> None:
+    """Give the work back (the Slack call failed): the next tick will claim it again."""
+    await session.execute(delete(Claim).where(Claim.key == key, Claim.done_at.is_(None)))
+    await session.commit()
+
+
+async def is_done(session: AsyncSession, key: str) -> bool:
+    found = await session.get(Claim, key)
+    return found is not None and found.done_at is not None
+
+
+async def forget_older_than(session: AsyncSession, cutoff: datetime) -> int:
+    """Housekeeping: completed claims older than any job looks back can go."""
+    result = await session.execute(
+        delete(Claim).where(or_(Claim.done_at < cutoff))
+    )
+    await session.commit()
+    return int(getattr(result, "rowcount", 0))

@@ -1,0 +1,266 @@
+"""Escalations, their timeline and their stats."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.escalations import (
+    Attainment,
+    Durations,
+    EscalationStats,
+    TeamPolicy,
+    deadlines,
+    repeat_customers,
+)
+from storage.models import Escalation, EscalationEvent, EscalationPath, EscalationPost
+
+PRIORITY_ORDER = case({"P1": 1, "P2": 2, "P3": 3, "P4": 4}, value=Escalation.priority, else_=5)
+
+
+@dataclass(frozen=True)
+class NewEscalation:
+    team_id: int
+    path_id: int
+    submission_key: str
+    reporter: str
+    owner: str | None
+    customer: str
+    summary: str
+    details: str
+    tickets: list[dict[str, Any]]
+    severity: str
+    impact: str
+    urgency: str
+    priority: str
+
+
+async def create(session: AsyncSession, new: NewEscalation, policy: TeamPolicy, *,
+                 now: datetime) -> tuple[Escalation, bool]:
+    """Store a new escalation; a second submission of the same modal returns the first one."""
+    due = deadlines(policy, new.priority, now)
+    escalation = Escalation(
+        **new.__dict__, status="open", opened_at=now, priority_changed_at=now,
+        ack_due=due.ack_due, update_due=due.update_due, resolve_due=due.resolve_due,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(escalation)
+            await session.flush()
+    except IntegrityError:
+        existing = await session.scalar(
+            select(Escalation).where(Escalation.submission_key == new.submission_key)
+        )
+        if existing is None:
+            raise
+        return existing, False
+    _record(session, escalation, new.reporter, "opened", None, new.priority, new.summary, now)
+    if new.owner:
+        _record(session, escalation, new.reporter, "assigned", None, new.owner, None, now)
+    await session.commit()
+    return escalation, True
+
+
+def _record(session: AsyncSession, escalation: Escalation, actor: str, kind: str, old: str | None,
+            new: str | None, note: str | None, now: datetime) -> EscalationEvent:
+    event = EscalationEvent(escalation_id=escalation.id, at=now, actor=actor, kind=kind, old=old,
+                            new=new, note=note)
+    session.add(event)
+    return event
+
+
+async def get(session: AsyncSession, escalation_id: int) -> Escalation | None:
+    return await session.get(Escalation, escalation_id)
+
+
+async def add_post(session: AsyncSession, escalation: Escalation, channel: str, ts: str) -> None:
+    session.add(EscalationPost(escalation_id=escalation.id, channel=channel, ts=ts))
+    await session.commit()
+    await session.refresh(escalation, ["posts"])
+
+
+# --------------------------------------------------------------------------- changes
+# Each returns the timeline event it recorded, or None when nothing changed (a double click).
+
+async def acknowledge(session: AsyncSession, escalation: Escalation, actor: str, *,
+                      now: datetime) -> EscalationEvent | None:
+    if escalation.status != "open":
+        return None
+    escalation.status = "acknowledged"
+    escalation.acknowledged_at = now
+    if escalation.owner is None:
+        escalation.owner = actor
+    event = _record(session, escalation, actor, "acknowledged", "open", "acknowledged", None, now)
+    await session.commit()
+    return event
+
+
+async def assign(session: AsyncSession, escalation: Escalation, actor: str, owner: str, *,
+                 now: datetime) -> EscalationEvent | None:
+    if escalation.owner == owner:
+        return None
+    event = _record(session, escalation, actor, "assigned", escalation.owner, owner, None, now)
+    escalation.owner = owner
+    await session.commit()
+    return event
+
+
+async def post_update(session: AsyncSession, escalation: Escalation, actor: str, text: str,
+                      policy: TeamPolicy, *, now: datetime) -> EscalationEvent:
+    escalation.last_update_at = now
+    escalation.update_due = deadlines(policy, escalation.priority, escalation.priority_changed_at,
+                                      now).update_due
+    event = _record(session, escalation, actor, "update", None, None, text, now)
+    await session.commit()
+    return event
+
+
+async def change_priority(session: AsyncSession, escalation: Escalation, actor: str, priority: str,
+                          reason: str, policy: TeamPolicy, *, now: datetime) -> EscalationEvent | None:
+    """The SLA clocks restart at the change, under the new priority's targets."""
+    if escalation.priority == priority:
+        return None
+    event = _record(session, escalation, actor, "priority", escalation.priority, priority, reason, now)
+    escalation.priority = priority
+    escalation.priority_changed_at = now
+    due = deadlines(policy, priority, now, escalation.last_update_at)
+    escalation.ack_due, escalation.update_due, escalation.resolve_due = (
+        due.ack_due, due.update_due, due.resolve_due)
+    await session.commit()
+    return event
+
+
+async def resolve(session: AsyncSession, escalation: Escalation, actor: str, *, outcome: str,
+                  root_cause: str, customer_told: bool, now: datetime) -> EscalationEvent | None:
+    if escalation.status == "resolved":
+        return None
+    event = _record(session, escalation, actor, "resolved", escalation.status, "resolved", outcome, now)
+    escalation.status = "resolved"
+    escalation.resolved_at = now
+    escalation.outcome = outcome
+    escalation.root_cause = root_cause
+    escalation.customer_told = customer_told
+    await session.commit()
+    return event
+
+
+async def reopen(session: AsyncSession, escalation: Escalation, actor: str, reason: str, *,
+                 now: datetime) -> EscalationEvent | None:
+    if escalation.status != "resolved":
+        return None
+    status = "acknowledged" if escalation.acknowledged_at else "open"
+    event = _record(session, escalation, actor, "reopened", "resolved", status, reason, now)
+    escalation.status = status
+    escalation.resolved_at = None
+    await session.commit()
+    return event
+
+
+# --------------------------------------------------------------------------- queries
+
+async def open_for_teams(session: AsyncSession, team_ids: Sequence[int], *,
+                         limit: int = 500) -> list[Escalation]:
+    query = (
+        select(Escalation)
+        .where(Escalation.team_id.in_(team_ids), Escalation.status != "resolved")
+        .order_by(PRIORITY_ORDER, Escalation.opened_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def mine(session: AsyncSession, user_id: str, *, limit: int = 500) -> list[Escalation]:
+    query = (
+        select(Escalation)
+        .where(or_(Escalation.reporter == user_id, Escalation.owner == user_id),
+               Escalation.status != "resolved")
+        .order_by(PRIORITY_ORDER, Escalation.opened_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def unresolved(session: AsyncSession) -> list[Escalation]:
+    """Every escalation whose SLA clocks may still be running, for the timers job."""
+    query = select(Escalation).where(Escalation.status != "resolved").order_by(Escalation.id)
+    return list((await session.scalars(query)).all())
+
+
+async def overdue(session: AsyncSession, team_id: int, now: datetime) -> list[Escalation]:
+    """Open escalations past their resolution target, oldest first."""
+    query = (
+        select(Escalation)
+        .where(Escalation.team_id == team_id, Escalation.status != "resolved",
+               Escalation.resolve_due < now)
+        .order_by(Escalation.opened_at)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def timeline(session: AsyncSession, escalation_id: int) -> list[EscalationEvent]:
+    query = (select(EscalationEvent).where(EscalationEvent.escalation_id == escalation_id)
+             .order_by(EscalationEvent.at, EscalationEvent.id))
+    return list((await session.scalars(query)).all())
+
+
+async def stats(session: AsyncSession, team_ids: Sequence[int], since: datetime,
+                until: datetime) -> EscalationStats:
+    """Counts, durations and SLA attainment of the escalations opened in [since, until)."""
+    window = (Escalation.team_id.in_(team_ids), Escalation.opened_at >= since,
+              Escalation.opened_at < until)
+
+    async def grouped(column: Any) -> dict[str, int]:
+        rows = await session.execute(
+            select(column, func.count()).where(*window, column.is_not(None))
+            .group_by(column).order_by(func.count().desc(), column)
+        )
+        return {str(key): int(count) for key, count in rows.all()}
+
+    totals = (await session.execute(
+        select(
+            func.count(),
+            func.sum(case((Escalation.status != "resolved", 1), else_=0)),
+            func.sum(case((Escalation.acknowledged_at <= Escalation.ack_due, 1), else_=0)),
+            func.sum(case((or_(Escalation.acknowledged_at.is_not(None), Escalation.ack_due < until), 1),
+                          else_=0)),
+            func.sum(case((Escalation.resolved_at <= Escalation.resolve_due, 1), else_=0)),
+            func.sum(case((or_(Escalation.resolved_at.is_not(None), Escalation.resolve_due < until), 1),
+                          else_=0)),
+        ).where(*window)
+    )).one()
+    resolved = await session.scalar(
+        select(func.count()).where(Escalation.team_id.in_(team_ids), Escalation.resolved_at >= since,
+                                   Escalation.resolved_at < until)
+    )
+    acks = (await session.execute(
+        select(Escalation.opened_at, Escalation.acknowledged_at)
+        .where(*window, Escalation.acknowledged_at.is_not(None))
+    )).all()
+    resolutions = (await session.execute(
+        select(Escalation.opened_at, Escalation.resolved_at)
+        .where(*window, Escalation.resolved_at.is_not(None))
+    )).all()
+    by_path = (await session.execute(
+        select(EscalationPath.name, func.count()).join(EscalationPath, Escalation.path_id == EscalationPath.id)
+        .where(*window).group_by(EscalationPath.name).order_by(func.count().desc(), EscalationPath.name)
+    )).all()
+    by_customer = await grouped(Escalation.customer)
+    opened, still_open, ack_met, ack_due, resolve_met, resolve_due = (int(v or 0) for v in totals)
+    return EscalationStats(
+        since=since, until=until, opened=opened, resolved=int(resolved or 0), still_open=still_open,
+        by_priority=await grouped(Escalation.priority),
+        by_path={str(name): int(count) for name, count in by_path},
+        by_customer=by_customer,
+        by_root_cause=await grouped(Escalation.root_cause),
+        time_to_ack=Durations.of([acked - opened_at for opened_at, acked in acks if acked]),
+        time_to_resolve=Durations.of([done - opened_at for opened_at, done in resolutions if done]),
+        ack_attainment=Attainment(ack_met, ack_due),
+        resolve_attainment=Attainment(resolve_met, resolve_due),
+        repeat_customers=repeat_customers(by_customer),
+    )

@@ -1,0 +1,159 @@
+"""The schema. Migrations under `storage/migrations` must produce exactly this (a test compares them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}  # noqa: RUF012
+
+
+Base.metadata.naming_convention = NAMING
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    channels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """standup, pulse, digest, kpi_targets and escalation_policy sections, as validated YAML."""
+    updated_at: Mapped[datetime]
+
+    members: Mapped[list[TeamMember]] = relationship(back_populates="team", lazy="selectin")
+    paths: Mapped[list[EscalationPath]] = relationship(
+        back_populates="team", lazy="selectin", order_by="EscalationPath.position"
+    )
+
+
+class TeamMember(Base):
+    """A person's membership of a team; removing them from the YAML deactivates, never deletes."""
+
+    __tablename__ = "team_members"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # member | manager
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    since: Mapped[datetime]
+
+    team: Mapped[Team] = relationship(back_populates="members")
+
+
+class EscalationPath(Base):
+    __tablename__ = "escalation_paths"
+    __table_args__ = (UniqueConstraint("team_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(75))
+    channel: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    team: Mapped[Team] = relationship(back_populates="paths")
+
+
+class Claim(Base):
+    """One row per unit of scheduled work; its primary key is what makes a job idempotent."""
+
+    __tablename__ = "claims"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    claimed_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
+class Escalation(Base):
+    __tablename__ = "escalations"
+    __table_args__ = (
+        Index("ix_escalations_team_status", "team_id", "status"),
+        {"sqlite_autoincrement": True},  # ESC numbers are never reused
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    path_id: Mapped[int] = mapped_column(ForeignKey("escalation_paths.id"))
+    submission_key: Mapped[str] = mapped_column(String(255), unique=True)
+    """The modal's view id: a retried or double-clicked submission finds the escalation it made."""
+    reporter: Mapped[str] = mapped_column(String(32))
+    owner: Mapped[str | None] = mapped_column(String(32))
+    customer: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(150))
+    details: Mapped[str] = mapped_column(Text, default="")
+    tickets: Mapped[list[Any]] = mapped_column(default=list)
+    severity: Mapped[str] = mapped_column(String(16))
+    impact: Mapped[str] = mapped_column(String(16))
+    urgency: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged | resolved
+    opened_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    last_update_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    priority_changed_at: Mapped[datetime]
+    """When the SLA clocks last started: at opening, or when the priority was changed."""
+    ack_due: Mapped[datetime]
+    update_due: Mapped[datetime]
+    resolve_due: Mapped[datetime]
+    outcome: Mapped[str | None] = mapped_column(Text)
+    root_cause: Mapped[str | None] = mapped_column(String(32))
+    customer_told: Mapped[bool | None] = mapped_column(Boolean)
+
+    path: Mapped[EscalationPath] = relationship(lazy="joined")
+    team: Mapped[Team] = relationship(lazy="joined")
+    posts: Mapped[list[EscalationPost]] = relationship(lazy="selectin", order_by="EscalationPost.id")
+
+    @property
+    def ref(self) -> str:
+        return f"ESC-{self.id}"
+
+
+class EscalationPost(Base):
+    """A channel message that shows the escalation and is kept current with chat.update."""
+
+    __tablename__ = "escalation_posts"
+    __table_args__ = (UniqueConstraint("escalation_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+
+
+class EscalationEvent(Base):
+    """The timeline: who did what, when, and what changed."""
+
+    __tablename__ = "escalation_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(
+        ForeignKey("escalations.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,154 @@
+"""Fixtures shared by every test: a fake Slack, a migrated database (SQLite, or PostgreSQL when
+TEST_DATABASE_URL is set), the real app behind a signing driver, and a configured team."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.app import Supportbot, create_app
+from bot.settings import Settings
+from bot.teams_config import parse_teams
+from storage import teams
+from storage.db import make_engine
+from storage.migrate import upgrade
+from storage.models import Base
+from tests.kit.driver import SlackDriver
+from tests.kit.fake_slack import FakeSlack
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+TEAM_YAML = """
+teams:
+  - key: tier1
+    name: Tier 1 Support
+    timezone: America/New_York
+    members: [U0AGENT1, U0AGENT2]
+    managers: [U0MANAGER]
+    channels: {escalations: C0ESC, digest: C0DIGEST, standup: C0STANDUP}
+    escalation_paths:
+      - {key: engineering, name: Engineering, channel: C0ENG}
+      - {key: billing, name: Billing, channel: C0BILL}
+"""
+
+
+def pytest_report_header() -> str:
+    return f"database: {'PostgreSQL (TEST_DATABASE_URL)' if TEST_DATABASE_URL else 'SQLite'}"
+
+
+@pytest.fixture(scope="session")
+def fake_slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as server:
+        yield server
+
+
+@pytest.fixture
+def slack(fake_slack: FakeSlack) -> Iterator[FakeSlack]:
+    fake_slack.reset()
+    fake_slack.clear_failures()
+    yield fake_slack
+    fake_slack.reset()
+    fake_slack.clear_failures()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Migrated once per session: a SQLite file to copy, or a fresh PostgreSQL database."""
+    if TEST_DATABASE_URL:
+        name = f"supportbot_test_{uuid.uuid4().hex[:10]}"
+        asyncio.run(_postgres_admin(TEST_DATABASE_URL, f'CREATE DATABASE "{name}"'))
+        url = make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+        asyncio.run(_migrate(url))
+        yield url
+        asyncio.run(_postgres_admin(TEST_DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        return
+    path = tmp_path_factory.mktemp("template") / "supportbot.db"
+    asyncio.run(_migrate(f"sqlite:///{path}"))
+    yield str(path)
+
+
+async def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _postgres_admin(url: str, statement: str) -> None:
+    engine = make_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> str:
+    """A clean, migrated database for one test."""
+    if TEST_DATABASE_URL:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        asyncio.run(_postgres_admin(database_template, f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        return database_template
+    path = tmp_path / "supportbot.db"
+    shutil.copyfile(database_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings(slack: FakeSlack, database_url: str) -> Settings:
+    return Settings(
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.api_url,
+        DATABASE_URL=database_url,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Supportbot]:
+    built = create_app(settings)
+    yield built
+    await built.services.engine.dispose()
+
+
+@pytest.fixture
+async def bot(app: Supportbot, slack: FakeSlack) -> AsyncIterator[SlackDriver]:
+    driver = SlackDriver(app, SIGNING_SECRET, response_url=slack.response_url)
+    yield driver
+    await driver.close()
+
+
+@dataclass(frozen=True)
+class TeamPeople:
+    key: str = "tier1"
+    agent: str = "U0AGENT1"
+    teammate: str = "U0AGENT2"
+    manager: str = "U0MANAGER"
+    outsider: str = "U0OUTSIDER"
+    escalations_channel: str = "C0ESC"
+    paths: tuple[tuple[str, str], ...] = (("engineering", "C0ENG"), ("billing", "C0BILL"))
+
+    def path_channel(self, key: str) -> str:
+        return dict(self.paths)[key]
+
+
+@pytest.fixture
+async def team(app: Supportbot) -> TeamPeople:
+    """Tier 1 Support, as the README's example configuration defines it."""
+    async with app.services.db() as session:
+        await teams.apply(session, parse_teams(TEAM_YAML), now=datetime.fromisoformat("2026-01-01T00:00:00+00:00"))
+    return TeamPeople()

@@ -1,0 +1,39 @@
+"""Claims: each unit of scheduled work is done once, across ticks, restarts and replicas."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.app import Supportbot
+from storage import claims
+
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+
+
+async def test_a_key_is_claimed_once(app: Supportbot) -> None:
+    async with app.services.db() as first, app.services.db() as second:
+        assert await claims.claim(first, "digest:tier1:2026-11-01", now=NOW) is True
+        assert await claims.claim(second, "digest:tier1:2026-11-01", now=NOW) is False
+        assert await claims.claim(second, "digest:tier1:2026-11-02", now=NOW) is True
+
+
+async def test_released_work_is_claimed_again_on_the_next_tick(app: Supportbot) -> None:
+    async with app.services.db() as session:
+        assert await claims.claim(session, "k", now=NOW)
+        await claims.release(session, "k")
+        assert await claims.claim(session, "k", now=NOW + timedelta(minutes=1))
+
+
+async def test_completed_work_is_never_taken_over(app: Supportbot) -> None:
+    async with app.services.db() as session:
+        assert await claims.claim(session, "k", now=NOW)
+        await claims.complete(session, "k", now=NOW)
+        assert await claims.is_done(session, "k")
+        assert not await claims.claim(session, "k", now=NOW + timedelta(days=1))
+
+
+async def test_a_claim_abandoned_by_a_crash_is_taken_over_after_the_lease(app: Supportbot) -> None:
+    async with app.services.db() as session:
+        assert await claims.claim(session, "k", now=NOW)
+        assert not await claims.claim(session, "k", now=NOW + claims.LEASE - timedelta(seconds=1))
+        assert await claims.claim(session, "k", now=NOW + claims.LEASE + timedelta(seconds=1))
