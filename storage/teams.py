@@ -130,13 +130,8 @@ async def by_id(session: AsyncSession, team_id: int) -> Team | None:
 
 async def teams_of(session: AsyncSession, user_id: str) -> list[Team]:
     """The teams a person actively belongs to, as a member or a manager."""
-    query = (
-        select(Team)
-        .join(TeamMember)
-        .where(TeamMember.user_id == user_id, TeamMember.active.is_(True))
-        .order_by(Team.key)
-        .distinct()
-    )
+    memberships = select(TeamMember.team_id).where(TeamMember.user_id == user_id, TeamMember.active.is_(True))
+    query = select(Team).where(Team.id.in_(memberships)).order_by(Team.key)
     return list((await session.scalars(query)).all())
 
 
@@ -168,3 +163,12 @@ def is_manager(team: Team, user_id: str) -> bool:
 def belongs(team: Team, user_id: str) -> bool:
     """Members and managers may act on the team's work."""
     return any(m.active and m.user_id == user_id for m in team.members)
+
+
+async def path(session: AsyncSession, path_id: int) -> EscalationPath | None:
+    """An active escalation path, with its team loaded."""
+    found = await session.get(EscalationPath, path_id)
+    if found is None or not found.active:
+        return None
+    await session.refresh(found, ["team"])
+    return found

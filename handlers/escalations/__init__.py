@@ -5,10 +5,24 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.jobs import Job
+from handlers.escalations import actions, commands, ids, jobs
 
 COMMANDS = {"/escalate": "Log, track and resolve an escalation: `/escalate help`"}
-JOBS: list[Job] = []
+JOBS: list[Job] = [jobs.TIMERS, jobs.REVIEW]
 
 
 def register(app: AsyncApp) -> None:
-    pass
+    app.command("/escalate")(commands.escalate)
+    app.view(ids.ESCALATION_FORM)(actions.submit_escalation)
+
+    app.action(ids.ACKNOWLEDGE)(actions.acknowledge)
+    app.action(ids.ASSIGN)(actions.assign)
+    app.action(ids.POST_UPDATE)(actions.open_update_form)
+    app.action(ids.CHANGE_PRIORITY)(actions.open_priority_form)
+    app.action(ids.RESOLVE)(actions.open_resolve_form)
+    app.action(ids.REOPEN)(actions.open_reopen_form)
+
+    app.view(ids.UPDATE_FORM)(actions.submit_update)
+    app.view(ids.PRIORITY_FORM)(actions.submit_priority)
+    app.view(ids.RESOLVE_FORM)(actions.submit_resolution)
+    app.view(ids.REOPEN_FORM)(actions.submit_reopen)

@@ -14,7 +14,6 @@ POST_UPDATE = "escalation.post_update"
 CHANGE_PRIORITY = "escalation.change_priority"
 RESOLVE = "escalation.resolve"
 REOPEN = "escalation.reopen"
-OPEN_LINK = "escalation.open_link"  # link buttons still send an action; acked and ignored
 
 # Input blocks of the escalation form (block_id; each input's action_id is the same string)
 CUSTOMER = "customer"

@@ -82,8 +82,15 @@ def tickets_of(escalation: Escalation) -> list[TicketRef]:
     return [TicketRef(**t) for t in escalation.tickets]
 
 
-def ticket_links(tickets: Sequence[TicketRef]) -> str:
-    return ", ".join(f"<{t.url}|{escape(t.label)}>" if t.url else escape(t.label) for t in tickets)
+def ticket_links(tickets: Sequence[TicketRef], *, room: int = 2800) -> str:
+    """Links as far as they fit in `room` characters (a section's text), then how many more."""
+    shown: list[str] = []
+    for number, ticket in enumerate(tickets):
+        link = f"<{ticket.url}|{escape(ticket.label)}>" if ticket.url else escape(ticket.label)
+        if sum(len(s) + 2 for s in shown) + len(link) > room:
+            return ", ".join(shown) + f" and {len(tickets) - number} more"
+        shown.append(link)
+    return ", ".join(shown)
 
 
 # --------------------------------------------------------------------------- the form

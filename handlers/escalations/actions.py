@@ -1,0 +1,208 @@
+"""The buttons on an escalation card and the modals behind them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import utcnow
+from bot.escalations import TeamPolicy
+from handlers.escalations import forms, ids, views
+from handlers.escalations.announce import announce, permalink, policy_of, refresh, reply, tell
+from storage import escalations, teams
+from storage.db import SessionFactory
+from storage.escalations import NewEscalation
+from storage.models import Escalation, EscalationEvent
+
+REFUSAL = ("Only members and managers of {team} can change {ref}. If you should be able to, ask your "
+           "support manager to add you to the team.")
+
+
+# --------------------------------------------------------------------------- logging an escalation
+
+async def submit_escalation(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                            context: dict[str, Any]) -> None:
+    form = forms.EscalationForm.from_view(body["view"])
+    reporter = body["user"]["id"]
+    db: SessionFactory = context["db"]
+    async with db() as session:
+        path = await teams.path(session, form.path_id) if form.path_id else None
+        if form.path_id and (path is None or not teams.belongs(path.team, reporter)):
+            form.errors[ids.PATH] = "That escalation path is no longer available: please choose another."
+        if form.errors or path is None:
+            await ack(response_action="errors", errors=form.errors)
+            return
+        await ack()
+        now = utcnow()
+        escalation, created = await escalations.create(session, NewEscalation(
+            team_id=path.team_id, path_id=path.id, submission_key=f"view:{body['view']['id']}",
+            reporter=reporter, owner=form.owner, customer=form.customer, summary=form.summary,
+            details=form.details, tickets=[t.__dict__ for t in form.tickets], severity=form.severity,
+            impact=form.impact, urgency=form.urgency, priority=form.priority,
+        ), TeamPolicy.from_settings(path.team.settings, path.team.timezone), now=now)
+        if not created:
+            return  # a retried or double-clicked submission: the first one did the work
+        escalation = await _reload(session, escalation.id)
+        await announce(client, session, escalation, now=now)
+    await tell(client, [reporter], views.confirmation(escalation, await permalink(client, escalation)))
+    if form.owner and form.owner != reporter:
+        await tell(client, [form.owner], f"{views.user(reporter)} escalated {views.ref(escalation)} "
+                                         f"and made you its owner: {escalation.summary}")
+
+
+async def _reload(session: AsyncSession, escalation_id: int) -> Escalation:
+    found = await escalations.get(session, escalation_id)
+    assert found is not None
+    await session.refresh(found, ["posts", "team", "path"])
+    return found
+
+
+# --------------------------------------------------------------------------- buttons
+
+async def _for_action(body: dict[str, Any], session: AsyncSession,
+                      respond: AsyncRespond) -> Escalation | None:
+    """The escalation a button belongs to, if the person pressing it may act on it."""
+    action = body["actions"][0]
+    raw = action.get("value") or action.get("block_id", "").rpartition(":")[2]
+    escalation = await escalations.get(session, int(raw)) if raw.isdigit() else None
+    if escalation is None:
+        await respond(text="That escalation no longer exists.", response_type="ephemeral",
+                      replace_original=False)
+        return None
+    if not teams.belongs(escalation.team, body["user"]["id"]):
+        await respond(text=REFUSAL.format(team=escalation.team.name, ref=views.ref(escalation)),
+                      response_type="ephemeral", replace_original=False)
+        return None
+    return escalation
+
+
+async def acknowledge(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
+                      context: dict[str, Any]) -> None:
+    await ack()
+    async with context["db"]() as session:
+        escalation = await _for_action(body, session, respond)
+        if escalation is None:
+            return
+        event = await escalations.acknowledge(session, escalation, body["user"]["id"], now=utcnow())
+        await publish(client, escalation, event)
+
+
+async def assign(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
+                 context: dict[str, Any]) -> None:
+    await ack()
+    owner = body["actions"][0].get("selected_user")
+    async with context["db"]() as session:
+        escalation = await _for_action(body, session, respond)
+        if escalation is None or not owner:
+            return
+        event = await escalations.assign(session, escalation, body["user"]["id"], owner, now=utcnow())
+        await publish(client, escalation, event)
+    if event and owner != body["user"]["id"]:
+        await tell(client, [owner], f"{views.user(body['user']['id'])} assigned {views.ref(escalation)} to you: "
+                                    f"{escalation.summary}")
+
+
+def _opener(build: Any) -> Any:
+    """A button that opens a follow-up modal about the escalation."""
+
+    async def open_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
+                         context: dict[str, Any]) -> None:
+        await ack()
+        async with context["db"]() as session:
+            escalation = await _for_action(body, session, respond)
+            if escalation is None:
+                return
+            await client.views_open(trigger_id=body["trigger_id"], view=build(escalation))
+
+    return open_modal
+
+
+open_update_form = _opener(views.update_form)
+open_priority_form = _opener(lambda e: views.priority_form(e, policy_of(e)))
+open_resolve_form = _opener(views.resolve_form)
+open_reopen_form = _opener(views.reopen_form)
+
+
+async def ignore(ack: AsyncAck) -> None:
+    await ack()
+
+
+# --------------------------------------------------------------------------- follow-up modals
+
+async def _for_submission(ack: AsyncAck, body: dict[str, Any], session: AsyncSession, form: Any,
+                          first_block: str) -> Escalation | None:
+    """Inline errors for bad input or a person who may not act; otherwise ack and return it."""
+    escalation_id = body["view"].get("private_metadata", "")
+    escalation = await escalations.get(session, int(escalation_id)) if escalation_id.isdigit() else None
+    if escalation is None:
+        form.errors[first_block] = "That escalation no longer exists."
+    elif not teams.belongs(escalation.team, body["user"]["id"]):
+        form.errors[first_block] = REFUSAL.format(team=escalation.team.name, ref=views.ref(escalation))
+    if form.errors:
+        await ack(response_action="errors", errors=form.errors)
+        return None
+    await ack()
+    return escalation
+
+
+async def submit_update(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                        context: dict[str, Any]) -> None:
+    form = forms.UpdateForm.from_view(body["view"])
+    async with context["db"]() as session:
+        escalation = await _for_submission(ack, body, session, form, ids.UPDATE_TEXT)
+        if escalation is None:
+            return
+        event = await escalations.post_update(session, escalation, body["user"]["id"], form.text,
+                                              policy_of(escalation), now=utcnow())
+        await publish(client, escalation, event)
+
+
+async def submit_priority(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                          context: dict[str, Any]) -> None:
+    form = forms.PriorityForm.from_view(body["view"])
+    async with context["db"]() as session:
+        escalation = await _for_submission(ack, body, session, form, ids.NEW_PRIORITY)
+        if escalation is None:
+            return
+        event = await escalations.change_priority(session, escalation, body["user"]["id"], form.priority,
+                                                  form.reason, policy_of(escalation), now=utcnow())
+        await publish(client, escalation, event)
+
+
+async def submit_resolution(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                            context: dict[str, Any]) -> None:
+    form = forms.ResolveForm.from_view(body["view"])
+    async with context["db"]() as session:
+        escalation = await _for_submission(ack, body, session, form, ids.OUTCOME)
+        if escalation is None:
+            return
+        event = await escalations.resolve(session, escalation, body["user"]["id"], outcome=form.outcome,
+                                          root_cause=form.root_cause, customer_told=form.customer_told,
+                                          now=utcnow())
+        await publish(client, escalation, event)
+    if event:
+        text = (f"✅ {views.ref(escalation)} ({escalation.summary}) was resolved by "
+                f"{views.user(event.actor)}.\n*Outcome:* {views.escape(form.outcome)}")
+        await tell(client, [p for p in (escalation.reporter, escalation.owner) if p != event.actor], text)
+
+
+async def submit_reopen(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                        context: dict[str, Any]) -> None:
+    form = forms.ReopenForm.from_view(body["view"])
+    async with context["db"]() as session:
+        escalation = await _for_submission(ack, body, session, form, ids.REASON)
+        if escalation is None:
+            return
+        event = await escalations.reopen(session, escalation, body["user"]["id"], form.reason, now=utcnow())
+        await publish(client, escalation, event)
+
+
+async def publish(client: AsyncWebClient, escalation: Escalation, event: EscalationEvent | None) -> None:
+    """Show a change: the cards are updated in place and the change is replied in their threads."""
+    if event is None:
+        return  # nothing changed (a double click): nothing to say
+    await refresh(client, escalation, now=utcnow())
+    await reply(client, escalation, views.describe(event))

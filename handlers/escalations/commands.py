@@ -1,0 +1,104 @@
+"""`/escalate …`: open the form, or answer privately with lists, one escalation, or stats."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import utcnow
+from bot.escalations import TeamPolicy
+from handlers.escalations import views
+from storage import escalations, teams
+from storage.db import SessionFactory
+
+REF = re.compile(r"(?:ESC-)?(\d{1,9})", re.IGNORECASE)
+PERIODS = {"7d": 7, "30d": 30, "90d": 90}
+NOT_IN_A_TEAM = ("You're not in a support team yet, so I don't know where to route escalations. "
+                 "Ask your support manager to add you to a team (the `members` list of the teams "
+                 "configuration, applied with `supportbot config apply`).")
+
+
+async def escalate(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient,
+                   context: dict[str, Any]) -> None:
+    text = " ".join(command.get("text", "").split())
+    word, _, rest = text.partition(" ")
+    user = command["user_id"]
+    db: SessionFactory = context["db"]
+    match word.lower():
+        case "help" if not rest:
+            await ack(text=views.HELP)
+        case "list" if not rest:
+            await ack(**await team_list(db, user))
+        case "mine" if not rest:
+            await ack(**await my_list(db, user))
+        case "stats":
+            await ack(**await stats(db, user, rest.lower() or "7d"))
+        case _ if REF.fullmatch(text) and word.upper().startswith("ESC-"):
+            await ack(**await one(db, user, int(REF.fullmatch(text).group(1))))  # type: ignore[union-attr]
+        case _:
+            await open_form(ack, client, db, user, command, summary=text)
+
+
+async def open_form(ack: AsyncAck, client: AsyncWebClient, db: SessionFactory, user: str,
+                    command: dict[str, Any], *, summary: str) -> None:
+    async with db() as session:
+        mine = await teams.teams_of(session, user)
+    routes = [(team.name, [(p.id, p.name) for p in team.paths if p.active]) for team in mine]
+    routes = [(name, paths) for name, paths in routes if paths]
+    if not mine:
+        await ack(text=NOT_IN_A_TEAM)
+        return
+    if not routes:
+        await ack(text="Your team has no escalation paths yet: ask your support manager to add "
+                              "some (`escalation_paths` in the teams configuration).")
+        return
+    await ack()
+    await client.views_open(trigger_id=command["trigger_id"],
+                            view=views.escalation_form(routes, summary=summary[:150],
+                                                       channel=command.get("channel_id")))
+
+
+async def team_list(db: SessionFactory, user: str) -> dict[str, Any]:
+    async with db() as session:
+        mine = await teams.teams_of(session, user)
+        if not mine:
+            return {"text": NOT_IN_A_TEAM}
+        found = await escalations.open_for_teams(session, [t.id for t in mine])
+    title = "Open escalations · " + ", ".join(t.name for t in mine)
+    return {"text": f"{len(found)} open escalations", "blocks": views.escalation_list(title, found, utcnow())}
+
+
+async def my_list(db: SessionFactory, user: str) -> dict[str, Any]:
+    async with db() as session:
+        found = await escalations.mine(session, user)
+    return {"text": f"{len(found)} open escalations you reported or own",
+            "blocks": views.escalation_list("Your open escalations", found, utcnow())}
+
+
+async def one(db: SessionFactory, user: str, number: int) -> dict[str, Any]:
+    async with db() as session:
+        escalation = await escalations.get(session, number)
+        if escalation is None or not teams.belongs(escalation.team, user):
+            return {"text": f"I can't find ESC-{number} in your teams."}
+        events = await escalations.timeline(session, escalation.id)
+    policy = TeamPolicy.from_settings(escalation.team.settings, escalation.team.timezone)
+    return {"text": views.card_text(escalation),
+            "blocks": views.escalation_detail(escalation, events, policy, utcnow())}
+
+
+async def stats(db: SessionFactory, user: str, period: str) -> dict[str, Any]:
+    days = PERIODS.get(period)
+    if days is None:
+        return {"text": f"I don't know the period `{period}`. Try `/escalate stats 7d`, `30d` or `90d`."}
+    now = utcnow()
+    async with db() as session:
+        mine = await teams.teams_of(session, user)
+        if not mine:
+            return {"text": NOT_IN_A_TEAM}
+        figures = await escalations.stats(session, [t.id for t in mine], now - timedelta(days=days), now)
+    title = f"Escalations · last {days} days"
+    return {"text": f"{title}: {figures.opened} opened", "blocks": views.stats_blocks(figures, title)}

@@ -1,0 +1,99 @@
+"""Scheduled work of the escalation feature.
+
+- `escalation-timers` (every minute): SLA reminders in the card's thread at 80 % and at breach of the
+  acknowledgement, customer-update and resolution clocks, with capped repeats; and any card that
+  could not be posted earlier (Slack was down) is posted now.
+- `escalation-review` (Monday morning, team time): last week's review in the escalation channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+
+from slack_sdk.errors import SlackApiError
+
+from bot.escalations import TeamPolicy, due_reminders
+from bot.jobs import Job
+from bot.services import Services
+from handlers.escalations import views
+from handlers.escalations.announce import announce, policy_of, refresh
+from storage import claims, escalations, teams
+
+log = logging.getLogger(__name__)
+
+
+async def run_timers(services: Services, now: datetime) -> int:
+    done = 0
+    async with services.db() as session:
+        for escalation in await escalations.unresolved(session):
+            done += await announce(services.client, session, escalation, now=now)
+            if not escalation.posts:
+                continue  # reminders go in the card's thread: wait until it is posted
+            thread = escalation.posts[0]
+            for reminder in due_reminders(escalation, policy_of(escalation), now):
+                if not await claims.claim(session, reminder.key, now=now):
+                    continue
+                text = views.reminder_text(reminder, escalation, teams.managers(escalation.team))
+                try:
+                    await services.client.chat_postMessage(channel=thread.channel, thread_ts=thread.ts,
+                                                           text=text)
+                except SlackApiError as error:
+                    log.warning("reminder %s not sent (%s); will retry", reminder.key,
+                                error.response.get("error"))
+                    await claims.release(session, reminder.key)
+                    continue
+                await claims.complete(session, reminder.key, now=now)
+                done += 1
+                if reminder.stage == "breach":
+                    await refresh(services.client, escalation, now=now)  # the card shows the breach
+    return done
+
+
+REVIEW_DAY = 0  # Monday
+
+
+def review_week(now: datetime, tz_name: str, opens: time) -> tuple[datetime, datetime] | None:
+    """Last week's [Monday, Monday) in the team's time, once its business day opens on Monday."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(tz_name)
+    local = now.astimezone(tz)
+    if local.weekday() != REVIEW_DAY or local.time() < opens:
+        return None
+    monday = datetime.combine(local.date(), time(0), tzinfo=tz)
+    start = datetime.combine(local.date() - timedelta(days=7), time(0), tzinfo=tz)
+    return start, monday
+
+
+async def run_review(services: Services, now: datetime) -> int:
+    done = 0
+    async with services.db() as session:
+        for team in await teams.all_teams(session):
+            channel = team.channels.get("escalations")
+            week = review_week(now, team.timezone, TeamPolicy.from_settings(team.settings, team.timezone).hours.start)
+            if not channel or week is None:
+                continue
+            start, end = week
+            key = f"escalation-review:{team.key}:{end.date().isoformat()}"
+            if not await claims.claim(session, key, now=now):
+                continue
+            figures = await escalations.stats(session, [team.id], start, end)
+            before = await escalations.stats(session, [team.id], start - timedelta(days=7), start)
+            late = await escalations.overdue(session, team.id, now)
+            text, blocks = views.weekly_review(team.name, figures, before, late, now)
+            try:
+                await services.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            except SlackApiError as error:
+                log.warning("weekly review for %s not posted (%s); will retry", team.key,
+                            error.response.get("error"))
+                await claims.release(session, key)
+                continue
+            await claims.complete(session, key, now=now)
+            done += 1
+    return done
+
+
+TIMERS = Job("escalation-timers", "SLA reminders for open escalations (every minute)", run_timers)
+REVIEW = Job("escalation-review", "last week's escalation review, Monday morning team time", run_review,
+             trigger={"trigger": "interval", "minutes": 5})
