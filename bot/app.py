@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -17,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.clock import utcnow
 from bot.jobs import Job
 from bot.scheduler import build_scheduler
 from bot.services import Services
@@ -26,6 +28,9 @@ from handlers import all_jobs, register_all
 from storage.db import make_engine, ping, session_factory
 
 log = logging.getLogger(__name__)
+
+INVALID_REQUEST = {"error": "invalid request"}
+"""Bolt's answer (401) to a request whose signature or timestamp does not verify."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,10 @@ class Supportbot:
         handler = AsyncSlackRequestHandler(self.bolt)
 
         async def events(request: Request) -> Response:
+            if not _is_integer(request.headers.get("x-slack-request-timestamp", "0")):
+                # slack_sdk's verifier would raise on it and Bolt answer 500 with a traceback in the log:
+                # refuse it like any other forged request.
+                return JSONResponse(INVALID_REQUEST, status_code=401)
             return await handler.handle(request)
 
         async def healthz(_request: Request) -> Response:
@@ -67,11 +76,12 @@ class Supportbot:
 
 
 def create_app(
-    settings: Settings, *, client: AsyncWebClient | None = None, engine: AsyncEngine | None = None
+    settings: Settings, *, client: AsyncWebClient | None = None, engine: AsyncEngine | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Supportbot:
     client = client or make_client(settings, token=settings.require_bot_token())
     engine = engine or make_engine(settings.database_url)
-    services = Services(settings=settings, client=client, engine=engine, db=session_factory(engine))
+    services = Services(settings=settings, client=client, engine=engine, db=session_factory(engine), clock=clock)
     bolt = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
@@ -86,10 +96,19 @@ def create_app(
     return Supportbot(bolt=bolt, services=services, jobs=all_jobs())
 
 
+def _is_integer(value: str) -> bool:
+    try:
+        int(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _with_services(services: Services) -> Callable[..., Awaitable[Any]]:
     async def middleware(context: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
         context["services"] = services
         context["db"] = services.db
+        context["now"] = services.clock()
         return await next()
 
     return middleware

@@ -189,12 +189,25 @@ async def serve(settings: Settings, *, http: bool, host: str, port: int, schedul
 
 async def serve_http(asgi: object, host: str, port: int, log_level: str) -> None:
     """uvicorn handles SIGTERM/SIGINT: it stops accepting, lets in-flight requests finish, then
-    runs the lifespan shutdown (which stops the scheduler)."""
+    runs the lifespan shutdown (which stops the scheduler).
+
+    Afterwards uvicorn re-raises the signal it caught to the handler that was installed before it
+    started; with SIGTERM's default action that would kill the process (status -15) before our own
+    cleanup. A no-op handler there lets `supportbot run` finish and exit 0."""
     import uvicorn
 
     server = uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, log_level=log_level.lower(),  # type: ignore[arg-type]
                                            lifespan="on", timeout_graceful_shutdown=20))
-    await server.serve()
+    previous = {signum: signal.signal(signum, _stopped) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        await server.serve()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _stopped(_signum: int, _frame: object) -> None:
+    """Runs when uvicorn hands back a signal it already acted on."""
 
 
 async def serve_socket_mode(bot: object, *, scheduler: bool) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.clock import utcnow
 from bot.settings import Settings
 from storage.db import SessionFactory
 
@@ -17,3 +20,5 @@ class Services:
     client: AsyncWebClient
     engine: AsyncEngine
     db: SessionFactory
+    clock: Callable[[], datetime] = field(default=utcnow)
+    """What time it is for listeners (each request reads it once, as `context["now"]`)."""

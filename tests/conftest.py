@@ -9,7 +9,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -118,9 +118,29 @@ def settings(slack: FakeSlack, database_url: str) -> Settings:
     )
 
 
+class Clock:
+    """The app's clock in tests: it reads `now` and moves only when a test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Supportbot]:
-    built = create_app(settings)
+def clock() -> Clock:
+    """Monday 2 November 2026, 09:00 in New York (14:00 UTC)."""
+    return Clock(datetime(2026, 11, 2, 14, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: Clock) -> AsyncIterator[Supportbot]:
+    built = create_app(settings, clock=clock)
     yield built
     await built.services.engine.dispose()
 

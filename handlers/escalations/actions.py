@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import utcnow
 from bot.escalations import TeamPolicy
 from handlers.escalations import forms, ids, views
 from handlers.escalations.announce import announce, permalink, policy_of, refresh, reply, tell
@@ -36,7 +36,7 @@ async def submit_escalation(ack: AsyncAck, body: dict[str, Any], client: AsyncWe
             await ack(response_action="errors", errors=form.errors)
             return
         await ack()
-        now = utcnow()
+        now = context["now"]
         escalation, created = await escalations.create(session, NewEscalation(
             team_id=path.team_id, path_id=path.id, submission_key=f"view:{body['view']['id']}",
             reporter=reporter, owner=form.owner, customer=form.customer, summary=form.summary,
@@ -86,8 +86,8 @@ async def acknowledge(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClien
         escalation = await _for_action(body, session, respond)
         if escalation is None:
             return
-        event = await escalations.acknowledge(session, escalation, body["user"]["id"], now=utcnow())
-        await publish(client, escalation, event)
+        event = await escalations.acknowledge(session, escalation, body["user"]["id"], now=context["now"])
+        await publish(client, escalation, event, now=context["now"])
 
 
 async def assign(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
@@ -98,8 +98,8 @@ async def assign(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, re
         escalation = await _for_action(body, session, respond)
         if escalation is None or not owner:
             return
-        event = await escalations.assign(session, escalation, body["user"]["id"], owner, now=utcnow())
-        await publish(client, escalation, event)
+        event = await escalations.assign(session, escalation, body["user"]["id"], owner, now=context["now"])
+        await publish(client, escalation, event, now=context["now"])
     if event and owner != body["user"]["id"]:
         await tell(client, [owner], f"{views.user(body['user']['id'])} assigned {views.ref(escalation)} to you: "
                                     f"{escalation.summary}")
@@ -156,8 +156,8 @@ async def submit_update(ack: AsyncAck, body: dict[str, Any], client: AsyncWebCli
         if escalation is None:
             return
         event = await escalations.post_update(session, escalation, body["user"]["id"], form.text,
-                                              policy_of(escalation), now=utcnow())
-        await publish(client, escalation, event)
+                                              policy_of(escalation), now=context["now"])
+        await publish(client, escalation, event, now=context["now"])
 
 
 async def submit_priority(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
@@ -168,8 +168,8 @@ async def submit_priority(ack: AsyncAck, body: dict[str, Any], client: AsyncWebC
         if escalation is None:
             return
         event = await escalations.change_priority(session, escalation, body["user"]["id"], form.priority,
-                                                  form.reason, policy_of(escalation), now=utcnow())
-        await publish(client, escalation, event)
+                                                  form.reason, policy_of(escalation), now=context["now"])
+        await publish(client, escalation, event, now=context["now"])
 
 
 async def submit_resolution(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
@@ -181,8 +181,8 @@ async def submit_resolution(ack: AsyncAck, body: dict[str, Any], client: AsyncWe
             return
         event = await escalations.resolve(session, escalation, body["user"]["id"], outcome=form.outcome,
                                           root_cause=form.root_cause, customer_told=form.customer_told,
-                                          now=utcnow())
-        await publish(client, escalation, event)
+                                          now=context["now"])
+        await publish(client, escalation, event, now=context["now"])
     if event:
         text = (f"✅ {views.ref(escalation)} ({escalation.summary}) was resolved by "
                 f"{views.user(event.actor)}.\n*Outcome:* {views.escape(form.outcome)}")
@@ -196,13 +196,14 @@ async def submit_reopen(ack: AsyncAck, body: dict[str, Any], client: AsyncWebCli
         escalation = await _for_submission(ack, body, session, form, ids.REASON)
         if escalation is None:
             return
-        event = await escalations.reopen(session, escalation, body["user"]["id"], form.reason, now=utcnow())
-        await publish(client, escalation, event)
+        event = await escalations.reopen(session, escalation, body["user"]["id"], form.reason, now=context["now"])
+        await publish(client, escalation, event, now=context["now"])
 
 
-async def publish(client: AsyncWebClient, escalation: Escalation, event: EscalationEvent | None) -> None:
+async def publish(client: AsyncWebClient, escalation: Escalation, event: EscalationEvent | None, *,
+                  now: datetime) -> None:
     """Show a change: the cards are updated in place and the change is replied in their threads."""
     if event is None:
         return  # nothing changed (a double click): nothing to say
-    await refresh(client, escalation, now=utcnow())
+    await refresh(client, escalation, now=now)
     await reply(client, escalation, views.describe(event))

@@ -37,11 +37,14 @@ async def announce(client: AsyncWebClient, session: AsyncSession, escalation: Es
                    now: datetime) -> int:
     """Post the card in every channel that should show it and does not yet. Returns how many."""
     posted = {post.channel for post in escalation.posts}
+    missing = [channel for channel in card_channels(escalation) if channel not in posted]
+    if not missing:
+        return 0
     blocks = views.escalation_card(escalation, policy_of(escalation), now)
     count = 0
-    for channel in card_channels(escalation):
+    for channel in missing:
         key = f"esc:{escalation.id}:card:{channel}"
-        if channel in posted or not await claims.claim(session, key, now=now):
+        if not await claims.claim(session, key, now=now):
             continue
         try:
             reply = await client.chat_postMessage(channel=channel, text=views.card_text(escalation),

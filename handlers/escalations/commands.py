@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.clock import utcnow
 from bot.escalations import TeamPolicy
 from handlers.escalations import views
 from storage import escalations, teams
@@ -32,13 +31,13 @@ async def escalate(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClien
         case "help" if not rest:
             await ack(text=views.HELP)
         case "list" if not rest:
-            await ack(**await team_list(db, user))
+            await ack(**await team_list(db, user, context["now"]))
         case "mine" if not rest:
-            await ack(**await my_list(db, user))
+            await ack(**await my_list(db, user, context["now"]))
         case "stats":
-            await ack(**await stats(db, user, rest.lower() or "7d"))
+            await ack(**await stats(db, user, rest.lower() or "7d", context["now"]))
         case _ if REF.fullmatch(text) and word.upper().startswith("ESC-"):
-            await ack(**await one(db, user, int(REF.fullmatch(text).group(1))))  # type: ignore[union-attr]
+            await ack(**await one(db, user, context["now"], int(REF.fullmatch(text).group(1))))  # type: ignore[union-attr]
         case _:
             await open_form(ack, client, db, user, command, summary=text)
 
@@ -62,24 +61,24 @@ async def open_form(ack: AsyncAck, client: AsyncWebClient, db: SessionFactory, u
                                                        channel=command.get("channel_id")))
 
 
-async def team_list(db: SessionFactory, user: str) -> dict[str, Any]:
+async def team_list(db: SessionFactory, user: str, now: datetime) -> dict[str, Any]:
     async with db() as session:
         mine = await teams.teams_of(session, user)
         if not mine:
             return {"text": NOT_IN_A_TEAM}
         found = await escalations.open_for_teams(session, [t.id for t in mine])
     title = "Open escalations · " + ", ".join(t.name for t in mine)
-    return {"text": f"{len(found)} open escalations", "blocks": views.escalation_list(title, found, utcnow())}
+    return {"text": f"{len(found)} open escalations", "blocks": views.escalation_list(title, found, now)}
 
 
-async def my_list(db: SessionFactory, user: str) -> dict[str, Any]:
+async def my_list(db: SessionFactory, user: str, now: datetime) -> dict[str, Any]:
     async with db() as session:
         found = await escalations.mine(session, user)
     return {"text": f"{len(found)} open escalations you reported or own",
-            "blocks": views.escalation_list("Your open escalations", found, utcnow())}
+            "blocks": views.escalation_list("Your open escalations", found, now)}
 
 
-async def one(db: SessionFactory, user: str, number: int) -> dict[str, Any]:
+async def one(db: SessionFactory, user: str, now: datetime, number: int) -> dict[str, Any]:
     async with db() as session:
         escalation = await escalations.get(session, number)
         if escalation is None or not teams.belongs(escalation.team, user):
@@ -87,14 +86,13 @@ async def one(db: SessionFactory, user: str, number: int) -> dict[str, Any]:
         events = await escalations.timeline(session, escalation.id)
     policy = TeamPolicy.from_settings(escalation.team.settings, escalation.team.timezone)
     return {"text": views.card_text(escalation),
-            "blocks": views.escalation_detail(escalation, events, policy, utcnow())}
+            "blocks": views.escalation_detail(escalation, events, policy, now)}
 
 
-async def stats(db: SessionFactory, user: str, period: str) -> dict[str, Any]:
+async def stats(db: SessionFactory, user: str, period: str, now: datetime) -> dict[str, Any]:
     days = PERIODS.get(period)
     if days is None:
         return {"text": f"I don't know the period `{period}`. Try `/escalate stats 7d`, `30d` or `90d`."}
-    now = utcnow()
     async with db() as session:
         mine = await teams.teams_of(session, user)
         if not mine:

@@ -26,27 +26,27 @@ log = logging.getLogger(__name__)
 async def run_timers(services: Services, now: datetime) -> int:
     done = 0
     async with services.db() as session:
-        for escalation in await escalations.unresolved(session):
+        open_ones = await escalations.unresolved(session)
+        for escalation in open_ones:
             done += await announce(services.client, session, escalation, now=now)
-            if not escalation.posts:
-                continue  # reminders go in the card's thread: wait until it is posted
+        # Reminders go in the card's thread: an escalation whose card is not posted yet waits.
+        due = [(e, r) for e in open_ones if e.posts for r in due_reminders(e, policy_of(e), now)]
+        sent_already = await claims.taken(session, [r.key for _, r in due], now=now)
+        for escalation, reminder in due:
+            if reminder.key in sent_already or not await claims.claim(session, reminder.key, now=now):
+                continue
             thread = escalation.posts[0]
-            for reminder in due_reminders(escalation, policy_of(escalation), now):
-                if not await claims.claim(session, reminder.key, now=now):
-                    continue
-                text = views.reminder_text(reminder, escalation, teams.managers(escalation.team))
-                try:
-                    await services.client.chat_postMessage(channel=thread.channel, thread_ts=thread.ts,
-                                                           text=text)
-                except SlackApiError as error:
-                    log.warning("reminder %s not sent (%s); will retry", reminder.key,
-                                error.response.get("error"))
-                    await claims.release(session, reminder.key)
-                    continue
-                await claims.complete(session, reminder.key, now=now)
-                done += 1
-                if reminder.stage == "breach":
-                    await refresh(services.client, escalation, now=now)  # the card shows the breach
+            text = views.reminder_text(reminder, escalation, teams.managers(escalation.team))
+            try:
+                await services.client.chat_postMessage(channel=thread.channel, thread_ts=thread.ts, text=text)
+            except SlackApiError as error:
+                log.warning("reminder %s not sent (%s); will retry", reminder.key, error.response.get("error"))
+                await claims.release(session, reminder.key)
+                continue
+            await claims.complete(session, reminder.key, now=now)
+            done += 1
+            if reminder.stage == "breach":
+                await refresh(services.client, escalation, now=now)  # the card shows the breach
     return done
 
 
