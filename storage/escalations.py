@@ -248,7 +248,8 @@ async def stats(session: AsyncSession, team_ids: Sequence[int], since: datetime,
     )).all()
     by_path = (await session.execute(
         select(EscalationPath.name, func.count()).select_from(Escalation)
-        .join(EscalationPath, Escalation.path_id == EscalationPath.id).where(*window).group_by(EscalationPath.name).order_by(func.count().desc(), EscalationPath.name)
+        .join(EscalationPath, Escalation.path_id == EscalationPath.id).where(*window)
+        .group_by(EscalationPath.name).order_by(func.count().desc(), EscalationPath.name)
     )).all()
     by_customer = await grouped(Escalation.customer)
     opened, still_open, ack_met, ack_due, resolve_met, resolve_due = (int(v or 0) for v in totals)
