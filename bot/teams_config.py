@@ -147,7 +147,7 @@ class TeamConfig(Section):
     def settings(self) -> dict[str, Any]:
         """The sections stored as the team's settings document."""
         sections = ("standup", "pulse", "digest", "kpi_targets", "escalation_policy")
-        return self.model_dump(mode="json", include=set(sections))
+        return self.model_dump(mode="json", include=set(sections), exclude_none=True)
 
 
 class TeamsFile(Section):

@@ -195,3 +195,46 @@ async def test_help_and_unknown_arguments(bot: SlackDriver, slack: FakeSlack, te
     period = await bot.command("/escalate", "stats 2y", user=team.agent)
     assert "I don't know the period `2y`" in period.text
     assert slack.count("views.open") == 0
+
+
+async def test_a_team_policy_override_sets_the_sla(bot: SlackDriver, slack: FakeSlack, app: Supportbot,
+                                                   clock: object) -> None:
+    from datetime import datetime
+
+    from bot.teams_config import parse_teams
+    from storage import teams
+    from tests.conftest import TEAM_YAML
+
+    override = TEAM_YAML + "    escalation_policy:\n      priorities: {P1: {ack_minutes: 5, resolve_minutes: 120}}\n"
+    async with app.services.db() as session:
+        await teams.apply(session, parse_teams(override), now=datetime.fromisoformat("2026-01-01T00:00:00+00:00"))
+    await escalate(bot, slack, "U0AGENT1")
+    async with app.services.db() as session:
+        stored = await session.get(Escalation, 1)
+        assert stored is not None
+        assert (stored.ack_due - stored.opened_at).total_seconds() == 5 * 60
+        assert (stored.resolve_due - stored.opened_at).total_seconds() == 2 * 3600
+    assert "within 5 min" in str(card(slack, "C0ENG").blocks)
+
+
+async def test_someone_in_two_teams_chooses_among_both_teams_paths(bot: SlackDriver, slack: FakeSlack,
+                                                                    app: Supportbot) -> None:
+    from datetime import datetime
+
+    from bot.teams_config import parse_teams
+    from storage import teams
+    from tests.conftest import TEAM_YAML
+
+    second = ("  - key: tier2\n    name: Tier 2 Support\n    members: [U0AGENT1]\n"
+              "    escalation_paths: [{key: sre, name: SRE on call, channel: C0SRE}]\n")
+    async with app.services.db() as session:
+        await teams.apply(session, parse_teams(TEAM_YAML + second),
+                          now=datetime.fromisoformat("2026-01-01T00:00:00+00:00"))
+    view = await open_form(bot, slack, "U0AGENT1")
+    path = next(b for b in view["blocks"] if b["block_id"] == ids.PATH)
+    groups = {g["label"]["text"]: [o["text"]["text"] for o in g["options"]] for g in path["element"]["option_groups"]}
+    assert groups == {"Tier 1 Support": ["Engineering", "Billing"], "Tier 2 Support": ["SRE on call"]}
+    await escalate(bot, slack, "U0AGENT1", path="SRE on call")
+    assert "ESC-1" in card(slack, "C0SRE").text
+    refused = await escalate(bot, slack, "U0AGENT2", path="Engineering")
+    assert refused[0].status == 200
