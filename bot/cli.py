@@ -71,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
         return asyncio.run(dispatch(args, settings))
     except (SettingsError, ConfigError, UnknownJob, FileNotFoundError) as error:
         print(f"supportbot: {error}", file=sys.stderr)
@@ -108,8 +109,11 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print("supportbot: tickets import arrives with the KPI digests feature; nothing was imported",
               file=sys.stderr)
         return 2
-    print("supportbot: demo arrives with the feature tour; nothing was built", file=sys.stderr)
-    return 2
+    from bot.demo import run_demo
+
+    path = await run_demo(settings)
+    print(f"\nThe demo database is {path}: `DATABASE_URL=sqlite:///{path} supportbot config show` shows its team.")
+    return 0
 
 
 async def migrate(settings: Settings) -> None:

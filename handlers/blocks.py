@@ -6,8 +6,9 @@ and user-typed text through `escape`, so no view can be refused by Slack for its
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 Block = dict[str, Any]
@@ -153,7 +154,7 @@ def modal(callback_id: str, title: str, blocks: Sequence[Block], *, submit: str 
 
 def date(at: datetime, fmt: str = "{date_short_pretty} {time}") -> str:
     """Slack renders `<!date>` in each reader's own timezone; the fallback is UTC."""
-    fallback = at.strftime("%Y-%m-%d %H:%M UTC")
+    fallback = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(at.timestamp())}^{fmt}|{fallback}>"
 
 
@@ -163,3 +164,39 @@ def user(user_id: str | None) -> str:
 
 def channel(channel_id: str) -> str:
     return f"<#{channel_id}>"
+
+
+_LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
+
+
+def _unlink(match: re.Match[str]) -> str:
+    target, label = match.group(1), match.group(2)
+    if target.startswith("!date^"):
+        return label or target
+    if target.startswith(("@", "#")):
+        return target
+    if target.startswith("!"):
+        return "@" + target[1:]
+    return f"{label} ({target})" if label else target
+
+
+def as_text(blocks: Sequence[Block]) -> str:
+    """Blocks as a terminal would show them (for `supportbot demo` and logs)."""
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "header":
+            lines.append(f"== {block['text']['text']} ==")
+        elif kind == "section":
+            if "text" in block:
+                lines.append(block["text"]["text"])
+            lines += [f["text"].replace("*\n", "*: ") for f in block.get("fields", [])]
+        elif kind == "context":
+            lines.append("  " + " · ".join(e.get("text", "") for e in block["elements"]))
+        elif kind == "divider":
+            lines.append("—" * 40)
+        elif kind == "actions":
+            lines.append(" ".join(f"[{e.get('text', e.get('placeholder', {})).get('text', '…')}]"
+                                  for e in block["elements"]))
+    text = "\n".join(lines)
+    return _LINK.sub(_unlink, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
