@@ -82,18 +82,24 @@ def create_app(
     client = client or make_client(settings, token=settings.require_bot_token())
     engine = engine or make_engine(settings.database_url)
     services = Services(settings=settings, client=client, engine=engine, db=session_factory(engine), clock=clock)
+    return Supportbot(bolt=build_bolt(services), services=services, jobs=all_jobs())
+
+
+def build_bolt(services: Services, *, process_before_response: bool = True) -> AsyncApp:
+    """The Bolt app with every feature's listeners. Acks go out as soon as the listener returns
+    instead of through Bolt's 10 ms polling loop (`bench/acks.py` measures the difference);
+    listeners stay short and hand slow work to jobs."""
+    settings = services.settings
     bolt = AsyncApp(
-        client=client,
+        client=services.client,
         signing_secret=settings.slack_signing_secret or "",
-        # Acks go out as soon as the listener returns instead of through Bolt's 10 ms polling loop;
-        # listeners stay short and hand slow work to background tasks.
-        process_before_response=True,
+        process_before_response=process_before_response,
         request_verification_enabled=not settings.socket_mode or bool(settings.slack_signing_secret),
         logger=logging.getLogger("slack_bolt"),
     )
     bolt.middleware(_with_services(services))
     register_all(bolt)
-    return Supportbot(bolt=bolt, services=services, jobs=all_jobs())
+    return bolt
 
 
 def _is_integer(value: str) -> bool:

@@ -19,6 +19,7 @@ from bot.clock import utcnow
 from storage.models import Claim
 
 LEASE = timedelta(minutes=10)
+CHUNK = 1000  # keys per query: far below SQLite's and asyncpg's bound-parameter limits
 
 
 async def claim(session: AsyncSession, key: str, *, now: datetime | None = None) -> bool:
@@ -52,13 +53,14 @@ async def release(session: AsyncSession, key: str) -> None:
 
 async def taken(session: AsyncSession, keys: Sequence[str], *, now: datetime) -> set[str]:
     """Which of `keys` are done or held by a live claim: one query, so a tick need not try each."""
-    if not keys:
-        return set()
-    rows = await session.scalars(
-        select(Claim.key).where(Claim.key.in_(keys),
-                                or_(Claim.done_at.is_not(None), Claim.claimed_at >= now - LEASE))
-    )
-    return set(rows.all())
+    found: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        rows = await session.scalars(
+            select(Claim.key).where(Claim.key.in_(keys[start:start + CHUNK]),
+                                    or_(Claim.done_at.is_not(None), Claim.claimed_at >= now - LEASE))
+        )
+        found.update(rows.all())
+    return found
 
 
 async def is_done(session: AsyncSession, key: str) -> bool:

@@ -37,3 +37,14 @@ async def test_a_claim_abandoned_by_a_crash_is_taken_over_after_the_lease(app: S
         assert await claims.claim(session, "k", now=NOW)
         assert not await claims.claim(session, "k", now=NOW + claims.LEASE - timedelta(seconds=1))
         assert await claims.claim(session, "k", now=NOW + claims.LEASE + timedelta(seconds=1))
+
+
+async def test_taken_answers_for_many_keys_in_one_call(app: Supportbot) -> None:
+    keys = [f"reminder:{n}" for n in range(2500)]  # more than one query's worth
+    async with app.services.db() as session:
+        for key in keys[::500]:
+            assert await claims.claim(session, key, now=NOW)
+        await claims.complete(session, keys[0], now=NOW)
+        assert await claims.taken(session, keys, now=NOW) == set(keys[::500])
+        later = NOW + claims.LEASE + timedelta(minutes=1)  # unfinished claims have expired; done ones stay
+        assert await claims.taken(session, keys, now=later) == {keys[0]}

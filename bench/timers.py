@@ -1,0 +1,91 @@
+"""The cost of an `escalation-timers` tick with many open escalations whose reminders are all sent:
+one query for the claims already taken (supportbot) against trying to claim each reminder (baseline).
+
+    python -m bench.timers [--escalations 500] [--ticks 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.escalations import TeamPolicy, due_reminders
+from bot.services import Services
+from bot.settings import Settings
+from bot.slack_client import make_client
+from bot.teams_config import parse_teams
+from handlers.escalations.announce import policy_of
+from handlers.escalations.jobs import run_timers
+from storage import claims, escalations, teams
+from storage.db import make_engine, session_factory
+from storage.escalations import NewEscalation
+from storage.migrate import upgrade
+from tests.conftest import TEAM_YAML
+from tests.kit.fake_slack import FakeSlack
+
+
+async def prepare(database: Path, slack: FakeSlack, count: int, now: datetime) -> Services:
+    settings = Settings(SLACK_BOT_TOKEN="xoxb-bench", SLACK_API_URL=slack.api_url,
+                        DATABASE_URL=f"sqlite:///{database}", _env_file=None)  # type: ignore[call-arg]
+    engine = make_engine(settings.database_url)
+    await upgrade(engine)
+    services = Services(settings=settings, client=make_client(settings), engine=engine, db=session_factory(engine))
+    async with services.db() as session:
+        await teams.apply(session, parse_teams(TEAM_YAML), now=now)
+        team = await teams.get(session, "tier1")
+        assert team is not None
+        policy = TeamPolicy.from_settings(team.settings, team.timezone)
+        for number in range(count):
+            escalation, _ = await escalations.create(session, NewEscalation(
+                team_id=team.id, path_id=team.paths[number % 2].id, submission_key=f"bench:{number}",
+                reporter="U0AGENT1", owner=None, customer=f"Customer {number}", summary="Checkout fails",
+                details="", tickets=[], severity="critical", impact="widespread", urgency="blocking", priority="P1"),
+                policy, now=now - timedelta(hours=number % 24 + 1))
+    await run_timers(services, now)  # posts every card and sends every due reminder once
+    return services
+
+
+async def baseline_tick(services: Services, now: datetime) -> int:
+    """The rejected approach: try to claim every due reminder; each attempt hits the unique key."""
+    sent = 0
+    async with services.db() as session:
+        for escalation in await escalations.unresolved(session):
+            for reminder in due_reminders(escalation, policy_of(escalation), now):
+                sent += await claims.claim(session, reminder.key, now=now)
+    return sent
+
+
+async def timed(tick: object, services: Services, now: datetime, ticks: int) -> float:
+    best = float("inf")
+    for _ in range(ticks):
+        started = time.perf_counter()
+        assert await tick(services, now) == 0  # type: ignore[operator]  # everything was sent already
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
+async def main(count: int, ticks: int) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    with FakeSlack() as slack, tempfile.TemporaryDirectory() as folder:
+        services = await prepare(Path(folder) / "bench.db", slack, count, now)
+        try:
+            baseline = await timed(baseline_tick, services, now, ticks)
+            ours = await timed(run_timers, services, now, ticks)
+        finally:
+            await services.engine.dispose()
+    print(f"escalation-timers tick, {count} open escalations, every reminder already sent, SQLite, best of {ticks}")
+    print(f"{'claim each reminder (baseline)':36} {baseline:9.1f} ms")
+    print(f"{'one lookup of taken claims (ours)':36} {ours:9.1f} ms")
+    print(f"ratio: ×{baseline / ours:.1f} faster")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--escalations", type=int, default=500)
+    parser.add_argument("--ticks", type=int, default=5)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.escalations, arguments.ticks))
