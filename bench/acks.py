@@ -103,7 +103,8 @@ async def main(requests: int, levels: list[int]) -> None:
                       f"{base_ms:12.1f} ms {base_rps:11.0f}")
                 print(f"{concurrency:>9}  {'supportbot (process_before_response=True)':46} "
                       f"{ours_ms:12.1f} ms {ours_rps:11.0f}")
-                print(f"{concurrency:>9}  ratio: latency ÷{base_ms / ours_ms:.2f}, throughput ×{ours_rps / base_rps:.2f}")
+                print(f"{concurrency:>9}  ratio: latency ÷{base_ms / ours_ms:.2f}, "
+                      f"throughput ×{ours_rps / base_rps:.2f}")
         finally:
             await services.engine.dispose()
 

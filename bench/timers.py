@@ -40,7 +40,7 @@ async def prepare(database: Path, slack: FakeSlack, count: int, now: datetime) -
         assert team is not None
         policy = TeamPolicy.from_settings(team.settings, team.timezone)
         for number in range(count):
-            escalation, _ = await escalations.create(session, NewEscalation(
+            await escalations.create(session, NewEscalation(
                 team_id=team.id, path_id=team.paths[number % 2].id, submission_key=f"bench:{number}",
                 reporter="U0AGENT1", owner=None, customer=f"Customer {number}", summary="Checkout fails",
                 details="", tickets=[], severity="critical", impact="widespread", urgency="blocking", priority="P1"),

@@ -106,7 +106,8 @@ async def test_assign_change_priority_and_reopen(bot: SlackDriver, slack: FakeSl
 
     await press(bot, slack, ids.ASSIGN, user=team.manager, channel=channel, selected_user=team.teammate)
     assert f"<@{team.teammate}>" in str(card(slack, channel).blocks)
-    assert "assigned ESC-1 to you" in slack.last("chat.postMessage", channel=team.teammate).text
+    assert f"<@{team.manager}> made you the owner of ESC-1" in slack.last(
+        "chat.postMessage", channel=team.teammate).text
 
     await press(bot, slack, ids.CHANGE_PRIORITY, user=team.manager, channel=channel)
     form = slack.last("views.open").response["view"]

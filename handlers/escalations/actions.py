@@ -49,8 +49,7 @@ async def submit_escalation(ack: AsyncAck, body: dict[str, Any], client: AsyncWe
         await announce(client, session, escalation, now=now)
     await tell(client, [reporter], views.confirmation(escalation, await permalink(client, escalation)))
     if form.owner and form.owner != reporter:
-        await tell(client, [form.owner], f"{views.user(reporter)} escalated {views.ref(escalation)} "
-                                         f"and made you its owner: {escalation.summary}")
+        await tell(client, [form.owner], views.handed_over(escalation, by=reporter))
 
 
 async def _reload(session: AsyncSession, escalation_id: int) -> Escalation:
@@ -100,9 +99,8 @@ async def assign(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, re
             return
         event = await escalations.assign(session, escalation, body["user"]["id"], owner, now=context["now"])
         await publish(client, escalation, event, now=context["now"])
-    if event and owner != body["user"]["id"]:
-        await tell(client, [owner], f"{views.user(body['user']['id'])} assigned {views.ref(escalation)} to you: "
-                                    f"{escalation.summary}")
+    if event and owner != event.actor:
+        await tell(client, [owner], views.handed_over(escalation, by=event.actor))
 
 
 def _opener(build: Any) -> Any:
@@ -125,9 +123,6 @@ open_priority_form = _opener(lambda e: views.priority_form(e, policy_of(e)))
 open_resolve_form = _opener(views.resolve_form)
 open_reopen_form = _opener(views.reopen_form)
 
-
-async def ignore(ack: AsyncAck) -> None:
-    await ack()
 
 
 # --------------------------------------------------------------------------- follow-up modals
@@ -184,9 +179,8 @@ async def submit_resolution(ack: AsyncAck, body: dict[str, Any], client: AsyncWe
                                           now=context["now"])
         await publish(client, escalation, event, now=context["now"])
     if event:
-        text = (f"✅ {views.ref(escalation)} ({escalation.summary}) was resolved by "
-                f"{views.user(event.actor)}.\n*Outcome:* {views.escape(form.outcome)}")
-        await tell(client, [p for p in (escalation.reporter, escalation.owner) if p != event.actor], text)
+        people = [p for p in (escalation.reporter, escalation.owner) if p != event.actor]
+        await tell(client, people, views.resolved_notice(escalation, by=event.actor))
 
 
 async def submit_reopen(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,

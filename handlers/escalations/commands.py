@@ -9,12 +9,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.escalations import TeamPolicy
 from handlers.escalations import views
+from handlers.escalations.announce import policy_of
 from storage import escalations, teams
 from storage.db import SessionFactory
 
-REF = re.compile(r"(?:ESC-)?(\d{1,9})", re.IGNORECASE)
+REF = re.compile(r"ESC-(\d{1,9})", re.IGNORECASE)
 PERIODS = {"7d": 7, "30d": 30, "90d": 90}
 NOT_IN_A_TEAM = ("You're not in a support team yet, so I don't know where to route escalations. "
                  "Ask your support manager to add you to a team (the `members` list of the teams "
@@ -23,21 +23,22 @@ NOT_IN_A_TEAM = ("You're not in a support team yet, so I don't know where to rou
 
 async def escalate(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient,
                    context: dict[str, Any]) -> None:
+    """`/escalate [summary] | list | mine | ESC-42 | stats [7d|30d|90d] | help`."""
     text = " ".join(command.get("text", "").split())
     word, _, rest = text.partition(" ")
-    user = command["user_id"]
-    db: SessionFactory = context["db"]
+    user, db, now = command["user_id"], context["db"], context["now"]
+    reference = REF.fullmatch(text)
     match word.lower():
         case "help" if not rest:
             await ack(text=views.HELP)
         case "list" if not rest:
-            await ack(**await team_list(db, user, context["now"]))
+            await ack(**await team_list(db, user, now))
         case "mine" if not rest:
-            await ack(**await my_list(db, user, context["now"]))
+            await ack(**await my_list(db, user, now))
         case "stats":
-            await ack(**await stats(db, user, rest.lower() or "7d", context["now"]))
-        case _ if REF.fullmatch(text) and word.upper().startswith("ESC-"):
-            await ack(**await one(db, user, context["now"], int(REF.fullmatch(text).group(1))))  # type: ignore[union-attr]
+            await ack(**await stats(db, user, rest.lower() or "7d", now))
+        case _ if reference:
+            await ack(**await one(db, user, now, int(reference.group(1))))
         case _:
             await open_form(ack, client, db, user, command, summary=text)
 
@@ -53,12 +54,11 @@ async def open_form(ack: AsyncAck, client: AsyncWebClient, db: SessionFactory, u
         return
     if not routes:
         await ack(text="Your team has no escalation paths yet: ask your support manager to add "
-                              "some (`escalation_paths` in the teams configuration).")
+                       "some (`escalation_paths` in the teams configuration).")
         return
     await ack()
     await client.views_open(trigger_id=command["trigger_id"],
-                            view=views.escalation_form(routes, summary=summary[:150],
-                                                       channel=command.get("channel_id")))
+                            view=views.escalation_form(routes, summary=summary[:150]))
 
 
 async def team_list(db: SessionFactory, user: str, now: datetime) -> dict[str, Any]:
@@ -84,9 +84,8 @@ async def one(db: SessionFactory, user: str, now: datetime, number: int) -> dict
         if escalation is None or not teams.belongs(escalation.team, user):
             return {"text": f"I can't find ESC-{number} in your teams."}
         events = await escalations.timeline(session, escalation.id)
-    policy = TeamPolicy.from_settings(escalation.team.settings, escalation.team.timezone)
     return {"text": views.card_text(escalation),
-            "blocks": views.escalation_detail(escalation, events, policy, now)}
+            "blocks": views.escalation_detail(escalation, events, policy_of(escalation), now)}
 
 
 async def stats(db: SessionFactory, user: str, period: str, now: datetime) -> dict[str, Any]:

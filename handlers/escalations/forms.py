@@ -3,7 +3,6 @@ into errors keyed by the input block they belong to (for `response_action: error
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,14 +37,6 @@ def _value_of(element: dict[str, Any]) -> Any:
         return [o["value"] for o in element.get("selected_options") or []]
     value = element.get("value")
     return value.strip() if isinstance(value, str) else value
-
-
-def metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except json.JSONDecodeError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _required_text(got: dict[str, Any], block: str, what: str, limit: int,

@@ -6,7 +6,6 @@ field's limit and every list is capped so the largest case stays inside Block Ki
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -95,8 +94,7 @@ def ticket_links(tickets: Sequence[TicketRef], *, room: int = 2800) -> str:
 
 # --------------------------------------------------------------------------- the form
 
-def escalation_form(paths: Sequence[tuple[str, Sequence[tuple[int, str]]]], *, summary: str = "",
-                    channel: str | None = None) -> dict[str, Any]:
+def escalation_form(paths: Sequence[tuple[str, Sequence[tuple[int, str]]]], *, summary: str = "") -> dict[str, Any]:
     """`paths`: (team name, [(path id, path name)]) for each team the reporter belongs to."""
     groups = [(team, [option(name, str(path_id)) for path_id, name in items]) for team, items in paths]
     only = [o for _, items in groups for o in items]
@@ -120,8 +118,7 @@ def escalation_form(paths: Sequence[tuple[str, Sequence[tuple[int, str]]]], *, s
                      placeholder="Where should this go?"),
         user_input(ids.OWNER, "Owner", optional=True, hint="Leave empty: whoever acknowledges it owns it."),
     ]
-    return modal(ids.ESCALATION_FORM, "Escalate", blocks, submit="Escalate",
-                 private_metadata=json.dumps({"channel": channel} if channel else {}))
+    return modal(ids.ESCALATION_FORM, "Escalate", blocks, submit="Escalate")
 
 
 # --------------------------------------------------------------------------- the channel card
@@ -206,6 +203,18 @@ def confirmation(escalation: Escalation, permalink: str | None) -> str:
     where = f"<{permalink}|{ref(escalation)}>" if permalink else ref(escalation)
     return (f"Escalated {where} as *{escalation.priority}* to {escape(escalation.path.name)}. "
             f"Acknowledgement is due {date(escalation.ack_due)}; I'll keep you posted here.")
+
+
+def handed_over(escalation: Escalation, *, by: str) -> str:
+    """The DM to a new owner."""
+    return (f"{user(by)} made you the owner of {ref(escalation)} ({escalation.priority}, "
+            f"{escape(escalation.customer)}): {escape(escalation.summary)}")
+
+
+def resolved_notice(escalation: Escalation, *, by: str) -> str:
+    """The DM to the reporter and the owner when it is resolved."""
+    return (f"✅ {ref(escalation)} ({escape(escalation.summary)}) was resolved by {user(by)}.\n"
+            f"*Outcome:* {escape(escalation.outcome or '')}")
 
 
 # --------------------------------------------------------------------------- timeline
