@@ -30,7 +30,7 @@ from tests.kit.fake_slack import FakeSlack
 
 async def prepare(database: Path, slack: FakeSlack, count: int, now: datetime) -> Services:
     settings = Settings(SLACK_BOT_TOKEN="xoxb-bench", SLACK_API_URL=slack.api_url,
-                        DATABASE_URL=f"sqlite:///{database}", _env_file=None)  # type: ignore[call-arg]
+                        DATABASE_URL=f"sqlite:///{database}", _env_file=None)
     engine = make_engine(settings.database_url)
     await upgrade(engine)
     services = Services(settings=settings, client=make_client(settings), engine=engine, db=session_factory(engine))

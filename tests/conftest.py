@@ -114,7 +114,7 @@ def settings(slack: FakeSlack, database_url: str) -> Settings:
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=slack.api_url,
         DATABASE_URL=database_url,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
 
 
