@@ -53,7 +53,7 @@ async def baseline_tick(services: Services, now: datetime) -> int:
     """The rejected approach: try to claim every due reminder; each attempt hits the unique key."""
     sent = 0
     async with services.db() as session:
-        for escalation in await escalations.unresolved(session):
+        for escalation in await escalations.active(session, resolved_since=now):
             for reminder in due_reminders(escalation, policy_of(escalation), now):
                 sent += await claims.claim(session, reminder.key, now=now)
     return sent

@@ -23,8 +23,7 @@ from bot.sla import priority
 from bot.teams_config import parse_teams
 from handlers.blocks import as_text
 from handlers.escalations import views
-from handlers.escalations.actions import publish
-from handlers.escalations.announce import announce
+from handlers.escalations.announce import introduce, publish
 from handlers.escalations.jobs import run_review, run_timers
 from storage import escalations, teams
 from storage.db import make_engine, session_factory
@@ -53,13 +52,14 @@ class Transcript(AsyncWebClient):
     def __init__(self) -> None:
         super().__init__(token="xoxb-demo")
         self._ts = itertools.count(1)
+        self.quiet = False  # while the demo's history is made
 
     async def api_call(self, api_method: str, *, json: dict[str, Any] | None = None,
                        **kwargs: Any) -> AsyncSlackResponse:
         args = {**(kwargs.get("data") or {}), **(kwargs.get("params") or {}), **(json or {})}
         channel = str(args.get("channel", ""))
         where = NAMES.get(channel, channel) + (" (thread)" if args.get("thread_ts") else "")
-        if api_method in ("chat.postMessage", "chat.update"):
+        if api_method in ("chat.postMessage", "chat.update") and not self.quiet:
             verb = "posts in" if api_method == "chat.postMessage" else "updates its message in"
             body = _named(as_text(args["blocks"]) if args.get("blocks") else
                           as_text([{"type": "section", "text": {"text": args["text"]}}]))
@@ -95,7 +95,9 @@ async def run_demo(settings: Settings, database: Path | None = None) -> Path:
             team = await teams.get(session, "tier1")
             assert team is not None
             policy = TeamPolicy.from_settings(team.settings, team.timezone)
-            await _history(session, team.id, {p.key: p.id for p in team.paths}, policy, now)
+            client.quiet = True
+            await _history(client, session, team.id, {p.key: p.id for p in team.paths}, policy, now)
+            client.quiet = False
 
             _say("Alex types `/escalate Checkout fails for ACME` and fills in the form")
             escalation, _ = await escalations.create(session, NewEscalation(
@@ -105,7 +107,7 @@ async def run_demo(settings: Settings, database: Path | None = None) -> Path:
                 tickets=[{"system": "Zendesk", "ref": "4411", "url": "https://acme.zendesk.com/agent/tickets/4411"}],
                 severity="critical", impact="widespread", urgency="blocking", priority="P1"), policy, now=now)
             await session.refresh(escalation, ["posts", "team", "path"])
-            await announce(client, session, escalation, now=now)
+            await introduce(client, session, escalation, now=now)
 
         _say("Twelve minutes later nobody has acknowledged it (80 % of the 15-minute SLA)")
         await run_timers(services, now + timedelta(minutes=12))
@@ -117,14 +119,17 @@ async def run_demo(settings: Settings, database: Path | None = None) -> Path:
             assert reloaded is not None
             escalation = reloaded
             _say("Sam presses Acknowledge, posts an update, then resolves it")
-            await publish(client, escalation, await escalations.acknowledge(
-                session, escalation, "U0SAM", now=now + timedelta(minutes=16)), now=now + timedelta(minutes=16))
-            await publish(client, escalation, await escalations.post_update(
+            at = now + timedelta(minutes=16)
+            await publish(client, session, escalation,
+                          await escalations.acknowledge(session, escalation, "U0SAM", now=at), now=at)
+            at = now + timedelta(minutes=40)
+            await publish(client, session, escalation, await escalations.post_update(
                 session, escalation, "U0SAM", "Payment gateway rolled back; ACME can check out again.", policy,
-                now=now + timedelta(minutes=40)), now=now + timedelta(minutes=40))
-            await publish(client, escalation, await escalations.resolve(
+                now=at), now=at)
+            at = now + timedelta(hours=1)
+            await publish(client, session, escalation, await escalations.resolve(
                 session, escalation, "U0SAM", outcome="Bad gateway deploy rolled back; fix scheduled.",
-                root_cause="outage", customer_told=True, now=now + timedelta(hours=1)), now=now + timedelta(hours=1))
+                root_cause="outage", customer_told=True, now=at), now=at)
 
             _say("Morgan (manager) types `/escalate stats 30d`")
             figures = await escalations.stats(session, [team.id], now - timedelta(days=30), now + timedelta(hours=2))
@@ -141,11 +146,13 @@ async def run_demo(settings: Settings, database: Path | None = None) -> Path:
     return path
 
 
-async def _history(session: Any, team_id: int, paths: dict[str, int], policy: TeamPolicy, now: datetime) -> None:
+async def _history(client: Transcript, session: Any, team_id: int, paths: dict[str, int], policy: TeamPolicy,
+                   now: datetime) -> None:
     """A month of earlier escalations, so lists and stats have something to show."""
     customers = ["ACME Corp", "Globex", "Initech", "ACME Corp", "Umbrella", "Globex", "Hooli", "ACME Corp"]
     for number, customer in enumerate(customers):
-        opened = now - timedelta(days=28 - number * 4, hours=number)
+        last = number == len(customers) - 1
+        opened = now - (timedelta(hours=3) if last else timedelta(days=30 - number * 3.5, hours=number))
         severity, impact, urgency = [("high", "several", "today"), ("medium", "one", "today"),
                                      ("critical", "several", "blocking")][number % 3]
         escalation, _ = await escalations.create(session, NewEscalation(
@@ -155,13 +162,16 @@ async def _history(session: Any, team_id: int, paths: dict[str, int], policy: Te
                                         "Export times out"][number % 4],
             details="", tickets=[], severity=severity, impact=impact, urgency=urgency,
             priority=priority(severity, impact, urgency)), policy, now=opened)
-        for channel in ("C0ENGINEERING", "C0ESCALATIONS"):  # its cards were posted back then
-            await escalations.add_post(session, escalation, channel, f"1690000000.{number:06d}")
-        await escalations.acknowledge(session, escalation, "U0SAM", now=opened + timedelta(minutes=8 + 7 * number))
-        if number < len(customers) - 1:
-            await escalations.resolve(session, escalation, "U0SAM", outcome="Fixed",
-                                      root_cause=["product_bug", "billing", "how_to"][number % 3],
-                                      customer_told=True, now=opened + timedelta(hours=2 + 3 * number))
+        await session.refresh(escalation, ["posts", "team", "path"])
+        await introduce(client, session, escalation, now=opened)
+        at = opened + timedelta(minutes=8 + 7 * number)
+        await publish(client, session, escalation, await escalations.acknowledge(session, escalation, "U0SAM",
+                                                                                 now=at), now=at)
+        if not last:
+            at = opened + timedelta(hours=2 + 3 * number)
+            await publish(client, session, escalation, await escalations.resolve(
+                session, escalation, "U0SAM", outcome="Fixed", customer_told=True, now=at,
+                root_cause=["product_bug", "billing", "how_to"][number % 3]), now=at)
 
 
 def _next_monday_morning(now: datetime, policy: TeamPolicy) -> datetime:

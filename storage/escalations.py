@@ -79,10 +79,18 @@ async def get(session: AsyncSession, escalation_id: int) -> Escalation | None:
     return await session.get(Escalation, escalation_id)
 
 
-async def add_post(session: AsyncSession, escalation: Escalation, channel: str, ts: str) -> None:
-    session.add(EscalationPost(escalation_id=escalation.id, channel=channel, ts=ts))
+async def add_post(session: AsyncSession, escalation: Escalation, channel: str, ts: str,
+                   event_id: int) -> None:
+    """Remember a posted card, which shows the timeline up to `event_id`."""
+    session.add(EscalationPost(escalation_id=escalation.id, channel=channel, ts=ts, posted_event_id=event_id,
+                               shown_event_id=event_id))
     await session.commit()
     await session.refresh(escalation, ["posts"])
+
+
+async def shown(session: AsyncSession, post: EscalationPost, event_id: int) -> None:
+    post.shown_event_id = max(post.shown_event_id, event_id)
+    await session.commit()
 
 
 # --------------------------------------------------------------------------- changes
@@ -186,10 +194,38 @@ async def mine(session: AsyncSession, user_id: str, *, limit: int = 500) -> list
     return list((await session.scalars(query)).all())
 
 
-async def unresolved(session: AsyncSession) -> list[Escalation]:
-    """Every escalation whose SLA clocks may still be running, for the timers job."""
-    query = select(Escalation).where(Escalation.status != "resolved").order_by(Escalation.id)
+async def active(session: AsyncSession, *, resolved_since: datetime) -> list[Escalation]:
+    """Unresolved escalations, and those resolved since `resolved_since` (whose news may still be
+    on its way to Slack): what the timers job looks after."""
+    query = (select(Escalation)
+             .where(or_(Escalation.status != "resolved", Escalation.resolved_at >= resolved_since))
+             .order_by(Escalation.id))
     return list((await session.scalars(query)).all())
+
+
+async def events_since(session: AsyncSession, escalation_ids: Sequence[int],
+                       since: datetime) -> dict[int, list[EscalationEvent]]:
+    """Recent timeline events of each escalation, oldest first."""
+    found: dict[int, list[EscalationEvent]] = {number: [] for number in escalation_ids}
+    for start in range(0, len(escalation_ids), 1000):
+        query = (select(EscalationEvent)
+                 .where(EscalationEvent.escalation_id.in_(escalation_ids[start:start + 1000]),
+                        EscalationEvent.at >= since)
+                 .order_by(EscalationEvent.id))
+        for event in (await session.scalars(query)).all():
+            found[event.escalation_id].append(event)
+    return found
+
+
+async def latest_event_ids(session: AsyncSession, escalation_ids: Sequence[int]) -> dict[int, int]:
+    found: dict[int, int] = {}
+    for start in range(0, len(escalation_ids), 1000):
+        rows = await session.execute(
+            select(EscalationEvent.escalation_id, func.max(EscalationEvent.id))
+            .where(EscalationEvent.escalation_id.in_(escalation_ids[start:start + 1000]))
+            .group_by(EscalationEvent.escalation_id))
+        found.update({int(number): int(latest) for number, latest in rows.all()})
+    return found
 
 
 async def overdue(session: AsyncSession, team_id: int, now: datetime) -> list[Escalation]:

@@ -140,6 +140,10 @@ class EscalationPost(Base):
     escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(32))
     ts: Mapped[str] = mapped_column(String(32))
+    posted_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    """The latest timeline event when the card was posted: later events are replied in its thread."""
+    shown_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    """The latest event the card shows; behind the timeline means the card is due a chat.update."""
 
 
 class EscalationEvent(Base):

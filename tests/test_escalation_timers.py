@@ -122,10 +122,37 @@ async def test_a_card_slack_refused_is_posted_by_the_next_tick(bot: SlackDriver,
     reply, _ = await escalate(bot, slack, team.agent)
     assert reply.status == 200  # the escalation is stored; Slack is down
     slack.clear_failures()
-    assert await run_timers(app.services, clock.now + timedelta(minutes=1)) == 2  # both cards
+    assert slack.count("chat.postMessage", channel=team.agent) == 0  # no confirmation of a card not shown
+    assert await run_timers(app.services, clock.now + timedelta(minutes=1)) == 3  # both cards, then the DM
     assert await run_timers(app.services, clock.now + timedelta(minutes=2)) == 0
     for channel in (team.path_channel("engineering"), team.escalations_channel):
         assert "ESC-1" in card_post(slack, channel).text
+    confirmation = slack.last("chat.postMessage", channel=team.agent)
+    assert confirmation.ok and "Escalated <https://fake.slack.com/archives/C0ENG/" in confirmation.text
+
+
+async def test_changes_slack_refused_reach_cards_threads_and_people_on_the_next_tick(
+        bot: SlackDriver, slack: FakeSlack, team: TeamPeople, app: Supportbot, clock: Clock) -> None:
+    await escalate(bot, slack, team.agent)
+    channel = team.path_channel("engineering")
+    slack.fail_method("chat.update", error="service_unavailable")
+    slack.fail_method("chat.postMessage", error="service_unavailable")
+    await press(bot, slack, ids.RESOLVE, user=team.teammate, channel=channel)
+    await bot.submit(slack.last("views.open").response["view"], user=team.teammate, outcome="Gateway fixed",
+                     root_cause="outage", customer_told="yes")
+    assert not any(c.ok for c in slack.calls("chat.update"))
+    slack.clear_failures()
+
+    clock.advance(minutes=1)
+    assert await run_timers(app.services, clock.now) == 3  # a reply under each card, the reporter's DM
+    for card_channel in (channel, team.escalations_channel):
+        assert "Gateway fixed" in str(card(slack, card_channel).blocks)  # the cards caught up
+        replies = [c for c in slack.calls("chat.postMessage", channel=card_channel) if c.ok and c.thread_ts]
+        assert [r.text for r in replies if "resolved it" in r.text] != []
+    assert "was resolved by" in slack.last("chat.postMessage", channel=team.agent).text
+    updates = slack.count("chat.update")
+    assert await run_timers(app.services, clock.advance(minutes=1)) == 0
+    assert slack.count("chat.update") == updates  # nothing sent twice
 
 
 async def test_a_reminder_slack_refused_is_sent_on_the_next_tick(bot: SlackDriver, slack: FakeSlack,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
@@ -11,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.escalations import TeamPolicy
 from handlers.escalations import forms, ids, views
-from handlers.escalations.announce import announce, permalink, policy_of, refresh, reply, tell
+from handlers.escalations.announce import introduce, policy_of, publish
 from storage import escalations, teams
 from storage.db import SessionFactory
 from storage.escalations import NewEscalation
-from storage.models import Escalation, EscalationEvent
+from storage.models import Escalation
 
 REFUSAL = ("Only members and managers of {team} can change {ref}. If you should be able to, ask your "
            "support manager to add you to the team.")
@@ -45,11 +44,7 @@ async def submit_escalation(ack: AsyncAck, body: dict[str, Any], client: AsyncWe
         ), TeamPolicy.from_settings(path.team.settings, path.team.timezone), now=now)
         if not created:
             return  # a retried or double-clicked submission: the first one did the work
-        escalation = await _reload(session, escalation.id)
-        await announce(client, session, escalation, now=now)
-    await tell(client, [reporter], views.confirmation(escalation, await permalink(client, escalation)))
-    if form.owner and form.owner != reporter:
-        await tell(client, [form.owner], views.handed_over(escalation, by=reporter))
+        await introduce(client, session, await _reload(session, escalation.id), now=now)
 
 
 async def _reload(session: AsyncSession, escalation_id: int) -> Escalation:
@@ -86,7 +81,7 @@ async def acknowledge(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClien
         if escalation is None:
             return
         event = await escalations.acknowledge(session, escalation, body["user"]["id"], now=context["now"])
-        await publish(client, escalation, event, now=context["now"])
+        await publish(client, session, escalation, event, now=context["now"])
 
 
 async def assign(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
@@ -98,9 +93,7 @@ async def assign(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, re
         if escalation is None or not owner:
             return
         event = await escalations.assign(session, escalation, body["user"]["id"], owner, now=context["now"])
-        await publish(client, escalation, event, now=context["now"])
-    if event and owner != event.actor:
-        await tell(client, [owner], views.handed_over(escalation, by=event.actor))
+        await publish(client, session, escalation, event, now=context["now"])
 
 
 def _opener(build: Any) -> Any:
@@ -152,7 +145,7 @@ async def submit_update(ack: AsyncAck, body: dict[str, Any], client: AsyncWebCli
             return
         event = await escalations.post_update(session, escalation, body["user"]["id"], form.text,
                                               policy_of(escalation), now=context["now"])
-        await publish(client, escalation, event, now=context["now"])
+        await publish(client, session, escalation, event, now=context["now"])
 
 
 async def submit_priority(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
@@ -164,7 +157,7 @@ async def submit_priority(ack: AsyncAck, body: dict[str, Any], client: AsyncWebC
             return
         event = await escalations.change_priority(session, escalation, body["user"]["id"], form.priority,
                                                   form.reason, policy_of(escalation), now=context["now"])
-        await publish(client, escalation, event, now=context["now"])
+        await publish(client, session, escalation, event, now=context["now"])
 
 
 async def submit_resolution(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
@@ -177,10 +170,7 @@ async def submit_resolution(ack: AsyncAck, body: dict[str, Any], client: AsyncWe
         event = await escalations.resolve(session, escalation, body["user"]["id"], outcome=form.outcome,
                                           root_cause=form.root_cause, customer_told=form.customer_told,
                                           now=context["now"])
-        await publish(client, escalation, event, now=context["now"])
-    if event:
-        people = [p for p in (escalation.reporter, escalation.owner) if p != event.actor]
-        await tell(client, people, views.resolved_notice(escalation, by=event.actor))
+        await publish(client, session, escalation, event, now=context["now"])
 
 
 async def submit_reopen(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
@@ -191,13 +181,4 @@ async def submit_reopen(ack: AsyncAck, body: dict[str, Any], client: AsyncWebCli
         if escalation is None:
             return
         event = await escalations.reopen(session, escalation, body["user"]["id"], form.reason, now=context["now"])
-        await publish(client, escalation, event, now=context["now"])
-
-
-async def publish(client: AsyncWebClient, escalation: Escalation, event: EscalationEvent | None, *,
-                  now: datetime) -> None:
-    """Show a change: the cards are updated in place and the change is replied in their threads."""
-    if event is None:
-        return  # nothing changed (a double click): nothing to say
-    await refresh(client, escalation, now=now)
-    await reply(client, escalation, views.describe(event))
+        await publish(client, session, escalation, event, now=context["now"])

@@ -17,20 +17,32 @@ from bot.escalations import TeamPolicy, due_reminders
 from bot.jobs import Job
 from bot.services import Services
 from handlers.escalations import views
-from handlers.escalations.announce import announce, policy_of, refresh
+from handlers.escalations.announce import announce, deliver, deliveries, policy_of, refresh
 from storage import claims, escalations, teams
 
 log = logging.getLogger(__name__)
 
 
+FOLLOW_UP = timedelta(days=2)
+"""How long after an event (or a resolution) a message about it that Slack refused is still sent."""
+
+
 async def run_timers(services: Services, now: datetime) -> int:
-    done = 0
+    client, done = services.client, 0
     async with services.db() as session:
-        open_ones = await escalations.unresolved(session)
-        for escalation in open_ones:
-            done += await announce(services.client, session, escalation, now=now)
-        # Reminders go in the card's thread: an escalation whose card is not posted yet waits.
-        due = [(e, r) for e in open_ones if e.posts for r in due_reminders(e, policy_of(e), now)]
+        watched = await escalations.active(session, resolved_since=now - FOLLOW_UP)
+        numbers = [e.id for e in watched]
+        latest = await escalations.latest_event_ids(session, numbers)
+        recent = await escalations.events_since(session, numbers, now - FOLLOW_UP)
+        # First, whatever Slack refused earlier: cards never posted or behind the timeline, replies, DMs.
+        for escalation in watched:
+            done += await announce(client, session, escalation, latest_event_id=latest.get(escalation.id, 0),
+                                   now=now)
+            await refresh(client, session, escalation, latest_event_id=latest.get(escalation.id, 0), now=now)
+        done += await deliver(client, session, [d for e in watched for event in recent[e.id]
+                                                for d in deliveries(e, event)], now=now)
+        # Then the SLA reminders, in the card's thread (an escalation whose card is not posted yet waits).
+        due = [(e, r) for e in watched if e.posts for r in due_reminders(e, policy_of(e), now)]
         sent_already = await claims.taken(session, [r.key for _, r in due], now=now)
         for escalation, reminder in due:
             if reminder.key in sent_already or not await claims.claim(session, reminder.key, now=now):
@@ -38,15 +50,16 @@ async def run_timers(services: Services, now: datetime) -> int:
             thread = escalation.posts[0]
             text = views.reminder_text(reminder, escalation, teams.managers(escalation.team))
             try:
-                await services.client.chat_postMessage(channel=thread.channel, thread_ts=thread.ts, text=text)
+                await client.chat_postMessage(channel=thread.channel, thread_ts=thread.ts, text=text)
             except SlackApiError as error:
                 log.warning("reminder %s not sent (%s); will retry", reminder.key, error.response.get("error"))
                 await claims.release(session, reminder.key)
                 continue
             await claims.complete(session, reminder.key, now=now)
             done += 1
-            if reminder.stage == "breach":
-                await refresh(services.client, escalation, now=now)  # the card shows the breach
+            if reminder.is_breach:  # the card shows the breach (best effort: the next change shows it too)
+                await refresh(client, session, escalation, latest_event_id=latest.get(escalation.id, 0),
+                              now=now, every_card=True)
     return done
 
 

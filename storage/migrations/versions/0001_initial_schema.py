@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 21:13:31.102404
+Create Date: 2026-11-22
 
 """
 from typing import Sequence, Union
@@ -120,6 +120,8 @@ def upgrade() -> None:
     sa.Column('escalation_id', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=32), nullable=False),
     sa.Column('ts', sa.String(length=32), nullable=False),
+    sa.Column('posted_event_id', sa.Integer(), nullable=False),
+    sa.Column('shown_event_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['escalation_id'], ['escalations.id'], name=op.f('fk_escalation_posts_escalation_id_escalations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_escalation_posts')),
     sa.UniqueConstraint('escalation_id', 'channel', name=op.f('uq_escalation_posts_escalation_id'))
