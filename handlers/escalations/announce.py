@@ -117,10 +117,10 @@ def deliveries(escalation: Escalation, event: EscalationEvent) -> list[Delivery]
 
 
 async def deliver(client: AsyncWebClient, session: AsyncSession, wanted: Sequence[Delivery], *,
-                  now: datetime) -> int:
-    """Send what has not been sent yet; what Slack refuses is released for the next tick."""
+                  now: datetime) -> list[Delivery]:
+    """Send what has not been sent yet, and say what was; what Slack refuses is released for the next tick."""
     sent_already = await claims.taken(session, [d.key for d in wanted], now=now)
-    count = 0
+    sent: list[Delivery] = []
     for delivery in wanted:
         if delivery.key in sent_already or not await claims.claim(session, delivery.key, now=now):
             continue
@@ -133,8 +133,8 @@ async def deliver(client: AsyncWebClient, session: AsyncSession, wanted: Sequenc
             await claims.release(session, delivery.key)
             continue
         await claims.complete(session, delivery.key, now=now)
-        count += 1
-    return count
+        sent.append(delivery)
+    return sent
 
 
 async def introduce(client: AsyncWebClient, session: AsyncSession, escalation: Escalation, *,

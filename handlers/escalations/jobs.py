@@ -13,12 +13,13 @@ from datetime import datetime, time, timedelta
 
 from slack_sdk.errors import SlackApiError
 
-from bot.escalations import TeamPolicy, due_reminders
+from bot.escalations import Reminder, TeamPolicy, due_reminders
 from bot.jobs import Job
 from bot.services import Services
 from handlers.escalations import views
-from handlers.escalations.announce import announce, deliver, deliveries, policy_of, refresh
+from handlers.escalations.announce import Delivery, announce, deliver, deliveries, policy_of, refresh
 from storage import claims, escalations, teams
+from storage.models import Escalation
 
 log = logging.getLogger(__name__)
 
@@ -39,28 +40,23 @@ async def run_timers(services: Services, now: datetime) -> int:
             done += await announce(client, session, escalation, latest_event_id=latest.get(escalation.id, 0),
                                    now=now)
             await refresh(client, session, escalation, latest_event_id=latest.get(escalation.id, 0), now=now)
-        done += await deliver(client, session, [d for e in watched for event in recent[e.id]
-                                                for d in deliveries(e, event)], now=now)
+        done += len(await deliver(client, session, [d for e in watched for event in recent[e.id]
+                                                    for d in deliveries(e, event)], now=now))
         # Then the SLA reminders, in the card's thread (an escalation whose card is not posted yet waits).
-        due = [(e, r) for e in watched if e.posts for r in due_reminders(e, policy_of(e), now)]
-        sent_already = await claims.taken(session, [r.key for _, r in due], now=now)
-        for escalation, reminder in due:
-            if reminder.key in sent_already or not await claims.claim(session, reminder.key, now=now):
-                continue
-            thread = escalation.posts[0]
-            text = views.reminder_text(reminder, escalation, teams.managers(escalation.team))
-            try:
-                await client.chat_postMessage(channel=thread.channel, thread_ts=thread.ts, text=text)
-            except SlackApiError as error:
-                log.warning("reminder %s not sent (%s); will retry", reminder.key, error.response.get("error"))
-                await claims.release(session, reminder.key)
-                continue
-            await claims.complete(session, reminder.key, now=now)
-            done += 1
-            if reminder.is_breach:  # the card shows the breach (best effort: the next change shows it too)
-                await refresh(client, session, escalation, latest_event_id=latest.get(escalation.id, 0),
-                              now=now, every_card=True)
+        due = {r.key: (e, r) for e in watched if e.posts for r in due_reminders(e, policy_of(e), now)}
+        sent = await deliver(client, session, [reminder(e, r) for e, r in due.values()], now=now)
+        done += len(sent)
+        breached = {due[d.key][0].id: due[d.key][0] for d in sent if due[d.key][1].is_breach}
+        for escalation in breached.values():  # the card shows it (best effort: the next change shows it too)
+            await refresh(client, session, escalation, latest_event_id=latest.get(escalation.id, 0), now=now,
+                          every_card=True)
     return done
+
+
+def reminder(escalation: Escalation, due: Reminder) -> Delivery:
+    thread = escalation.posts[0]
+    text = views.reminder_text(due, escalation, teams.managers(escalation.team))
+    return Delivery(due.key, thread.channel, lambda _link: text, thread.ts)
 
 
 REVIEW_DAY = 0  # Monday
