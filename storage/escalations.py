@@ -172,26 +172,34 @@ async def reopen(session: AsyncSession, escalation: Escalation, actor: str, reas
 
 # --------------------------------------------------------------------------- queries
 
-async def open_for_teams(session: AsyncSession, team_ids: Sequence[int], *,
-                         limit: int = 500) -> list[Escalation]:
-    query = (
-        select(Escalation)
-        .where(Escalation.team_id.in_(team_ids), Escalation.status != "resolved")
-        .order_by(PRIORITY_ORDER, Escalation.opened_at)
-        .limit(limit)
-    )
-    return list((await session.scalars(query)).all())
+@dataclass(frozen=True)
+class OpenList:
+    """The most urgent open escalations (up to a limit) and how many are open in all, by priority."""
+
+    escalations: list[Escalation]
+    by_priority: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_priority.values())
 
 
-async def mine(session: AsyncSession, user_id: str, *, limit: int = 500) -> list[Escalation]:
-    query = (
-        select(Escalation)
-        .where(or_(Escalation.reporter == user_id, Escalation.owner == user_id),
-               Escalation.status != "resolved")
-        .order_by(PRIORITY_ORDER, Escalation.opened_at)
-        .limit(limit)
-    )
-    return list((await session.scalars(query)).all())
+async def _open(session: AsyncSession, condition: Any, limit: int) -> OpenList:
+    where = (condition, Escalation.status != "resolved")
+    first = await session.scalars(
+        select(Escalation).where(*where).order_by(PRIORITY_ORDER, Escalation.opened_at, Escalation.id).limit(limit))
+    counts = await session.execute(
+        select(Escalation.priority, func.count()).where(*where).group_by(Escalation.priority))
+    return OpenList(list(first.all()), {str(p): int(n) for p, n in counts.all()})
+
+
+async def open_for_teams(session: AsyncSession, team_ids: Sequence[int], *, limit: int = 20) -> OpenList:
+    return await _open(session, Escalation.team_id.in_(team_ids), limit)
+
+
+async def mine(session: AsyncSession, user_id: str, *, limit: int = 20) -> OpenList:
+    """Open escalations the person reported or owns."""
+    return await _open(session, or_(Escalation.reporter == user_id, Escalation.owner == user_id), limit)
 
 
 async def active(session: AsyncSession, *, resolved_since: datetime) -> list[Escalation]:

@@ -111,8 +111,10 @@ async def test_lists_show_what_is_open_most_urgent_first(bot: SlackDriver, team:
     assert "past resolution target" in listed.text
     mine = await bot.command("/escalate", "mine", user=team.agent)
     assert "ESC-4" in mine.text and "ESC-1" not in mine.text  # resolved ones are not open
-    nothing = await bot.command("/escalate", "mine", user=team.teammate)
-    assert "Nothing open" in nothing.text or "ESC-4" in nothing.text  # teammate acknowledged ESC-4: owner
+    owned = await bot.command("/escalate", "mine", user=team.teammate)  # acknowledging ESC-4 made them its owner
+    assert "ESC-4" in owned.text and "ESC-5" not in owned.text
+    nothing = await bot.command("/escalate", "mine", user=team.manager)
+    assert "Nothing open" in nothing.text
 
 
 async def test_the_largest_list_and_stats_stay_within_block_kit_limits(

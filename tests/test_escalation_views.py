@@ -8,6 +8,7 @@ import pytest
 
 from bot.escalations import Attainment, Durations, EscalationStats, Reminder, TeamPolicy
 from handlers.escalations import views
+from storage.escalations import OpenList
 from storage.models import Escalation, EscalationEvent, EscalationPath, EscalationPost, Team
 from tests.kit.block_limits import problems, view_problems
 
@@ -77,8 +78,10 @@ def test_the_full_card_with_a_long_timeline_fits() -> None:
 
 
 def test_a_list_of_hundreds_fits() -> None:
-    blocks = views.escalation_list("Open escalations · " + "x" * 300, [escalation(i) for i in range(500)], NOW)
+    listed = OpenList([escalation(i) for i in range(views.LIST_MAX)], {"P1": 400, "P2": 50, "P3": 30, "P4": 20})
+    blocks = views.escalation_list("Open escalations · " + "x" * 300, listed, NOW)
     assert len(blocks) <= 50 and problems(blocks) == []
+    assert "500 open" in str(blocks) and "and 480 more" in str(blocks)
 
 
 def test_stats_and_the_review_with_many_customers_fit() -> None:

@@ -66,15 +66,15 @@ async def team_list(db: SessionFactory, user: str, now: datetime) -> dict[str, A
         mine = await teams.teams_of(session, user)
         if not mine:
             return {"text": NOT_IN_A_TEAM}
-        found = await escalations.open_for_teams(session, [t.id for t in mine])
+        found = await escalations.open_for_teams(session, [t.id for t in mine], limit=views.LIST_MAX)
     title = "Open escalations · " + ", ".join(t.name for t in mine)
-    return {"text": f"{len(found)} open escalations", "blocks": views.escalation_list(title, found, now)}
+    return {"text": f"{found.total} open escalations", "blocks": views.escalation_list(title, found, now)}
 
 
 async def my_list(db: SessionFactory, user: str, now: datetime) -> dict[str, Any]:
     async with db() as session:
-        found = await escalations.mine(session, user)
-    return {"text": f"{len(found)} open escalations you reported or own",
+        found = await escalations.mine(session, user, limit=views.LIST_MAX)
+    return {"text": f"{found.total} open escalations you reported or own",
             "blocks": views.escalation_list("Your open escalations", found, now)}
 
 

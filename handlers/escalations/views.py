@@ -54,6 +54,7 @@ from handlers.blocks import (
     user_input,
 )
 from handlers.escalations import forms, ids
+from storage.escalations import OpenList
 from storage.models import Escalation, EscalationEvent
 
 STATUS_LABELS = {"open": "🔴 Open", "acknowledged": "🟡 Acknowledged", "resolved": "🟢 Resolved"}
@@ -314,16 +315,16 @@ def _line(escalation: Escalation, now: datetime) -> str:
             f"{escape(escalation.path.name)} · open {age}{late}")
 
 
-def escalation_list(title: str, escalations: Sequence[Escalation], now: datetime) -> list[Block]:
-    """At most LIST_MAX entries; the rest are counted, with where to find them."""
-    if not escalations:
+def escalation_list(title: str, listed: OpenList, now: datetime) -> list[Block]:
+    """The most urgent LIST_MAX entries; the rest are counted, with where to find them."""
+    if not listed.total:
         return [section(f"*{title}*\nNothing open. 🎉")]
-    counts = {p: sum(1 for e in escalations if e.priority == p) for p in PRIORITIES}
-    summary = " · ".join(f"{PRIORITY_ICONS[p]} {p}: {n}" for p, n in counts.items() if n)
-    blocks: list[Block] = [header(title), context(f"{len(escalations)} open · {summary}")]
-    blocks += [section(_line(e, now)) for e in escalations[:LIST_MAX]]
-    if len(escalations) > LIST_MAX:
-        blocks.append(context(f"…and {len(escalations) - LIST_MAX} more, less urgent. "
+    summary = " · ".join(f"{PRIORITY_ICONS[p]} {p}: {listed.by_priority[p]}" for p in PRIORITIES
+                         if listed.by_priority.get(p))
+    blocks: list[Block] = [header(title), context(f"{listed.total} open · {summary}")]
+    blocks += [section(_line(e, now)) for e in listed.escalations[:LIST_MAX]]
+    if listed.total > LIST_MAX:
+        blocks.append(context(f"…and {listed.total - LIST_MAX} more, less urgent. "
                               "Type `/escalate ESC-<number>` to see any one in full."))
     return blocks
 
