@@ -239,3 +239,14 @@ async def test_someone_in_two_teams_chooses_among_both_teams_paths(bot: SlackDri
     assert "ESC-1" in card(slack, "C0SRE").text
     refused = await escalate(bot, slack, "U0AGENT2", path="Engineering")
     assert refused[0].status == 200
+
+
+async def test_a_form_slack_will_not_open_is_explained(bot: SlackDriver, slack: FakeSlack, team: TeamPeople) -> None:
+    slack.fail_method("views.open", error="expired_trigger_id")
+    reply = await bot.command("/escalate", "Checkout fails", user=team.agent)
+    assert "Slack would not open the escalation form (expired_trigger_id)" in reply.text
+    slack.clear_failures()
+    await escalate(bot, slack, team.agent)
+    slack.fail_method("views.open", error="expired_trigger_id")
+    await press(bot, slack, ids.RESOLVE, user=team.agent, channel=team.escalations_channel)
+    assert "Please press the button again" in slack.last("response_url").args["text"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -106,7 +107,12 @@ def _opener(build: Any) -> Any:
             escalation = await _for_action(body, session, respond)
             if escalation is None:
                 return
-            await client.views_open(trigger_id=body["trigger_id"], view=build(escalation))
+            try:
+                await client.views_open(trigger_id=body["trigger_id"], view=build(escalation))
+            except SlackApiError as error:
+                await respond(text=f"Slack would not open the form ({error.response.get('error')}). "
+                                   "Please press the button again.", response_type="ephemeral",
+                              replace_original=False)
 
     return open_modal
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.escalations import views
@@ -56,9 +57,14 @@ async def open_form(ack: AsyncAck, client: AsyncWebClient, db: SessionFactory, u
         await ack(text="Your team has no escalation paths yet: ask your support manager to add "
                        "some (`escalation_paths` in the teams configuration).")
         return
+    try:
+        await client.views_open(trigger_id=command["trigger_id"],
+                                view=views.escalation_form(routes, summary=summary[:150]))
+    except SlackApiError as error:
+        await ack(text=f"Slack would not open the escalation form ({error.response.get('error')}). "
+                       "Please type `/escalate` again.")
+        return
     await ack()
-    await client.views_open(trigger_id=command["trigger_id"],
-                            view=views.escalation_form(routes, summary=summary[:150]))
 
 
 async def team_list(db: SessionFactory, user: str, now: datetime) -> dict[str, Any]:
