@@ -102,9 +102,10 @@ async def acknowledge(session: AsyncSession, escalation: Escalation, actor: str,
         return None
     escalation.status = "acknowledged"
     escalation.acknowledged_at = now
-    if escalation.owner is None:
-        escalation.owner = actor
-    event = _record(session, escalation, actor, "acknowledged", "open", "acknowledged", None, now)
+    note = None
+    if escalation.owner is None:  # whoever acknowledges an unowned escalation owns it
+        escalation.owner, note = actor, "took ownership"
+    event = _record(session, escalation, actor, "acknowledged", "open", "acknowledged", note, now)
     await session.commit()
     return event
 

@@ -57,7 +57,7 @@ async def test_the_whole_flow_from_log_to_documented_outcome(bot: SlackDriver, s
         assert f"<@{team.teammate}>" in str(shown.blocks)  # whoever acknowledges owns it
         assert ids.ACKNOWLEDGE not in str(shown.blocks)
     thread = slack.last("chat.postMessage", channel=team.path_channel("engineering"))
-    assert thread.thread_ts and "acknowledged" in thread.text
+    assert thread.thread_ts and thread.text == f"<@{team.teammate}> acknowledged it and owns it now."
 
     # An update goes in the thread.
     await press(bot, slack, ids.POST_UPDATE, user=team.teammate, channel=team.escalations_channel)

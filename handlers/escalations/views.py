@@ -228,7 +228,7 @@ def describe(event: EscalationEvent) -> str:
         case "opened":
             return f"{who} opened the escalation as *{event.new}*."
         case "acknowledged":
-            return f"{who} acknowledged it."
+            return f"{who} acknowledged it" + (" and owns it now." if event.note else ".")
         case "assigned":
             return f"{who} assigned it to {user(event.new)}" + (f" (was {user(event.old)})." if event.old else ".")
         case "update":
