@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.clock import utcnow
 from bot.jobs import UnknownJob, find
@@ -18,6 +19,11 @@ from bot.teams_config import ConfigError, parse_teams, render_teams
 from storage import teams
 from storage.db import make_engine, session_factory
 from storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from bot.app import Supportbot
 
 log = logging.getLogger("supportbot")
 
@@ -191,7 +197,7 @@ async def serve(settings: Settings, *, http: bool, host: str, port: int, schedul
     return 0
 
 
-async def serve_http(asgi: object, host: str, port: int, log_level: str) -> None:
+async def serve_http(asgi: Starlette, host: str, port: int, log_level: str) -> None:
     """uvicorn handles SIGTERM/SIGINT: it stops accepting, lets in-flight requests finish, then
     runs the lifespan shutdown (which stops the scheduler).
 
@@ -200,7 +206,7 @@ async def serve_http(asgi: object, host: str, port: int, log_level: str) -> None
     cleanup. A no-op handler there lets `supportbot run` finish and exit 0."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, log_level=log_level.lower(),  # type: ignore[arg-type]
+    server = uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, log_level=log_level.lower(),
                                            lifespan="on", timeout_graceful_shutdown=20))
     previous = {signum: signal.signal(signum, _stopped) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -214,13 +220,11 @@ def _stopped(_signum: int, _frame: object) -> None:
     """Runs when uvicorn hands back a signal it already acted on."""
 
 
-async def serve_socket_mode(bot: object, *, scheduler: bool) -> None:
+async def serve_socket_mode(bot: Supportbot, *, scheduler: bool) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    from bot.app import Supportbot
     from bot.scheduler import build_scheduler
 
-    assert isinstance(bot, Supportbot)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

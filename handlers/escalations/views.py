@@ -74,6 +74,11 @@ P1 ack 15 min, update hourly, resolve 4 h; P2 ack 30 min, update every 2 h, reso
 P3 ack 4 business hours, resolve 3 business days; P4 ack 1 business day, resolve 5 business days."""
 
 
+def label(labels: Mapping[Any, str], key: str) -> str:
+    """A stored value's label, or the value itself when the labels have changed since."""
+    return labels.get(key, key)
+
+
 def ref(escalation: Escalation) -> str:
     return f"ESC-{escalation.id}"
 
@@ -159,10 +164,10 @@ def escalation_card(escalation: Escalation, policy: TeamPolicy, now: datetime) -
                f" · {escalation.summary}"),
         fields([
             ("Customer", escape(escalation.customer)),
-            ("Priority", f"{PRIORITY_LABELS.get(escalation.priority, escalation.priority)}"),  # type: ignore[call-overload]
-            ("Impact", f"{IMPACT_LABELS.get(escalation.impact, escalation.impact)}, "  # type: ignore[call-overload]
-                       f"{URGENCY_LABELS.get(escalation.urgency, escalation.urgency).lower()}"),  # type: ignore[call-overload]
-            ("Severity", SEVERITY_LABELS.get(escalation.severity, escalation.severity)),  # type: ignore[call-overload]
+            ("Priority", label(PRIORITY_LABELS, escalation.priority)),
+            ("Impact", f"{label(IMPACT_LABELS, escalation.impact)}, "
+                       f"{label(URGENCY_LABELS, escalation.urgency).lower()}"),
+            ("Severity", label(SEVERITY_LABELS, escalation.severity)),
             ("Status", STATUS_LABELS.get(escalation.status, escalation.status)),
             ("Owner", user(escalation.owner)),
             ("Reported by", f"{user(escalation.reporter)} {date(escalation.opened_at)}"),
