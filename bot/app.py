@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from bot.clock import utcnow
 from bot.jobs import Job
-from bot.scheduler import build_scheduler
+from bot.scheduler import start_scheduler
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack_client import make_client
@@ -57,9 +57,7 @@ class Supportbot:
 
         @asynccontextmanager
         async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-            running = build_scheduler(self.services, self.jobs) if scheduler else None
-            if running:
-                running.start()
+            running = start_scheduler(self.services, self.jobs) if scheduler else None
             try:
                 yield
             finally:

@@ -223,17 +223,15 @@ def _stopped(_signum: int, _frame: object) -> None:
 async def serve_socket_mode(bot: Supportbot, *, scheduler: bool) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    from bot.scheduler import build_scheduler
+    from bot.scheduler import start_scheduler
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     handler = AsyncSocketModeHandler(bot.bolt, bot.services.settings.slack_app_token)
-    running = build_scheduler(bot.services, bot.jobs) if scheduler else None
     await handler.connect_async()
-    if running:
-        running.start()
+    running = start_scheduler(bot.services, bot.jobs) if scheduler else None
     log.info("supportbot is connected over Socket Mode")
     await stop.wait()
     log.info("stopping")

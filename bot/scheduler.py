@@ -30,6 +30,14 @@ def build_scheduler(services: Services, jobs: list[Job]) -> AsyncIOScheduler:
     return scheduler
 
 
+def start_scheduler(services: Services, jobs: list[Job]) -> AsyncIOScheduler:
+    """Build and start the scheduler in the running event loop."""
+    scheduler = build_scheduler(services, jobs)
+    scheduler.start()
+    log.info("scheduler running: %s", ", ".join(job.name for job in jobs))
+    return scheduler
+
+
 async def _tick(job: Job, services: Services) -> None:
     try:
         done = await job.run(services, utcnow())

@@ -258,6 +258,7 @@ def test_run_http_serves_slack_and_health_and_stops_cleanly_on_sigterm(
         code = stop(process)
     assert code == 0, output_of(tmp_path)
     assert "Traceback" not in output_of(tmp_path)
+    assert "scheduler running: escalation-timers, escalation-review" in output_of(tmp_path)
 
 
 def test_supportbot_config_is_applied_at_start_up(env: dict[str, str], tmp_path: Path, slack: FakeSlack) -> None:
@@ -322,11 +323,12 @@ def test_env_example_copied_to_dot_env_starts_the_bot_in_http_mode(env: dict[str
     port = free_port()
     del env["DATABASE_URL"]  # the example's own sqlite:///supportbot.db, relative to the working directory
 
-    with serving("run", "--port", str(port), env=env, cwd=tmp_path) as process:
+    with serving("run", "--port", str(port), "--no-scheduler", env=env, cwd=tmp_path) as process:
         wait_healthy(process, f"http://127.0.0.1:{port}", tmp_path)
         assert stop(process) == 0, output_of(tmp_path)
 
     assert (tmp_path / "supportbot.db").exists()
+    assert "scheduler running" not in output_of(tmp_path)  # --no-scheduler serves Slack only
 
 
 # ---------------------------------------------------------------- the manifest
