@@ -6,15 +6,12 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from bot.app import Supportbot, create_app
 from bot.settings import Settings
@@ -23,6 +20,7 @@ from storage import teams
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Base
+from tests.kit.databases import postgres_admin, scratch_postgres
 from tests.kit.driver import SlackDriver
 from tests.kit.fake_slack import FakeSlack
 
@@ -66,12 +64,9 @@ def slack(fake_slack: FakeSlack) -> Iterator[FakeSlack]:
 def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Migrated once per session: a SQLite file to copy, or a fresh PostgreSQL database."""
     if TEST_DATABASE_URL:
-        name = f"supportbot_test_{uuid.uuid4().hex[:10]}"
-        asyncio.run(_postgres_admin(TEST_DATABASE_URL, f'CREATE DATABASE "{name}"'))
-        url = make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-        asyncio.run(_migrate(url))
-        yield url
-        asyncio.run(_postgres_admin(TEST_DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        with scratch_postgres(TEST_DATABASE_URL, "supportbot_test") as url:
+            asyncio.run(_migrate(url))
+            yield url
         return
     path = tmp_path_factory.mktemp("template") / "supportbot.db"
     asyncio.run(_migrate(f"sqlite:///{path}"))
@@ -86,21 +81,12 @@ async def _migrate(url: str) -> None:
         await engine.dispose()
 
 
-async def _postgres_admin(url: str, statement: str) -> None:
-    engine = make_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture
 def database_url(database_template: str, tmp_path: Path) -> str:
     """A clean, migrated database for one test."""
     if TEST_DATABASE_URL:
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        asyncio.run(_postgres_admin(database_template, f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        asyncio.run(postgres_admin(database_template, f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         return database_template
     path = tmp_path / "supportbot.db"
     shutil.copyfile(database_template, path)

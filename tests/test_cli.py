@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,13 +23,13 @@ import pytest
 import yaml
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
 
 from handlers import all_commands, all_jobs
 from storage.db import make_engine
 from storage.migrate import alembic_config
 from tests.conftest import SIGNING_SECRET, TEAM_YAML, TEST_DATABASE_URL
 from tests.kit.block_limits import facts_dir
+from tests.kit.databases import scratch_postgres
 from tests.kit.driver import SlackDriver
 from tests.kit.fake_slack import FakeSlack
 from tests.kit.signing import signed_headers
@@ -178,26 +177,12 @@ def test_db_upgrade_creates_the_schema_on_a_fresh_sqlite_file(entry: str, env: d
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="PostgreSQL runs when TEST_DATABASE_URL is set")
 def test_db_upgrade_creates_the_schema_on_a_fresh_postgresql_database(env: dict[str, str], tmp_path: Path) -> None:
     assert TEST_DATABASE_URL
-    name = f"supportbot_cli_{uuid.uuid4().hex[:10]}"
-    url = make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(postgres_admin(TEST_DATABASE_URL, f'CREATE DATABASE "{name}"'))
-    try:
+    with scratch_postgres(TEST_DATABASE_URL, "supportbot_cli") as url:
         assert table_names(url) == set()
         done = supportbot("db", "upgrade", env={**env, "DATABASE_URL": url}, cwd=tmp_path)
 
         assert done.returncode == 0, done.stderr
         assert {"teams", "team_members", "escalation_paths", "claims", f"revision:{HEAD}"} <= table_names(url)
-    finally:
-        asyncio.run(postgres_admin(TEST_DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def postgres_admin(url: str, statement: str) -> None:
-    engine = make_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 # ---------------------------------------------------------------- jobs

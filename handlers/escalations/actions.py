@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
@@ -15,7 +17,7 @@ from handlers.escalations.announce import introduce, policy_of, publish
 from storage import escalations, teams
 from storage.db import SessionFactory
 from storage.escalations import NewEscalation
-from storage.models import Escalation
+from storage.models import Escalation, EscalationEvent
 
 REFUSAL = ("Only members and managers of {team} can change {ref}. If you should be able to, ask your "
            "support manager to add you to the team.")
@@ -142,49 +144,38 @@ async def _for_submission(ack: AsyncAck, body: dict[str, Any], session: AsyncSes
     return escalation
 
 
-async def submit_update(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                        context: dict[str, Any]) -> None:
-    form = forms.UpdateForm.from_view(body["view"])
-    async with context["db"]() as session:
-        escalation = await _for_submission(ack, body, session, form, ids.UPDATE_TEXT)
-        if escalation is None:
-            return
-        event = await escalations.post_update(session, escalation, body["user"]["id"], form.text,
-                                              policy_of(escalation), now=context["now"])
-        await publish(client, session, escalation, event, now=context["now"])
+Change = Callable[[AsyncSession, Escalation, str, Any, datetime], Awaitable[EscalationEvent | None]]
 
 
-async def submit_priority(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                          context: dict[str, Any]) -> None:
-    form = forms.PriorityForm.from_view(body["view"])
-    async with context["db"]() as session:
-        escalation = await _for_submission(ack, body, session, form, ids.NEW_PRIORITY)
-        if escalation is None:
-            return
-        event = await escalations.change_priority(session, escalation, body["user"]["id"], form.priority,
-                                                  form.reason, policy_of(escalation), now=context["now"])
-        await publish(client, session, escalation, event, now=context["now"])
+def _follow_up(read: Callable[[dict[str, Any]], Any], first_block: str, change: Change) -> Any:
+    """A follow-up modal's submission: read the form, check who submits it, make the change, show it."""
+
+    async def submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+        form = read(body["view"])
+        async with context["db"]() as session:
+            escalation = await _for_submission(ack, body, session, form, first_block)
+            if escalation is None:
+                return
+            event = await change(session, escalation, body["user"]["id"], form, context["now"])
+            await publish(client, session, escalation, event, now=context["now"])
+
+    return submit
 
 
-async def submit_resolution(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                            context: dict[str, Any]) -> None:
-    form = forms.ResolveForm.from_view(body["view"])
-    async with context["db"]() as session:
-        escalation = await _for_submission(ack, body, session, form, ids.OUTCOME)
-        if escalation is None:
-            return
-        event = await escalations.resolve(session, escalation, body["user"]["id"], outcome=form.outcome,
-                                          root_cause=form.root_cause, customer_told=form.customer_told,
-                                          now=context["now"])
-        await publish(client, session, escalation, event, now=context["now"])
-
-
-async def submit_reopen(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                        context: dict[str, Any]) -> None:
-    form = forms.ReopenForm.from_view(body["view"])
-    async with context["db"]() as session:
-        escalation = await _for_submission(ack, body, session, form, ids.REASON)
-        if escalation is None:
-            return
-        event = await escalations.reopen(session, escalation, body["user"]["id"], form.reason, now=context["now"])
-        await publish(client, session, escalation, event, now=context["now"])
+submit_update = _follow_up(
+    forms.UpdateForm.from_view, ids.UPDATE_TEXT,
+    lambda session, escalation, actor, form, now: escalations.post_update(
+        session, escalation, actor, form.text, policy_of(escalation), now=now))
+submit_priority = _follow_up(
+    forms.PriorityForm.from_view, ids.NEW_PRIORITY,
+    lambda session, escalation, actor, form, now: escalations.change_priority(
+        session, escalation, actor, form.priority, form.reason, policy_of(escalation), now=now))
+submit_resolution = _follow_up(
+    forms.ResolveForm.from_view, ids.OUTCOME,
+    lambda session, escalation, actor, form, now: escalations.resolve(
+        session, escalation, actor, outcome=form.outcome, root_cause=form.root_cause,
+        customer_told=form.customer_told, now=now))
+submit_reopen = _follow_up(
+    forms.ReopenForm.from_view, ids.REASON,
+    lambda session, escalation, actor, form, now: escalations.reopen(session, escalation, actor, form.reason,
+                                                                     now=now))
