@@ -49,6 +49,15 @@ def _pattern(regex: str, what: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _used_twice(keys: list[str]) -> str | None:
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            return key
+        seen.add(key)
+    return None
+
+
 HHMM = Annotated[str, AfterValidator(_hhmm)]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 UserId = Annotated[str, _pattern(r"[UW][A-Z0-9]{2,31}", "a Slack user ID like U0123ABCD")]
@@ -138,10 +147,9 @@ class TeamConfig(Section):
 
     @model_validator(mode="after")
     def _unique_path_keys(self) -> TeamConfig:
-        keys = [path.key for path in self.escalation_paths]
-        duplicates = sorted({key for key in keys if keys.count(key) > 1})
-        if duplicates:
-            raise ValueError(f"escalation path key {duplicates[0]!r} is used twice")
+        twice = _used_twice([path.key for path in self.escalation_paths])
+        if twice:
+            raise ValueError(f"escalation path key {twice!r} is used twice")
         return self
 
     def settings(self) -> dict[str, Any]:
@@ -155,10 +163,9 @@ class TeamsFile(Section):
 
     @model_validator(mode="after")
     def _unique_team_keys(self) -> TeamsFile:
-        keys = [team.key for team in self.teams]
-        duplicates = sorted({key for key in keys if keys.count(key) > 1})
-        if duplicates:
-            raise ValueError(f"team key {duplicates[0]!r} is used twice")
+        twice = _used_twice([team.key for team in self.teams])
+        if twice:
+            raise ValueError(f"team key {twice!r} is used twice")
         return self
 
 
