@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -186,3 +187,20 @@ async def test_jobs_run_twice_at_the_same_now_claims_once(bot: SlackDriver, slac
     assert run() == "escalation-timers: 1 done"
     assert run() == "escalation-timers: 0 done"
     assert len(reminders(slack, team.path_channel("engineering"))) == 1
+
+
+async def test_two_replicas_ticking_together_send_each_reminder_once(
+        bot: SlackDriver, slack: FakeSlack, team: TeamPeople, app: Supportbot, clock: Clock) -> None:
+    """Every replica runs the scheduler: the claims, not luck, keep reminders single."""
+    from bot.app import create_app
+
+    for number in range(5):
+        await escalate(bot, slack, team.agent, summary=f"Problem {number}")
+    replica = create_app(app.services.settings, clock=clock)  # its own engine and Slack client
+    try:
+        at = clock.now + timedelta(minutes=12)
+        first, second = await asyncio.gather(run_timers(app.services, at), run_timers(replica.services, at))
+    finally:
+        await replica.services.engine.dispose()
+    assert first + second == 5  # one acknowledgement warning per escalation, from one replica or the other
+    assert len(reminders(slack, team.path_channel("engineering"))) == 5
