@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -244,6 +245,29 @@ def test_run_http_serves_slack_and_health_and_stops_cleanly_on_sigterm(
     assert code == 0, output_of(tmp_path)
     assert "Traceback" not in output_of(tmp_path)
     assert "scheduler running: escalation-timers, escalation-review" in output_of(tmp_path)
+
+
+def test_sigterm_lets_a_request_in_flight_finish(env: dict[str, str], tmp_path: Path, slack: FakeSlack) -> None:
+    """A deploy must not cut off an agent mid-escalation: Slack is slow to open the form, SIGTERM
+    arrives meanwhile, and the agent still gets the form and the bot still exits 0."""
+    teams_file = tmp_path / "teams.yml"
+    teams_file.write_text(TEAM_YAML, encoding="utf-8")
+    port = free_port()
+    env = {**env, "SLACK_BOT_TOKEN": "xoxb-http", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "SLACK_API_URL": slack.api_url, "SUPPORTBOT_CONFIG": str(teams_file)}
+    body = help_command_form().replace("%2Fsupportbot", "%2Fescalate").replace("text=help", "text=Checkout+fails")
+    slack.delay_next("views.open", 2.0)
+    with serving("run", "--http", "--port", str(port), "--no-scheduler", env=env, cwd=tmp_path) as process:
+        wait_healthy(process, f"http://127.0.0.1:{port}", tmp_path)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            reply = pool.submit(httpx.post, f"http://127.0.0.1:{port}/slack/events", content=body,
+                                headers=signed_headers(SIGNING_SECRET, body), timeout=20)
+            slack.wait_arrived("views.open", timeout=10)  # the listener is waiting for Slack
+            code = stop(process)
+            answered = reply.result(timeout=20)
+    assert answered.status_code == 200, answered.text
+    assert slack.last("views.open").ok  # the form was opened after SIGTERM arrived
+    assert code == 0, output_of(tmp_path)
 
 
 def test_supportbot_config_is_applied_at_start_up(env: dict[str, str], tmp_path: Path, slack: FakeSlack) -> None:

@@ -141,6 +141,8 @@ class _State:
     scheduled: dict[str, dict[str, Any]] = field(default_factory=dict)
     faults: dict[str, list[_Fault]] = field(default_factory=dict)
     failing: dict[str, str] = field(default_factory=dict)
+    delays: dict[str, list[float]] = field(default_factory=dict)
+    arrived: list[str] = field(default_factory=list)  # methods whose call has reached Slack (answered or not)
     counter: int = 0
 
 
@@ -356,6 +358,11 @@ class FakeSlack:
                 _Fault(status, retry_after, error) for _ in range(times)
             )
 
+    def delay_next(self, method: str, seconds: float) -> None:
+        """Make the next call of ``method`` take ``seconds`` before Slack answers (a slow Slack)."""
+        with self._cond:
+            self._state.delays.setdefault(method, []).append(seconds)
+
     def fail_method(self, method: str, error: str = "channel_not_found") -> None:
         """Answer every ``method`` call with ok:false ``error`` until clear_failures()."""
         with self._cond:
@@ -366,6 +373,7 @@ class FakeSlack:
         with self._cond:
             self._state.faults.clear()
             self._state.failing.clear()
+            self._state.delays.clear()
 
     def reset(self) -> None:
         """Forget calls, messages, views, files and failures; keep users, channels and tokens."""
@@ -408,6 +416,12 @@ class FakeSlack:
             if not self._cond.wait_for(lambda: len(self._matching(method, match)) >= count, timeout):
                 raise AssertionError(self._missing(method, match, count, timeout))
             return self._matching(method, match)
+
+    def wait_arrived(self, method: str, timeout: float = 5.0) -> None:
+        """Block (bounded) until a call of ``method`` has reached the fake, even if it is not answered yet."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: method in self._state.arrived, timeout):
+                raise AssertionError(f"no {method} call arrived within {timeout} s")
 
     async def await_for(
         self,
@@ -469,6 +483,13 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args, token, parse_error = await self._read_args(request)
+        with self._cond:
+            self._state.arrived.append(method)
+            self._cond.notify_all()
+            pending = self._state.delays.get(method)
+            delay = pending.pop(0) if pending else 0.0
+        if delay:
+            await asyncio.sleep(delay)
         with self._cond:
             status, body, headers = self._answer(method, args, token, parse_error)
             self._record(Call(method, args, token, status, body))
