@@ -66,10 +66,3 @@ async def taken(session: AsyncSession, keys: Sequence[str], *, now: datetime) ->
 async def is_done(session: AsyncSession, key: str) -> bool:
     found = await session.get(Claim, key)
     return found is not None and found.done_at is not None
-
-
-async def forget_older_than(session: AsyncSession, cutoff: datetime) -> int:
-    """Housekeeping: completed claims older than any job looks back can go."""
-    result = await session.execute(delete(Claim).where(Claim.done_at < cutoff))
-    await session.commit()
-    return int(getattr(result, "rowcount", 0))
