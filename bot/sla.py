@@ -24,7 +24,6 @@ Severity = Literal["critical", "high", "medium", "low"]
 Impact = Literal["one", "several", "widespread"]
 Urgency = Literal["can_wait", "today", "blocking"]
 Priority = Literal["P1", "P2", "P3", "P4"]
-SlaStatus = Literal["ok", "due_soon", "breached"]
 
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
 IMPACTS: tuple[Impact, ...] = ("one", "several", "widespread")
@@ -377,40 +376,6 @@ def due_at(
     return start.astimezone(UTC) + duration
 
 
-def elapsed(
-    start: datetime, end: datetime, policy: PriorityPolicy, tz: ZoneInfo, hours: BusinessHours
-) -> timedelta:
-    """How much SLA time ``policy`` counts between ``start`` and ``end``."""
-    _require_aware(start, "start")
-    _require_aware(end, "end")
-    if policy.business_hours:
-        return business_time_between(start, end, tz, hours)
-    return end - start
-
-
-@dataclass(frozen=True)
-class SlaDeadlines:
-    ack_due: datetime
-    first_update_due: datetime
-    resolve_due: datetime
-
-
-def deadlines(
-    opened_at: datetime,
-    priority: Priority,
-    policies: Mapping[Priority, PriorityPolicy],
-    tz: ZoneInfo,
-    hours: BusinessHours,
-) -> SlaDeadlines:
-    """The three SLA due times of an escalation opened at ``opened_at``."""
-    policy = policies[as_priority(priority)]
-    return SlaDeadlines(
-        ack_due=due_at(opened_at, policy.ack, policy, tz, hours),
-        first_update_due=due_at(opened_at, policy.update_every, policy, tz, hours),
-        resolve_due=due_at(opened_at, policy.resolve, policy, tz, hours),
-    )
-
-
 def reminder_times(
     started: datetime,
     duration: timedelta,
@@ -445,23 +410,6 @@ def reminder_times(
     ]
     schedule.extend((f"repeat-{n}", breach + repeat_every * n) for n in range(1, max_repeats + 1))
     return schedule
-
-
-def sla_status(
-    now: datetime,
-    due: datetime,
-    *,
-    warn_at: datetime | None = None,
-    soon: timedelta = timedelta(minutes=30),
-) -> SlaStatus:
-    """``breached`` from ``due`` on; ``due_soon`` from ``warn_at`` (default: ``soon`` before due)."""
-    _require_aware(now, "now")
-    _require_aware(due, "due")
-    if now >= due:
-        return "breached"
-    if now >= (warn_at if warn_at is not None else due - soon):
-        return "due_soon"
-    return "ok"
 
 
 # --------------------------------------------------------------------------- labels
