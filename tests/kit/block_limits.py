@@ -18,13 +18,18 @@ from typing import Any, Literal
 Surface = Literal["message", "modal", "home"]
 
 
+REPO = Path(__file__).resolve().parents[2]
+SHARED_FACTS = REPO.parent / "shared" / "slack"
+VENDORED_FACTS = REPO / "tests" / "slack_facts"
+
+
 def facts_dir() -> Path:
-    """Folder holding the shared Slack reference files (limits.json, payloads/...)."""
+    """Folder holding the Slack reference files (limits.json, payloads/...): the team's shared/slack
+    beside the checkout when it is there, else the copy in tests/slack_facts (a checkout on its own)."""
     override = os.environ.get("SLACK_FACTS_DIR")
     if override:
         return Path(override)
-    repo = Path(__file__).resolve().parents[2]
-    return repo.parent / "shared" / "slack"
+    return SHARED_FACTS if SHARED_FACTS.is_dir() else VENDORED_FACTS
 
 
 @dataclass(frozen=True)
