@@ -19,15 +19,9 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bot.app import Supportbot, build_bolt
-from bot.escalations import TeamPolicy
-from bot.services import Services
+from bot.app import Supportbot, build_bolt, create_app
+from bot.seed import seed_escalation, seed_teams
 from bot.settings import Settings
-from bot.slack_client import make_client
-from bot.teams_config import parse_teams
-from storage import escalations, teams
-from storage.db import make_engine, session_factory
-from storage.escalations import NewEscalation
 from storage.migrate import upgrade
 from tests.conftest import TEAM_YAML
 from tests.kit.fake_slack import FakeSlack
@@ -36,32 +30,27 @@ from tests.kit.signing import signed_headers
 SECRET = "bench-signing-secret"
 
 
-async def prepare(database: Path, slack: FakeSlack) -> Services:
+async def prepare(database: Path, slack: FakeSlack) -> Supportbot:
     settings = Settings(SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url,
                         DATABASE_URL=f"sqlite:///{database}", _env_file=None)
-    engine = make_engine(settings.database_url)
-    await upgrade(engine)
-    services = Services(settings=settings, client=make_client(settings), engine=engine, db=session_factory(engine))
+    bot = create_app(settings)
+    await upgrade(bot.services.engine)
     now = datetime.now(UTC)
-    async with services.db() as session:
-        await teams.apply(session, parse_teams(TEAM_YAML), now=now)
-        team = await teams.get(session, "tier1")
+    async with bot.services.db() as session:
+        team = (await seed_teams(session, TEAM_YAML, now=now)).find("tier1")
         assert team is not None
-        policy = TeamPolicy.from_settings(team.settings, team.timezone)
         for number in range(50):
-            await escalations.create(session, NewEscalation(
-                team_id=team.id, path_id=team.paths[number % 2].id, submission_key=f"bench:{number}",
-                reporter="U0AGENT1", owner=None, customer=f"Customer {number}", summary="Checkout fails",
-                details="", tickets=[], severity="high", impact="several", urgency="today", priority="P2"),
-                policy, now=now - timedelta(hours=number))
-    return services
+            await seed_escalation(session, team, now=now - timedelta(hours=number), key=f"bench:{number}",
+                                  path=team.active_paths[number % 2].key, customer=f"Customer {number}",
+                                  priority="P2")
+    return bot
 
 
-async def measure(services: Services, *, before_response: bool, requests: int,
+async def measure(app: Supportbot, *, before_response: bool, requests: int,
                   concurrency: int) -> tuple[float, float]:
     """(median latency in ms, requests per second)."""
-    bot = Supportbot(bolt=build_bolt(services, process_before_response=before_response), services=services,
-                     jobs=[])
+    bolt = build_bolt(app.services, app.settings, process_before_response=before_response)
+    bot = Supportbot(settings=app.settings, bolt=bolt, services=app.services, jobs=[])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.asgi()), base_url="http://bench") as http:
         latencies: list[float] = []
         gate = asyncio.Semaphore(concurrency)
@@ -89,12 +78,12 @@ async def main(requests: int, levels: list[int]) -> None:
     print(f"/escalate list: {requests} signed requests, SQLite, 50 open escalations; best of two runs each")
     print(f"{'in flight':>9}  {'variant':46} {'median latency':>15} {'requests/s':>11}")
     with FakeSlack() as slack, tempfile.TemporaryDirectory() as folder:
-        services = await prepare(Path(folder) / "bench.db", slack)
+        app = await prepare(Path(folder) / "bench.db", slack)
         try:
             for concurrency in levels:
                 results: dict[bool, tuple[float, float]] = {}
                 for before_response in (False, True, False, True):  # interleaved
-                    latency, rate = await measure(services, before_response=before_response, requests=requests,
+                    latency, rate = await measure(app, before_response=before_response, requests=requests,
                                                   concurrency=concurrency)
                     best = results.get(before_response, (float("inf"), 0.0))
                     results[before_response] = (min(best[0], latency), max(best[1], rate))
@@ -106,7 +95,7 @@ async def main(requests: int, levels: list[int]) -> None:
                 print(f"{concurrency:>9}  ratio: latency ÷{base_ms / ours_ms:.2f}, "
                       f"throughput ×{ours_rps / base_rps:.2f}")
         finally:
-            await services.engine.dispose()
+            await app.close()
 
 
 if __name__ == "__main__":

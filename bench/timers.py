@@ -13,48 +13,41 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.escalations import TeamPolicy, due_reminders
-from bot.services import Services
+from bot.app import Supportbot, create_app
+from bot.rules.escalations import due_reminders
+from bot.seed import seed_escalation, seed_teams
 from bot.settings import Settings
-from bot.slack_client import make_client
-from bot.teams_config import parse_teams
-from handlers.escalations.announce import policy_of
 from handlers.escalations.jobs import run_timers
-from storage import claims, escalations, teams
-from storage.db import make_engine, session_factory
-from storage.escalations import NewEscalation
+from handlers.services import Services
+from storage import claims, escalations
 from storage.migrate import upgrade
 from tests.conftest import TEAM_YAML
 from tests.kit.fake_slack import FakeSlack
 
 
-async def prepare(database: Path, slack: FakeSlack, count: int, now: datetime) -> Services:
+async def prepare(database: Path, slack: FakeSlack, count: int, now: datetime) -> Supportbot:
     settings = Settings(SLACK_BOT_TOKEN="xoxb-bench", SLACK_API_URL=slack.api_url,
                         DATABASE_URL=f"sqlite:///{database}", _env_file=None)
-    engine = make_engine(settings.database_url)
-    await upgrade(engine)
-    services = Services(settings=settings, client=make_client(settings), engine=engine, db=session_factory(engine))
-    async with services.db() as session:
-        await teams.apply(session, parse_teams(TEAM_YAML), now=now)
-        team = await teams.get(session, "tier1")
+    bot = create_app(settings)
+    await upgrade(bot.services.engine)
+    async with bot.services.db() as session:
+        team = (await seed_teams(session, TEAM_YAML, now=now)).find("tier1")
         assert team is not None
-        policy = TeamPolicy.from_settings(team.settings, team.timezone)
         for number in range(count):
-            await escalations.create(session, NewEscalation(
-                team_id=team.id, path_id=team.paths[number % 2].id, submission_key=f"bench:{number}",
-                reporter="U0AGENT1", owner=None, customer=f"Customer {number}", summary="Checkout fails",
-                details="", tickets=[], severity="critical", impact="widespread", urgency="blocking", priority="P1"),
-                policy, now=now - timedelta(hours=number % 24 + 1))
-    await run_timers(services, now)  # posts every card and sends every due reminder once
-    return services
+            await seed_escalation(session, team, now=now - timedelta(hours=number % 24 + 1), key=f"bench:{number}",
+                                  path=team.active_paths[number % 2].key, customer=f"Customer {number}",
+                                  severity="critical", impact="widespread", urgency="blocking")
+    await run_timers(bot.services, now)  # posts every card and sends every due reminder once
+    return bot
 
 
 async def baseline_tick(services: Services, now: datetime) -> int:
     """The rejected approach: try to claim every due reminder; each attempt hits the unique key."""
     sent = 0
+    directory = await services.directory.current()
     async with services.db() as session:
         for escalation in await escalations.active(session, resolved_since=now):
-            for reminder in due_reminders(escalation, policy_of(escalation), now):
+            for reminder in due_reminders(escalation, directory.team(escalation.team_id).policy, now):
                 sent += await claims.claim(session, reminder.key, now=now)
     return sent
 
@@ -71,12 +64,12 @@ async def timed(tick: object, services: Services, now: datetime, ticks: int) -> 
 async def main(count: int, ticks: int) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     with FakeSlack() as slack, tempfile.TemporaryDirectory() as folder:
-        services = await prepare(Path(folder) / "bench.db", slack, count, now)
+        bot = await prepare(Path(folder) / "bench.db", slack, count, now)
         try:
-            baseline = await timed(baseline_tick, services, now, ticks)
-            ours = await timed(run_timers, services, now, ticks)
+            baseline = await timed(baseline_tick, bot.services, now, ticks)
+            ours = await timed(run_timers, bot.services, now, ticks)
         finally:
-            await services.engine.dispose()
+            await bot.close()
     print(f"escalation-timers tick, {count} open escalations, every reminder already sent, SQLite, best of {ticks}")
     print(f"{'claim each reminder (baseline)':36} {baseline:9.1f} ms")
     print(f"{'one lookup of taken claims (ours)':36} {ours:9.1f} ms")

@@ -19,13 +19,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.clock import utcnow
-from bot.jobs import Job
 from bot.scheduler import start_scheduler
-from bot.services import Services
 from bot.settings import Settings
-from bot.slack_client import make_client
+from bot.slack_client import close_client, make_client
 from handlers import all_jobs, register_all
+from handlers.jobs import Job
+from handlers.services import Services
 from storage.db import make_engine, ping, session_factory
+from storage.directory import TeamDirectory
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,15 @@ INVALID_REQUEST = {"error": "invalid request"}
 
 @dataclass(frozen=True)
 class Supportbot:
+    settings: Settings
     bolt: AsyncApp
     services: Services
     jobs: list[Job]
+
+    async def close(self) -> None:
+        """Close the Slack HTTP session and the database pool."""
+        await close_client(self.services.client)
+        await self.services.engine.dispose()
 
     def asgi(self, *, scheduler: bool = False) -> Starlette:
         """`POST /slack/events` (Bolt, signatures verified) and `GET /healthz`."""
@@ -75,19 +82,23 @@ class Supportbot:
 
 def create_app(
     settings: Settings, *, client: AsyncWebClient | None = None, engine: AsyncEngine | None = None,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Callable[[], datetime] = utcnow, directory_check_every: float = 2.0,
 ) -> Supportbot:
+    """Everything the bot needs, built from its settings (call it from a running event loop: the Slack
+    client opens its keep-alive session). `directory_check_every` is how often, in seconds, a replica
+    looks for a configuration change made elsewhere."""
     client = client or make_client(settings, token=settings.require_bot_token())
     engine = engine or make_engine(settings.database_url)
-    services = Services(settings=settings, client=client, engine=engine, db=session_factory(engine), clock=clock)
-    return Supportbot(bolt=build_bolt(services), services=services, jobs=all_jobs())
+    db = session_factory(engine)
+    services = Services(client=client, engine=engine, db=db, clock=clock,
+                        directory=TeamDirectory(db, check_every=directory_check_every))
+    return Supportbot(settings=settings, bolt=build_bolt(services, settings), services=services, jobs=all_jobs())
 
 
-def build_bolt(services: Services, *, process_before_response: bool = True) -> AsyncApp:
+def build_bolt(services: Services, settings: Settings, *, process_before_response: bool = True) -> AsyncApp:
     """The Bolt app with every feature's listeners. Acks go out as soon as the listener returns
     instead of through Bolt's 10 ms polling loop (`bench/acks.py` measures the difference);
     listeners stay short and hand slow work to jobs."""
-    settings = services.settings
     bolt = AsyncApp(
         client=services.client,
         signing_secret=settings.slack_signing_secret or "",
@@ -112,6 +123,7 @@ def _with_services(services: Services) -> Callable[..., Awaitable[Any]]:
     async def middleware(context: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
         context["services"] = services
         context["db"] = services.db
+        context["directory"] = await services.directory.current()  # from memory, between revision checks
         context["now"] = services.clock()
         return await next()
 

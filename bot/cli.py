@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.clock import utcnow
-from bot.jobs import UnknownJob, find
+from bot.rules.team_config import ConfigError, parse_teams, render_teams
 from bot.settings import Settings, SettingsError, load_settings
-from bot.teams_config import ConfigError, parse_teams, render_teams
+from handlers.jobs import UnknownJob, find
 from storage import teams
 from storage.db import make_engine, session_factory
 from storage.migrate import upgrade
@@ -148,8 +148,7 @@ async def show_config(settings: Settings) -> str:
     try:
         await upgrade(engine)
         async with session_factory(engine)() as session:
-            stored = await teams.all_teams(session)
-            return render_teams([teams.to_config(team) for team in stored])
+            return render_teams(await teams.effective(session))
     finally:
         await engine.dispose()
 
@@ -164,7 +163,7 @@ async def run_job(settings: Settings, name: str, now: datetime) -> int:
         await upgrade(bot.services.engine)
         return await job.run(bot.services, now)
     finally:
-        await bot.services.engine.dispose()
+        await bot.close()
 
 
 def _read(file: Path) -> str:
@@ -193,7 +192,7 @@ async def serve(settings: Settings, *, http: bool, host: str, port: int, schedul
         else:
             await serve_socket_mode(bot, scheduler=scheduler)
     finally:
-        await bot.services.engine.dispose()
+        await bot.close()
     return 0
 
 
@@ -229,7 +228,7 @@ async def serve_socket_mode(bot: Supportbot, *, scheduler: bool) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    handler = AsyncSocketModeHandler(bot.bolt, bot.services.settings.slack_app_token)
+    handler = AsyncSocketModeHandler(bot.bolt, bot.settings.slack_app_token)
     await handler.connect_async()
     running = start_scheduler(bot.services, bot.jobs) if scheduler else None
     log.info("supportbot is connected over Socket Mode")

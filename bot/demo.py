@@ -14,20 +14,22 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utcnow
-from bot.escalations import TeamPolicy
-from bot.services import Services
+from bot.rules import escalation_changes as rules
+from bot.rules.directory import TeamProfile
+from bot.rules.escalations import TeamPolicy
+from bot.seed import act, seed_escalation, seed_teams, state
 from bot.settings import Settings
-from bot.sla import priority
-from bot.teams_config import parse_teams
 from handlers.blocks import as_text
 from handlers.escalations import views
-from handlers.escalations.announce import introduce, publish
+from handlers.escalations.announce import show_change, show_new
 from handlers.escalations.jobs import run_review, run_timers
-from storage import escalations, teams
+from handlers.services import Services
+from storage import escalations
 from storage.db import make_engine, session_factory
-from storage.escalations import NewEscalation
+from storage.directory import TeamDirectory
 from storage.migrate import upgrade
 
 DEMO_TEAMS = """
@@ -86,28 +88,27 @@ async def run_demo(settings: Settings, database: Path | None = None) -> Path:
     path = database or Path(tempfile.mkdtemp(prefix="supportbot-demo-")) / "demo.db"
     engine = make_engine(f"sqlite:///{path}")
     client = Transcript()
-    services = Services(settings=settings, client=client, engine=engine, db=session_factory(engine))
     now = utcnow().replace(second=0, microsecond=0)
+    db = session_factory(engine)
+    services = Services(client=client, engine=engine, db=db, directory=TeamDirectory(db), clock=lambda: now)
     try:
         await upgrade(engine)
         async with services.db() as session:
-            await teams.apply(session, parse_teams(DEMO_TEAMS), now=now)
-            team = await teams.get(session, "tier1")
+            await seed_teams(session, DEMO_TEAMS, now=now)
+            team = (await services.directory.current()).find("tier1")
             assert team is not None
-            policy = TeamPolicy.from_settings(team.settings, team.timezone)
             client.quiet = True
-            await _history(client, session, team.id, {p.key: p.id for p in team.paths}, policy, now)
+            await _history(client, session, team, now)
             client.quiet = False
 
             _say("Alex types `/escalate Checkout fails for ACME` and fills in the form")
-            escalation, _ = await escalations.create(session, NewEscalation(
-                team_id=team.id, path_id=team.paths[0].id, submission_key="demo", reporter="U0ALEX", owner=None,
+            escalation = await seed_escalation(
+                session, team, now=now, path="engineering", reporter="U0ALEX", key="demo",
                 customer="ACME Corp (account 4411)", summary="Checkout fails for ACME",
                 details="Every card payment returns 502 since 09:10. Retried from two browsers.",
                 tickets=[{"system": "Zendesk", "ref": "4411", "url": "https://acme.zendesk.com/agent/tickets/4411"}],
-                severity="critical", impact="widespread", urgency="blocking", priority="P1"), policy, now=now)
-            await session.refresh(escalation, ["posts", "team", "path"])
-            await introduce(client, session, escalation, now=now)
+                severity="critical", impact="widespread", urgency="blocking")
+            await show_new(client, session, escalation, team, now=now)
 
         _say("Twelve minutes later nobody has acknowledged it (80 % of the 15-minute SLA)")
         await run_timers(services, now + timedelta(minutes=12))
@@ -119,17 +120,16 @@ async def run_demo(settings: Settings, database: Path | None = None) -> Path:
             assert reloaded is not None
             escalation = reloaded
             _say("Sam presses Acknowledge, posts an update, then resolves it")
-            at = now + timedelta(minutes=16)
-            await publish(client, session, escalation,
-                          await escalations.acknowledge(session, escalation, "U0SAM", now=at), now=at)
-            at = now + timedelta(minutes=40)
-            await publish(client, session, escalation, await escalations.post_update(
-                session, escalation, "U0SAM", "Payment gateway rolled back; ACME can check out again.", policy,
-                now=at), now=at)
-            at = now + timedelta(hours=1)
-            await publish(client, session, escalation, await escalations.resolve(
-                session, escalation, "U0SAM", outcome="Bad gateway deploy rolled back; fix scheduled.",
-                root_cause="outage", customer_told=True, now=at), now=at)
+            for minutes, change in (
+                (16, lambda at: rules.acknowledge(state(escalation), "U0SAM", at)),
+                (40, lambda at: rules.post_update(state(escalation), "U0SAM",
+                                                  "Payment gateway rolled back; ACME can check out again.", at)),
+                (60, lambda at: rules.resolve(state(escalation), "U0SAM", outcome="Bad gateway deploy rolled back; "
+                                              "fix scheduled.", root_cause="outage", customer_told=True, now=at)),
+            ):
+                at = now + timedelta(minutes=minutes)
+                await show_change(client, session, escalation, team, await act(session, escalation, team, change(at)),
+                                  now=at)
 
             _say("Morgan (manager) types `/escalate stats 30d`")
             figures = await escalations.stats(session, [team.id], now - timedelta(days=30), now + timedelta(hours=2))
@@ -138,7 +138,7 @@ async def run_demo(settings: Settings, database: Path | None = None) -> Path:
             print(_named(as_text(views.escalation_list("Open escalations · Tier 1 Support",
                                                        await escalations.open_for_teams(session, [team.id]), now))))
 
-        monday = _next_monday_morning(now, policy)
+        monday = _next_monday_morning(now, team.policy)
         _say(f"On Monday morning the weekly review arrives ({monday:%Y-%m-%d %H:%M} UTC)")
         await run_review(services, monday)
     finally:
@@ -146,8 +146,7 @@ async def run_demo(settings: Settings, database: Path | None = None) -> Path:
     return path
 
 
-async def _history(client: Transcript, session: Any, team_id: int, paths: dict[str, int], policy: TeamPolicy,
-                   now: datetime) -> None:
+async def _history(client: Transcript, session: AsyncSession, team: TeamProfile, now: datetime) -> None:
     """A month of earlier escalations, so lists and stats have something to show."""
     customers = ["ACME Corp", "Globex", "Initech", "ACME Corp", "Umbrella", "Globex", "Hooli", "ACME Corp"]
     for number, customer in enumerate(customers):
@@ -155,23 +154,22 @@ async def _history(client: Transcript, session: Any, team_id: int, paths: dict[s
         opened = now - (timedelta(hours=3) if last else timedelta(days=30 - number * 3.5, hours=number))
         severity, impact, urgency = [("high", "several", "today"), ("medium", "one", "today"),
                                      ("critical", "several", "blocking")][number % 3]
-        escalation, _ = await escalations.create(session, NewEscalation(
-            team_id=team_id, path_id=paths["billing" if number % 4 == 1 else "engineering"],
-            submission_key=f"history:{number}", reporter="U0ALEX" if number % 2 else "U0SAM", owner=None,
-            customer=customer, summary=["Invoices show the wrong VAT", "Login loops on SSO", "API returns 500s",
-                                        "Export times out"][number % 4],
-            details="", tickets=[], severity=severity, impact=impact, urgency=urgency,
-            priority=priority(severity, impact, urgency)), policy, now=opened)
-        await session.refresh(escalation, ["posts", "team", "path"])
-        await introduce(client, session, escalation, now=opened)
+        escalation = await seed_escalation(
+            session, team, now=opened, path="billing" if number % 4 == 1 else "engineering", key=f"history:{number}",
+            reporter="U0ALEX" if number % 2 else "U0SAM", customer=customer,
+            summary=["Invoices show the wrong VAT", "Login loops on SSO", "API returns 500s",
+                     "Export times out"][number % 4],
+            severity=severity, impact=impact, urgency=urgency)
+        await show_new(client, session, escalation, team, now=opened)
         at = opened + timedelta(minutes=8 + 7 * number)
-        await publish(client, session, escalation, await escalations.acknowledge(session, escalation, "U0SAM",
-                                                                                 now=at), now=at)
+        acknowledged = rules.acknowledge(state(escalation), "U0SAM", at)
+        await show_change(client, session, escalation, team, await act(session, escalation, team, acknowledged),
+                          now=at)
         if not last:
             at = opened + timedelta(hours=2 + 3 * number)
-            await publish(client, session, escalation, await escalations.resolve(
-                session, escalation, "U0SAM", outcome="Fixed", customer_told=True, now=at,
-                root_cause=["product_bug", "billing", "how_to"][number % 3]), now=at)
+            change = rules.resolve(state(escalation), "U0SAM", outcome="Fixed", customer_told=True, now=at,
+                                   root_cause=["product_bug", "billing", "how_to"][number % 3])
+            await show_change(client, session, escalation, team, await act(session, escalation, team, change), now=at)
 
 
 def _next_monday_morning(now: datetime, policy: TeamPolicy) -> datetime:

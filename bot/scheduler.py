@@ -6,9 +6,8 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.clock import utcnow
-from bot.jobs import Job
-from bot.services import Services
+from handlers.jobs import Job
+from handlers.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ def start_scheduler(services: Services, jobs: list[Job]) -> AsyncIOScheduler:
 
 async def _tick(job: Job, services: Services) -> None:
     try:
-        done = await job.run(services, utcnow())
+        done = await job.run(services, services.clock())
     except Exception:
         log.exception("job %s failed; the next tick will retry what is still due", job.name)
         return

@@ -11,8 +11,8 @@ from types import ModuleType
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.jobs import Job
 from handlers import escalations, supportbot
+from handlers.jobs import Job
 
 FEATURES: tuple[ModuleType, ...] = (supportbot, escalations)
 

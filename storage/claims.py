@@ -15,16 +15,14 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import utcnow
 from storage.models import Claim
 
 LEASE = timedelta(minutes=10)
 CHUNK = 1000  # keys per query: far below SQLite's and asyncpg's bound-parameter limits
 
 
-async def claim(session: AsyncSession, key: str, *, now: datetime | None = None) -> bool:
+async def claim(session: AsyncSession, key: str, *, now: datetime) -> bool:
     """Take `key` for this process; False when someone already did (or finished) it."""
-    now = now or utcnow()
     try:
         async with session.begin_nested():
             await session.execute(insert(Claim).values(key=key, claimed_at=now, done_at=None))
@@ -40,8 +38,8 @@ async def claim(session: AsyncSession, key: str, *, now: datetime | None = None)
     return True
 
 
-async def complete(session: AsyncSession, key: str, *, now: datetime | None = None) -> None:
-    await session.execute(update(Claim).where(Claim.key == key).values(done_at=now or utcnow()))
+async def complete(session: AsyncSession, key: str, *, now: datetime) -> None:
+    await session.execute(update(Claim).where(Claim.key == key).values(done_at=now))
     await session.commit()
 
 

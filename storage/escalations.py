@@ -11,16 +11,11 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.escalations import (
-    Attainment,
-    Durations,
-    EscalationStats,
-    TeamPolicy,
-    deadlines,
-    repeat_customers,
-)
+from bot.rules.escalation_changes import Change, EscalationState, Event
+from bot.rules.escalations import Attainment, Deadlines, Durations, EscalationStats, repeat_customers
 from storage.models import Escalation, EscalationEvent, EscalationPath, EscalationPost
 
+STATE_FIELDS = tuple(EscalationState.__dataclass_fields__)
 PRIORITY_ORDER = case({"P1": 1, "P2": 2, "P3": 3, "P4": 4}, value=Escalation.priority, else_=5)
 
 
@@ -41,10 +36,10 @@ class NewEscalation:
     priority: str
 
 
-async def create(session: AsyncSession, new: NewEscalation, policy: TeamPolicy, *,
+async def create(session: AsyncSession, new: NewEscalation, *, due: Deadlines, events: Sequence[Event],
                  now: datetime) -> tuple[Escalation, bool]:
-    """Store a new escalation; a second submission of the same modal returns the first one."""
-    due = deadlines(policy, new.priority, now)
+    """Store a new escalation and its first events; a second submission of the same modal returns the
+    first one (and False)."""
     escalation = Escalation(
         **new.__dict__, status="open", opened_at=now, priority_changed_at=now,
         ack_due=due.ack_due, update_due=due.update_due, resolve_due=due.resolve_due,
@@ -60,19 +55,42 @@ async def create(session: AsyncSession, new: NewEscalation, policy: TeamPolicy, 
         if existing is None:
             raise
         return existing, False
-    _record(session, escalation, new.reporter, "opened", None, new.priority, new.summary, now)
-    if new.owner:
-        _record(session, escalation, new.reporter, "assigned", None, new.owner, None, now)
+    _record(session, escalation, events)
     await session.commit()
     return escalation, True
 
 
-def _record(session: AsyncSession, escalation: Escalation, actor: str, kind: str, old: str | None,
-            new: str | None, note: str | None, now: datetime) -> EscalationEvent:
-    event = EscalationEvent(escalation_id=escalation.id, at=now, actor=actor, kind=kind, old=old,
-                            new=new, note=note)
-    session.add(event)
-    return event
+def _record(session: AsyncSession, escalation: Escalation, events: Sequence[Event]) -> list[EscalationEvent]:
+    rows = [EscalationEvent(escalation_id=escalation.id, at=e.at, actor=e.actor, kind=e.kind, old=e.old,
+                            new=e.new, note=e.note) for e in events]
+    session.add_all(rows)
+    return rows
+
+
+def state_of(escalation: Escalation) -> EscalationState:
+    """The stored escalation as the rules see it."""
+    return EscalationState(**{name: getattr(escalation, name) for name in STATE_FIELDS})
+
+
+async def save(session: AsyncSession, escalation: Escalation, change: Change, due: Deadlines) -> EscalationEvent | None:
+    """Store a change the rules made, with its due times and timeline; the last event it recorded, or None
+    when nothing changed."""
+    if not change.changed:
+        return None
+    for name in STATE_FIELDS:
+        setattr(escalation, name, getattr(change.state, name))
+    escalation.ack_due, escalation.update_due, escalation.resolve_due = due.ack_due, due.update_due, due.resolve_due
+    rows = _record(session, escalation, change.events)
+    await session.commit()
+    return rows[-1]
+
+
+async def keep_due_current(session: AsyncSession, escalation: Escalation, due: Deadlines) -> None:
+    """Store the due times again when the team's policy changed them (the stats and lists query them)."""
+    if (escalation.ack_due, escalation.update_due, escalation.resolve_due) != (due.ack_due, due.update_due,
+                                                                                 due.resolve_due):
+        escalation.ack_due, escalation.update_due, escalation.resolve_due = due.ack_due, due.update_due, due.resolve_due
+        await session.commit()
 
 
 async def get(session: AsyncSession, escalation_id: int) -> Escalation | None:
@@ -91,84 +109,6 @@ async def add_post(session: AsyncSession, escalation: Escalation, channel: str, 
 async def shown(session: AsyncSession, post: EscalationPost, event_id: int) -> None:
     post.shown_event_id = max(post.shown_event_id, event_id)
     await session.commit()
-
-
-# --------------------------------------------------------------------------- changes
-# Each returns the timeline event it recorded, or None when nothing changed (a double click).
-
-async def acknowledge(session: AsyncSession, escalation: Escalation, actor: str, *,
-                      now: datetime) -> EscalationEvent | None:
-    if escalation.status != "open":
-        return None
-    escalation.status = "acknowledged"
-    escalation.acknowledged_at = now
-    note = None
-    if escalation.owner is None:  # whoever acknowledges an unowned escalation owns it
-        escalation.owner, note = actor, "took ownership"
-    event = _record(session, escalation, actor, "acknowledged", "open", "acknowledged", note, now)
-    await session.commit()
-    return event
-
-
-async def assign(session: AsyncSession, escalation: Escalation, actor: str, owner: str, *,
-                 now: datetime) -> EscalationEvent | None:
-    if escalation.owner == owner:
-        return None
-    event = _record(session, escalation, actor, "assigned", escalation.owner, owner, None, now)
-    escalation.owner = owner
-    await session.commit()
-    return event
-
-
-async def post_update(session: AsyncSession, escalation: Escalation, actor: str, text: str,
-                      policy: TeamPolicy, *, now: datetime) -> EscalationEvent:
-    escalation.last_update_at = now
-    escalation.update_due = deadlines(policy, escalation.priority, escalation.priority_changed_at,
-                                      now).update_due
-    event = _record(session, escalation, actor, "update", None, None, text, now)
-    await session.commit()
-    return event
-
-
-async def change_priority(session: AsyncSession, escalation: Escalation, actor: str, priority: str,
-                          reason: str, policy: TeamPolicy, *, now: datetime) -> EscalationEvent | None:
-    """The SLA clocks restart at the change, under the new priority's targets."""
-    if escalation.priority == priority:
-        return None
-    event = _record(session, escalation, actor, "priority", escalation.priority, priority, reason, now)
-    escalation.priority = priority
-    escalation.priority_changed_at = now
-    due = deadlines(policy, priority, now, escalation.last_update_at)
-    escalation.ack_due, escalation.update_due, escalation.resolve_due = (
-        due.ack_due, due.update_due, due.resolve_due)
-    await session.commit()
-    return event
-
-
-async def resolve(session: AsyncSession, escalation: Escalation, actor: str, *, outcome: str,
-                  root_cause: str, customer_told: bool, now: datetime) -> EscalationEvent | None:
-    if escalation.status == "resolved":
-        return None
-    event = _record(session, escalation, actor, "resolved", escalation.status, "resolved", outcome, now)
-    escalation.status = "resolved"
-    escalation.resolved_at = now
-    escalation.outcome = outcome
-    escalation.root_cause = root_cause
-    escalation.customer_told = customer_told
-    await session.commit()
-    return event
-
-
-async def reopen(session: AsyncSession, escalation: Escalation, actor: str, reason: str, *,
-                 now: datetime) -> EscalationEvent | None:
-    if escalation.status != "resolved":
-        return None
-    status = "acknowledged" if escalation.acknowledged_at else "open"
-    event = _record(session, escalation, actor, "reopened", "resolved", status, reason, now)
-    escalation.status = status
-    escalation.resolved_at = None
-    await session.commit()
-    return event
 
 
 # --------------------------------------------------------------------------- queries

@@ -38,9 +38,11 @@ class Team(Base):
     """standup, pulse, digest, kpi_targets and escalation_policy sections, as validated YAML."""
     updated_at: Mapped[datetime]
 
-    members: Mapped[list[TeamMember]] = relationship(back_populates="team", lazy="selectin")
+    # Who is who comes from the team directory (storage.directory), loaded once per revision: these
+    # relationships load only when a query asks for them (`selectinload`), never row by row.
+    members: Mapped[list[TeamMember]] = relationship(back_populates="team", lazy="raise")
     paths: Mapped[list[EscalationPath]] = relationship(
-        back_populates="team", lazy="selectin", order_by="EscalationPath.position"
+        back_populates="team", lazy="raise", order_by="EscalationPath.position"
     )
 
 
@@ -73,6 +75,16 @@ class EscalationPath(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     team: Mapped[Team] = relationship(back_populates="paths")
+
+
+class Revision(Base):
+    """A counter per kind of configuration, raised on every change: each replica's team directory
+    compares it with the revision of its snapshot to know when to load a new one."""
+
+    __tablename__ = "revisions"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Claim(Base):
@@ -122,7 +134,6 @@ class Escalation(Base):
     customer_told: Mapped[bool | None] = mapped_column(Boolean)
 
     path: Mapped[EscalationPath] = relationship(lazy="joined")
-    team: Mapped[Team] = relationship(lazy="joined")
     posts: Mapped[list[EscalationPost]] = relationship(lazy="selectin", order_by="EscalationPost.id")
 
     @property

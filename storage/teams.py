@@ -7,8 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
-from bot.teams_config import TeamConfig, TeamsFile
+from bot.rules.team_config import TeamConfig, TeamsFile
+from storage import directory
 from storage.models import EscalationPath, Team, TeamMember
 
 ROLES = ("member", "manager")
@@ -36,7 +38,8 @@ class ApplyReport:
 async def apply(session: AsyncSession, config: TeamsFile, *, now: datetime) -> ApplyReport:
     """Upsert every team in `config`. Applying the same file twice changes nothing."""
     report = ApplyReport()
-    existing = {team.key: team for team in (await session.scalars(select(Team))).all()}
+    query = select(Team).options(selectinload(Team.members), selectinload(Team.paths))
+    existing = {team.key: team for team in (await session.scalars(query)).all()}
     for wanted in config.teams:
         team = existing.get(wanted.key)
         if team is None:
@@ -56,6 +59,8 @@ async def apply(session: AsyncSession, config: TeamsFile, *, now: datetime) -> A
             report.updated.append(wanted.key)
         else:
             report.unchanged.append(wanted.key)
+    if report.created or report.updated:
+        await directory.bump(session)
     await session.commit()
     return report
 
@@ -124,51 +129,6 @@ async def get(session: AsyncSession, key: str) -> Team | None:
     return await session.scalar(select(Team).where(Team.key == key))
 
 
-async def by_id(session: AsyncSession, team_id: int) -> Team | None:
-    return await session.get(Team, team_id)
-
-
-async def teams_of(session: AsyncSession, user_id: str) -> list[Team]:
-    """The teams a person actively belongs to, as a member or a manager."""
-    memberships = select(TeamMember.team_id).where(TeamMember.user_id == user_id, TeamMember.active.is_(True))
-    query = select(Team).where(Team.id.in_(memberships)).order_by(Team.key)
-    return list((await session.scalars(query)).all())
-
-
-def to_config(team: Team) -> TeamConfig:
-    """The effective configuration of a stored team, in the YAML's shape."""
-    active = [m for m in team.members if m.active]
-    return TeamConfig.model_validate({
-        "key": team.key,
-        "name": team.name,
-        "timezone": team.timezone,
-        "members": sorted(m.user_id for m in active if m.role == "member"),
-        "managers": sorted(m.user_id for m in active if m.role == "manager"),
-        "channels": team.channels,
-        "escalation_paths": [
-            {"key": p.key, "name": p.name, "channel": p.channel} for p in team.paths if p.active
-        ],
-        **team.settings,
-    })
-
-
-def managers(team: Team) -> list[str]:
-    return sorted(m.user_id for m in team.members if m.active and m.role == "manager")
-
-
-def is_manager(team: Team, user_id: str) -> bool:
-    return user_id in managers(team)
-
-
-def belongs(team: Team, user_id: str) -> bool:
-    """Members and managers may act on the team's work."""
-    return any(m.active and m.user_id == user_id for m in team.members)
-
-
-async def path(session: AsyncSession, path_id: int) -> EscalationPath | None:
-    """An active escalation path, with its team loaded."""
-    found = await session.get(EscalationPath, path_id)
-    if found is None or not found.active:
-        return None
-    await session.refresh(found, ["team"])
-    return found
+async def effective(session: AsyncSession) -> list[TeamConfig]:
+    """The stored configuration of every team, in the YAML's shape (what `config show` prints)."""
+    return [team.config for team in (await directory.load(session)).teams]

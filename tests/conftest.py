@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import Supportbot, create_app
+from bot.rules.team_config import parse_teams
 from bot.settings import Settings
-from bot.teams_config import parse_teams
 from storage import teams
 from storage.db import make_engine
 from storage.migrate import upgrade
@@ -126,9 +126,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def app(settings: Settings, clock: Clock) -> AsyncIterator[Supportbot]:
-    built = create_app(settings, clock=clock)
+    built = create_app(settings, clock=clock, directory_check_every=0)  # tests change teams between requests
     yield built
-    await built.services.engine.dispose()
+    await built.close()
 
 
 @pytest.fixture

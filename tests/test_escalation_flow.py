@@ -202,7 +202,7 @@ async def test_a_team_policy_override_sets_the_sla(bot: SlackDriver, slack: Fake
                                                    clock: object) -> None:
     from datetime import datetime
 
-    from bot.teams_config import parse_teams
+    from bot.rules.team_config import parse_teams
     from storage import teams
     from tests.conftest import TEAM_YAML
 
@@ -222,7 +222,7 @@ async def test_someone_in_two_teams_chooses_among_both_teams_paths(bot: SlackDri
                                                                     app: Supportbot) -> None:
     from datetime import datetime
 
-    from bot.teams_config import parse_teams
+    from bot.rules.team_config import parse_teams
     from storage import teams
     from tests.conftest import TEAM_YAML
 

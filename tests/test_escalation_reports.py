@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.app import Supportbot
-from bot.escalations import TeamPolicy
+from bot.rules import escalation_changes as rules
+from bot.seed import act, seed_escalation, state
 from handlers.escalations.jobs import run_review
 from storage import escalations, teams
-from storage.escalations import NewEscalation
 from tests.conftest import Clock, TeamPeople
 from tests.kit.block_limits import problems
 from tests.kit.driver import SlackDriver
@@ -33,23 +33,21 @@ class Seed:
 
 
 async def seed(app: Supportbot, seeds: list[Seed]) -> None:
+    team = (await app.services.directory.current()).find("tier1")
+    assert team is not None
     async with app.services.db() as session:
-        team = await teams.get(session, "tier1")
-        assert team is not None
-        policy = TeamPolicy.from_settings(team.settings, team.timezone)
-        paths = {p.key: p.id for p in team.paths}
         for number, s in enumerate(seeds):
-            escalation, _ = await escalations.create(session, NewEscalation(
-                team_id=team.id, path_id=paths[s.path], submission_key=f"seed:{number}", reporter=s.reporter,
-                owner=None, customer=s.customer, summary=f"Problem {number}", details="", tickets=[],
-                severity="high", impact="several", urgency="today", priority=s.priority), policy, now=s.opened)
+            escalation = await seed_escalation(
+                session, team, now=s.opened, path=s.path, key=f"seed:{number}", reporter=s.reporter,
+                customer=s.customer, summary=f"Problem {number}", priority=s.priority)
             if s.ack_after is not None:
-                await escalations.acknowledge(session, escalation, "U0AGENT2",
-                                              now=s.opened + timedelta(minutes=s.ack_after))
+                at = s.opened + timedelta(minutes=s.ack_after)
+                await act(session, escalation, team, rules.acknowledge(state(escalation), "U0AGENT2", at))
             if s.resolve_after is not None:
-                await escalations.resolve(session, escalation, "U0AGENT2", outcome="Fixed",
-                                          root_cause=s.root_cause, customer_told=True,
-                                          now=s.opened + timedelta(minutes=s.resolve_after))
+                at = s.opened + timedelta(minutes=s.resolve_after)
+                await act(session, escalation, team, rules.resolve(
+                    state(escalation), "U0AGENT2", outcome="Fixed", root_cause=s.root_cause, customer_told=True,
+                    now=at))
 
 
 def days_ago(days: float, *, now: datetime = MONDAY) -> datetime:

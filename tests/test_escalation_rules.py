@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.escalations import Attainment, Durations, TeamPolicy, change, deadlines, due_reminders, running_clocks
-from bot.sla import DEFAULT_POLICIES, BusinessHours, policies_with_overrides
+from bot.rules.escalations import Attainment, Durations, TeamPolicy, change, deadlines, due_reminders, running_clocks
+from bot.rules.sla import DEFAULT_POLICIES, BusinessHours
+from bot.rules.team_config import EscalationPolicyConfig
 
 NEW_YORK = TeamPolicy(DEFAULT_POLICIES, BusinessHours(), ZoneInfo("America/New_York"))
 
@@ -39,13 +40,13 @@ def test_the_update_cadence_counts_from_the_latest_update() -> None:
 
 
 def test_team_overrides_and_business_hours_apply() -> None:
-    team = TeamPolicy.from_settings({"escalation_policy": {
+    team = TeamPolicy.from_config(EscalationPolicyConfig.model_validate({
         "priorities": {"P1": {"ack_minutes": 5}},
-        "business_hours": {"start": "08:00", "end": "12:00", "days": ["mon", "tue"]}}}, "Europe/London")
+        "business_hours": {"start": "08:00", "end": "12:00", "days": ["mon", "tue"]}}), "Europe/London")
     assert deadlines(team, "P1", utc("2026-01-17 03:00")).ack_due == utc("2026-01-17 03:05")
     # P3 acknowledgement is 4 business hours: a whole Monday morning in London
     assert deadlines(team, "P3", utc("2026-01-16 15:00")).ack_due == utc("2026-01-19 12:00")
-    assert team.policies == policies_with_overrides({"P1": {"ack_minutes": 5}})
+    assert team.policies == {**DEFAULT_POLICIES, "P1": replace(DEFAULT_POLICIES["P1"], ack=timedelta(minutes=5))}
 
 
 OPENED = datetime(2026, 1, 17, 3, 0, tzinfo=UTC)

@@ -196,11 +196,11 @@ async def test_two_replicas_ticking_together_send_each_reminder_once(
 
     for number in range(5):
         await escalate(bot, slack, team.agent, summary=f"Problem {number}")
-    replica = create_app(app.services.settings, clock=clock)  # its own engine and Slack client
+    replica = create_app(app.settings, clock=clock)  # its own engine and Slack client
     try:
         at = clock.now + timedelta(minutes=12)
         first, second = await asyncio.gather(run_timers(app.services, at), run_timers(replica.services, at))
     finally:
-        await replica.services.engine.dispose()
+        await replica.close()
     assert first + second == 5  # one acknowledgement warning per escalation, from one replica or the other
     assert len(reminders(slack, team.path_channel("engineering"))) == 5

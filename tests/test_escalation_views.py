@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.escalations import Attainment, Durations, EscalationStats, Reminder, TeamPolicy
+from bot.rules.escalations import Attainment, Durations, EscalationStats, Reminder, TeamPolicy
 from handlers.escalations import views
 from storage.escalations import OpenList
 from storage.models import Escalation, EscalationEvent, EscalationPath, EscalationPost, Team
 from tests.kit.block_limits import problems, view_problems
 
 NOW = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
-POLICY = TeamPolicy.from_settings({}, "America/New_York")
+POLICY = TeamPolicy.default("America/New_York")
 LONG = "Ünïcode & <markup> " * 400  # user text with mrkdwn control characters, far over every limit
 
 
@@ -25,7 +25,7 @@ def team() -> Team:
 def escalation(number: int = 1, *, status: str = "open", tickets: int = 20) -> Escalation:
     path = EscalationPath(id=1, key="eng", name="E" * 75, channel="C0ENG", position=0, active=True)
     return Escalation(
-        id=number, team=team(), path=path, team_id=1, path_id=1, submission_key=f"v{number}",
+        id=number, path=path, team_id=1, path_id=1, submission_key=f"v{number}",
         reporter="U0AGENT1", owner="U0AGENT2", customer=LONG[:200], summary=LONG[:150], details=LONG[:3000],
         tickets=[{"system": "Zendesk", "ref": str(10**12 + i), "url": f"https://{'a' * 60}.zendesk.com/agent/"
                   f"tickets/{10**12 + i}?{'q' * 100}"} for i in range(tickets)],

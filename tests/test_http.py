@@ -213,7 +213,7 @@ async def test_healthz_is_503_when_the_database_is_unreachable(settings: Setting
         assert response.json()["database"] == "unreachable"
         assert time.monotonic() - started < 5  # a health check must not hang
     finally:
-        await engine.dispose()
+        await unreachable.close()
 
 
 async def test_healthz_answers_only_get(http: httpx.AsyncClient) -> None:

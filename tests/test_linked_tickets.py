@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.linked_tickets import MAX_REFS, TicketRef, parse_ticket_refs
+from bot.rules.linked_tickets import MAX_REFS, TicketRef, parse_ticket_refs
 
 SF_15 = "5003000000D8cuI"
 SF_18 = "5003000000D8cuIAAR"

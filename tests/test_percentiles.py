@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bot.percentiles import median, percentile
+from bot.rules.percentiles import median, percentile
 
 
 @pytest.mark.parametrize(

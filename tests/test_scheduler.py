@@ -10,10 +10,10 @@ from datetime import datetime
 import pytest
 
 from bot.app import Supportbot
-from bot.jobs import Job, UnknownJob, find
 from bot.scheduler import build_scheduler
-from bot.services import Services
 from handlers import all_jobs
+from handlers.jobs import Job, UnknownJob, find
+from handlers.services import Services
 
 
 def test_every_feature_job_is_scheduled_under_its_documented_name(app: Supportbot) -> None:

@@ -8,10 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.app import Supportbot
-from bot.teams_config import ConfigError, parse_teams, render_teams
-from storage import teams
+from bot.rules.directory import Directory, TeamProfile
+from bot.rules.team_config import ConfigError, parse_teams, render_teams
+from storage import directory, teams
+from storage.models import TeamMember
 from tests.conftest import TEAM_YAML
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -60,9 +63,9 @@ async def test_applying_twice_changes_nothing_and_show_round_trips(app: Supportb
     async with app.services.db() as session:
         first = await teams.apply(session, config, now=NOW)
         second = await teams.apply(session, config, now=NOW)
-        stored = await teams.all_teams(session)
+        stored = await teams.effective(session)
     assert (first.created, second.created, second.updated, second.unchanged) == (["tier1"], [], [], ["tier1"])
-    shown = render_teams([teams.to_config(team) for team in stored])
+    shown = render_teams(stored)
     assert parse_teams(shown) == config
 
 
@@ -70,15 +73,20 @@ async def test_removing_a_member_deactivates_without_losing_history(app: Support
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(FULL_YAML), now=NOW)
         report = await teams.apply(session, parse_teams(FULL_YAML.replace("U0AGENT1, ", "")), now=NOW)
-        team = await teams.get(session, "tier1")
-        assert team is not None
-        memberships = {(m.user_id, m.role): m.active for m in team.members}
+        rows = await session.scalars(select(TeamMember).where(TeamMember.user_id == "U0AGENT1"))
+        memberships = {(m.user_id, m.role): m.active for m in rows}
         assert memberships[("U0AGENT1", "member")] is False  # kept, inactive
-        assert teams.belongs(team, "U0AGENT1") is False
+        assert _team(await directory.load(session)).belongs("U0AGENT1") is False
         assert report.deactivated == ["tier1:U0AGENT1 (member)"]
         back = await teams.apply(session, parse_teams(FULL_YAML), now=NOW)
         assert back.updated == ["tier1"]
-        assert teams.belongs(team, "U0AGENT1") is True
+        assert _team(await directory.load(session)).belongs("U0AGENT1") is True
+
+
+def _team(found: Directory) -> TeamProfile:
+    team = found.find("tier1")
+    assert team is not None
+    return team
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

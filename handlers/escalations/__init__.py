@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.jobs import Job
 from handlers.escalations import actions, commands, ids, jobs
+from handlers.jobs import Job
 
 COMMANDS = {"/escalate": "Log, track and resolve an escalation: `/escalate help`"}
 JOBS: list[Job] = [jobs.TIMERS, jobs.REVIEW]

@@ -1,181 +1,212 @@
-"""The buttons on an escalation card and the modals behind them."""
+"""Logging an escalation, the buttons on its card and the modals behind them.
+
+Each listener reads its payload (typed), checks who is acting against the team directory, applies
+the rule for the change (`bot.rules.escalation_changes`), saves it and shows it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.escalations import TeamPolicy
+from bot.rules import escalation_changes as rules
+from bot.rules.directory import Directory, TeamProfile
+from bot.rules.escalation_changes import Change, EscalationState
 from handlers.escalations import forms, ids, views
-from handlers.escalations.announce import introduce, policy_of, publish
-from storage import escalations, teams
-from storage.db import SessionFactory
+from handlers.escalations.announce import show_change, show_new
+from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number, parse
+from storage import escalations
 from storage.escalations import NewEscalation
-from storage.models import Escalation, EscalationEvent
+from storage.models import Escalation
 
 REFUSAL = ("Only members and managers of {team} can change {ref}. If you should be able to, ask your "
            "support manager to add you to the team.")
+GONE = "That escalation no longer exists."
 
 
 # --------------------------------------------------------------------------- logging an escalation
 
 async def submit_escalation(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
                             context: dict[str, Any]) -> None:
-    form = forms.EscalationForm.from_view(body["view"])
-    reporter = body["user"]["id"]
-    db: SessionFactory = context["db"]
-    async with db() as session:
-        path = await teams.path(session, form.path_id) if form.path_id else None
-        if form.path_id and (path is None or not teams.belongs(path.team, reporter)):
-            form.errors[ids.PATH] = "That escalation path is no longer available: please choose another."
-        if form.errors or path is None:
-            await ack(response_action="errors", errors=form.errors)
-            return
-        await ack()
-        now = context["now"]
+    submission = parse(ViewSubmission, body)
+    if submission is None:
+        await ack(response_action="errors", errors={ids.SUMMARY: UNREADABLE})
+        return
+    form = forms.EscalationForm.from_view(submission.view)
+    reporter, directory = submission.user.id, context["directory"]
+    path = directory.route(form.path_id, reporter) if form.path_id else None
+    if form.path_id and path is None:
+        form.errors[ids.PATH] = "That escalation path is no longer available: please choose another."
+    if form.owner and not form.errors and not await _known_person(client, form.owner):
+        form.errors[ids.OWNER] = "Slack doesn't know that person: please choose the owner from the list."
+    if form.errors or path is None:
+        await ack(response_action="errors", errors=form.errors)
+        return
+    await ack()
+    now, team = context["now"], directory.team(path.team_id)
+    opening = EscalationState(id=0, priority=form.priority, status="open", owner=form.owner, opened_at=now,
+                              priority_changed_at=now)
+    async with context["db"]() as session:
         escalation, created = await escalations.create(session, NewEscalation(
-            team_id=path.team_id, path_id=path.id, submission_key=f"view:{body['view']['id']}",
+            team_id=path.team_id, path_id=path.id, submission_key=f"view:{submission.view.id}",
             reporter=reporter, owner=form.owner, customer=form.customer, summary=form.summary,
             details=form.details, tickets=[t.__dict__ for t in form.tickets], severity=form.severity,
             impact=form.impact, urgency=form.urgency, priority=form.priority,
-        ), TeamPolicy.from_settings(path.team.settings, path.team.timezone), now=now)
+        ), due=opening.due(team.policy), events=rules.opened(opening, reporter, form.summary), now=now)
         if not created:
             return  # a retried or double-clicked submission: the first one did the work
-        await introduce(client, session, await _reload(session, escalation.id), now=now)
+        await show_new(client, session, await _reload(session, escalation.id), team, now=now)
+
+
+async def _known_person(client: AsyncWebClient, user_id: str) -> bool:
+    """Slack knows the person (an owner typed or forged rather than picked is refused)."""
+    try:
+        found = await client.users_info(user=user_id)
+    except SlackApiError as error:
+        return error.response.get("error") not in ("user_not_found", "user_not_visible")
+    user = found.get("user") or {}
+    return not user.get("deleted") and not user.get("is_bot")
 
 
 async def _reload(session: AsyncSession, escalation_id: int) -> Escalation:
     found = await escalations.get(session, escalation_id)
     assert found is not None
-    await session.refresh(found, ["posts", "team", "path"])
+    await session.refresh(found, ["posts", "path"])
     return found
 
 
 # --------------------------------------------------------------------------- buttons
 
-async def _for_action(body: dict[str, Any], session: AsyncSession,
-                      respond: AsyncRespond) -> Escalation | None:
-    """The escalation a button belongs to, if the person pressing it may act on it."""
-    action = body["actions"][0]
-    raw = action.get("value") or action.get("block_id", "").rpartition(":")[2]
-    escalation = await escalations.get(session, int(raw)) if raw.isdigit() else None
-    if escalation is None:
-        await respond(text="That escalation no longer exists.", response_type="ephemeral",
-                      replace_original=False)
+async def _clicked(body: dict[str, Any], session: AsyncSession, directory: Directory,
+                   respond: AsyncRespond) -> tuple[ButtonClick, Escalation, TeamProfile] | None:
+    """The button's escalation and team, if the person pressing it may act on it; else a private refusal."""
+    click = parse(ButtonClick, body)
+    number = click.number() if click else None
+    escalation = await escalations.get(session, number) if number else None
+    team = directory.team(escalation.team_id) if escalation else None
+    refusal = (UNREADABLE if click is None else GONE if escalation is None or team is None
+               else None if team.belongs(click.user.id) else REFUSAL.format(team=team.name, ref=escalation.ref))
+    if refusal:
+        await respond(text=refusal, response_type="ephemeral", replace_original=False)
         return None
-    if not teams.belongs(escalation.team, body["user"]["id"]):
-        await respond(text=REFUSAL.format(team=escalation.team.name, ref=views.ref(escalation)),
-                      response_type="ephemeral", replace_original=False)
-        return None
-    return escalation
+    assert click is not None and escalation is not None and team is not None
+    return click, escalation, team
+
+
+async def _apply(client: AsyncWebClient, session: AsyncSession, escalation: Escalation, team: TeamProfile,
+                 change: Change, now: datetime) -> None:
+    event = await escalations.save(session, escalation, change, change.state.due(team.policy))
+    await show_change(client, session, escalation, team, event, now=now)
 
 
 async def acknowledge(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
                       context: dict[str, Any]) -> None:
     await ack()
     async with context["db"]() as session:
-        escalation = await _for_action(body, session, respond)
-        if escalation is None:
+        found = await _clicked(body, session, context["directory"], respond)
+        if found is None:
             return
-        event = await escalations.acknowledge(session, escalation, body["user"]["id"], now=context["now"])
-        await publish(client, session, escalation, event, now=context["now"])
+        click, escalation, team = found
+        change = rules.acknowledge(escalations.state_of(escalation), click.user.id, context["now"])
+        await _apply(client, session, escalation, team, change, context["now"])
 
 
 async def assign(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
                  context: dict[str, Any]) -> None:
     await ack()
-    owner = body["actions"][0].get("selected_user")
     async with context["db"]() as session:
-        escalation = await _for_action(body, session, respond)
-        if escalation is None or not owner:
+        found = await _clicked(body, session, context["directory"], respond)
+        if found is None:
             return
-        event = await escalations.assign(session, escalation, body["user"]["id"], owner, now=context["now"])
-        await publish(client, session, escalation, event, now=context["now"])
+        click, escalation, team = found
+        owner = click.action.selected_user
+        if not owner or not forms.OWNER.fullmatch(owner):
+            return  # the picker was cleared
+        change = rules.assign(escalations.state_of(escalation), click.user.id, owner, context["now"])
+        await _apply(client, session, escalation, team, change, context["now"])
 
 
-def _opener(build: Any) -> Any:
+def _opener(build: Callable[[Escalation, TeamProfile], dict[str, Any]]) -> Any:
     """A button that opens a follow-up modal about the escalation."""
 
     async def open_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
                          context: dict[str, Any]) -> None:
         await ack()
         async with context["db"]() as session:
-            escalation = await _for_action(body, session, respond)
-            if escalation is None:
-                return
-            try:
-                await client.views_open(trigger_id=body["trigger_id"], view=build(escalation))
-            except SlackApiError as error:
-                await respond(text=f"Slack would not open the form ({error.response.get('error')}). "
-                                   "Please press the button again.", response_type="ephemeral",
-                              replace_original=False)
+            found = await _clicked(body, session, context["directory"], respond)
+        if found is None:
+            return
+        click, escalation, team = found
+        if not click.trigger_id:
+            await respond(text=UNREADABLE, response_type="ephemeral", replace_original=False)
+            return
+        try:
+            await client.views_open(trigger_id=click.trigger_id, view=build(escalation, team))
+        except SlackApiError as error:
+            await respond(text=f"Slack would not open the form ({error.response.get('error')}). "
+                               "Please press the button again.", response_type="ephemeral",
+                          replace_original=False)
 
     return open_modal
 
 
-open_update_form = _opener(views.update_form)
-open_priority_form = _opener(lambda e: views.priority_form(e, policy_of(e)))
-open_resolve_form = _opener(views.resolve_form)
-open_reopen_form = _opener(views.reopen_form)
-
+open_update_form = _opener(lambda escalation, _team: views.update_form(escalation))
+open_priority_form = _opener(lambda escalation, team: views.priority_form(escalation, team.policy))
+open_resolve_form = _opener(lambda escalation, _team: views.resolve_form(escalation))
+open_reopen_form = _opener(lambda escalation, _team: views.reopen_form(escalation))
 
 
 # --------------------------------------------------------------------------- follow-up modals
 
-async def _for_submission(ack: AsyncAck, body: dict[str, Any], session: AsyncSession, form: Any,
-                          first_block: str) -> Escalation | None:
-    """Inline errors for bad input or a person who may not act; otherwise ack and return it."""
-    escalation_id = body["view"].get("private_metadata", "")
-    escalation = await escalations.get(session, int(escalation_id)) if escalation_id.isdigit() else None
-    if escalation is None:
-        form.errors[first_block] = "That escalation no longer exists."
-    elif not teams.belongs(escalation.team, body["user"]["id"]):
-        form.errors[first_block] = REFUSAL.format(team=escalation.team.name, ref=views.ref(escalation))
-    if form.errors:
-        await ack(response_action="errors", errors=form.errors)
-        return None
-    await ack()
-    return escalation
+class FollowUpForm(Protocol):
+    errors: dict[str, str]
 
 
-Change = Callable[[AsyncSession, Escalation, str, Any, datetime], Awaitable[EscalationEvent | None]]
-
-
-def _follow_up(read: Callable[[dict[str, Any]], Any], first_block: str, change: Change) -> Any:
-    """A follow-up modal's submission: read the form, check who submits it, make the change, show it."""
+def _follow_up(read: Callable[[Any], Any], first_block: str,
+               change: Callable[[EscalationState, str, Any, datetime], Change]) -> Any:
+    """A follow-up modal's submission: read the form, check who submits it, make the change, show it.
+    Bad input, or a person who may not act, comes back inline on the form."""
 
     async def submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
-        form = read(body["view"])
+        submission = parse(ViewSubmission, body)
+        if submission is None:
+            await ack(response_action="errors", errors={first_block: UNREADABLE})
+            return
+        form = read(submission.view)
+        number = as_number(submission.view.private_metadata)
         async with context["db"]() as session:
-            escalation = await _for_submission(ack, body, session, form, first_block)
-            if escalation is None:
+            escalation = await escalations.get(session, number) if number else None
+            team = context["directory"].team(escalation.team_id) if escalation else None
+            if escalation is None or team is None:
+                form.errors[first_block] = GONE
+            elif not team.belongs(submission.user.id):
+                form.errors[first_block] = REFUSAL.format(team=team.name, ref=escalation.ref)
+            if form.errors:
+                await ack(response_action="errors", errors=form.errors)
                 return
-            event = await change(session, escalation, body["user"]["id"], form, context["now"])
-            await publish(client, session, escalation, event, now=context["now"])
+            await ack()
+            assert escalation is not None and team is not None
+            now = context["now"]
+            made = change(escalations.state_of(escalation), submission.user.id, form, now)
+            await _apply(client, session, escalation, team, made, now)
 
     return submit
 
 
-submit_update = _follow_up(
-    forms.UpdateForm.from_view, ids.UPDATE_TEXT,
-    lambda session, escalation, actor, form, now: escalations.post_update(
-        session, escalation, actor, form.text, policy_of(escalation), now=now))
+submit_update = _follow_up(forms.UpdateForm.from_view, ids.UPDATE_TEXT,
+                           lambda state, by, form, now: rules.post_update(state, by, form.text, now))
 submit_priority = _follow_up(
     forms.PriorityForm.from_view, ids.NEW_PRIORITY,
-    lambda session, escalation, actor, form, now: escalations.change_priority(
-        session, escalation, actor, form.priority, form.reason, policy_of(escalation), now=now))
+    lambda state, by, form, now: rules.change_priority(state, by, form.priority, form.reason, now))
 submit_resolution = _follow_up(
     forms.ResolveForm.from_view, ids.OUTCOME,
-    lambda session, escalation, actor, form, now: escalations.resolve(
-        session, escalation, actor, outcome=form.outcome, root_cause=form.root_cause,
-        customer_told=form.customer_told, now=now))
-submit_reopen = _follow_up(
-    forms.ReopenForm.from_view, ids.REASON,
-    lambda session, escalation, actor, form, now: escalations.reopen(session, escalation, actor, form.reason,
-                                                                     now=now))
+    lambda state, by, form, now: rules.resolve(state, by, outcome=form.outcome, root_cause=form.root_cause,
+                                               customer_told=form.customer_told, now=now))
+submit_reopen = _follow_up(forms.ReopenForm.from_view, ids.REASON,
+                           lambda state, by, form, now: rules.reopen(state, by, form.reason, now))

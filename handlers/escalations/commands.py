@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,45 +11,49 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.rules.directory import Directory, TeamProfile
+from handlers.blocks import escape
 from handlers.escalations import views
-from handlers.escalations.announce import policy_of
-from storage import escalations, teams
+from handlers.payloads import UNREADABLE, SlashCommand, parse
+from storage import escalations
 from storage.db import SessionFactory
 
-REF = re.compile(r"ESC-(\d{1,9})", re.IGNORECASE)
+REF = re.compile(r"ESC-([0-9]{1,9})", re.IGNORECASE)
 PERIODS = {"7d": 7, "30d": 30, "90d": 90}
 NOT_IN_A_TEAM = ("You're not in a support team yet, so I don't know where to route escalations. "
                  "Ask your support manager to add you to a team (the `members` list of the teams "
                  "configuration, applied with `supportbot config apply`).")
 
 
-async def escalate(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient,
-                   context: dict[str, Any]) -> None:
+async def escalate(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
     """`/escalate [summary] | list | mine | ESC-42 | stats [7d|30d|90d] | help`."""
-    text = " ".join(command.get("text", "").split())
+    command = parse(SlashCommand, body)
+    if command is None:
+        await ack(text=UNREADABLE)
+        return
+    text = " ".join(command.text.split())
     word, _, rest = text.partition(" ")
-    user, db, now = command["user_id"], context["db"], context["now"]
+    user, db, now, mine = command.user_id, context["db"], context["now"], context["directory"].teams_of(command.user_id)
     reference = REF.fullmatch(text)
     match word.lower():
         case "help" if not rest:
             await ack(text=views.HELP)
         case "list" if not rest:
-            await ack(**await team_list(db, user, now))
+            await ack(**await team_list(db, mine, now))
         case "mine" if not rest:
             await ack(**await my_list(db, user, now))
         case "stats":
-            await ack(**await stats(db, user, rest.lower() or "7d", now))
+            await ack(**await stats(db, mine, rest.lower() or "7d", now))
         case _ if reference:
-            await ack(**await one(db, user, now, int(reference.group(1))))
+            await ack(**await one(db, context["directory"], user, now, int(reference.group(1))))
         case _:
-            await open_form(ack, client, db, user, command, summary=text)
+            await open_form(ack, client, mine, command.trigger_id, summary=text)
 
 
-async def open_form(ack: AsyncAck, client: AsyncWebClient, db: SessionFactory, user: str,
-                    command: dict[str, Any], *, summary: str) -> None:
-    async with db() as session:
-        mine = await teams.teams_of(session, user)
-    routes = [(team.name, [(p.id, p.name) for p in team.paths if p.active]) for team in mine]
+async def open_form(ack: AsyncAck, client: AsyncWebClient, mine: Sequence[TeamProfile], trigger_id: str, *,
+                    summary: str) -> None:
+    """The escalation form, with the paths of every team the reporter is in: no database round trip."""
+    routes = [(team.name, [(p.id, p.name) for p in team.active_paths]) for team in mine]
     routes = [(name, paths) for name, paths in routes if paths]
     if not mine:
         await ack(text=NOT_IN_A_TEAM)
@@ -58,8 +63,7 @@ async def open_form(ack: AsyncAck, client: AsyncWebClient, db: SessionFactory, u
                        "some (`escalation_paths` in the teams configuration).")
         return
     try:
-        await client.views_open(trigger_id=command["trigger_id"],
-                                view=views.escalation_form(routes, summary=summary[:150]))
+        await client.views_open(trigger_id=trigger_id, view=views.escalation_form(routes, summary=summary[:150]))
     except SlackApiError as error:
         await ack(text=f"Slack would not open the escalation form ({error.response.get('error')}). "
                        "Please type `/escalate` again.")
@@ -67,11 +71,10 @@ async def open_form(ack: AsyncAck, client: AsyncWebClient, db: SessionFactory, u
     await ack()
 
 
-async def team_list(db: SessionFactory, user: str, now: datetime) -> dict[str, Any]:
+async def team_list(db: SessionFactory, mine: Sequence[TeamProfile], now: datetime) -> dict[str, Any]:
+    if not mine:
+        return {"text": NOT_IN_A_TEAM}
     async with db() as session:
-        mine = await teams.teams_of(session, user)
-        if not mine:
-            return {"text": NOT_IN_A_TEAM}
         found = await escalations.open_for_teams(session, [t.id for t in mine], limit=views.LIST_MAX)
     title = "Open escalations · " + ", ".join(t.name for t in mine)
     return {"text": f"{found.total} open escalations", "blocks": views.escalation_list(title, found, now)}
@@ -84,24 +87,23 @@ async def my_list(db: SessionFactory, user: str, now: datetime) -> dict[str, Any
             "blocks": views.escalation_list("Your open escalations", found, now)}
 
 
-async def one(db: SessionFactory, user: str, now: datetime, number: int) -> dict[str, Any]:
+async def one(db: SessionFactory, directory: Directory, user: str, now: datetime, number: int) -> dict[str, Any]:
     async with db() as session:
         escalation = await escalations.get(session, number)
-        if escalation is None or not teams.belongs(escalation.team, user):
+        if escalation is None or not directory.team(escalation.team_id).belongs(user):
             return {"text": f"I can't find ESC-{number} in your teams."}
         events = await escalations.timeline(session, escalation.id)
-    return {"text": views.card_text(escalation),
-            "blocks": views.escalation_detail(escalation, events, policy_of(escalation), now)}
+    policy = directory.team(escalation.team_id).policy
+    return {"text": views.card_text(escalation), "blocks": views.escalation_detail(escalation, events, policy, now)}
 
 
-async def stats(db: SessionFactory, user: str, period: str, now: datetime) -> dict[str, Any]:
+async def stats(db: SessionFactory, mine: Sequence[TeamProfile], period: str, now: datetime) -> dict[str, Any]:
     days = PERIODS.get(period)
     if days is None:
-        return {"text": f"I don't know the period `{period}`. Try `/escalate stats 7d`, `30d` or `90d`."}
+        return {"text": f"I don't know the period `{escape(period)}`. Try `/escalate stats 7d`, `30d` or `90d`."}
+    if not mine:
+        return {"text": NOT_IN_A_TEAM}
     async with db() as session:
-        mine = await teams.teams_of(session, user)
-        if not mine:
-            return {"text": NOT_IN_A_TEAM}
         figures = await escalations.stats(session, [t.id for t in mine], now - timedelta(days=days), now)
     title = f"Escalations · last {days} days"
     return {"text": f"{title}: {figures.opened} opened", "blocks": views.stats_blocks(figures, title)}

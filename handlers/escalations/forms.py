@@ -3,45 +3,32 @@ into errors keyed by the input block they belong to (for `response_action: error
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Any
 
-from bot.escalations import ROOT_CAUSES
-from bot.linked_tickets import TicketRef, parse_ticket_refs
-from bot.sla import IMPACTS, PRIORITIES, SEVERITIES, URGENCIES, priority
+from bot.rules.escalations import ROOT_CAUSES
+from bot.rules.linked_tickets import TicketRef, parse_ticket_refs
+from bot.rules.sla import IMPACTS, PRIORITIES, SEVERITIES, URGENCIES, priority
 from handlers.escalations import ids
+from handlers.payloads import View, as_number
 
 SUMMARY_MAX = 150
 CUSTOMER_MAX = 200
 DETAILS_MAX = 3000
 UPDATE_MAX = 3000
+OWNER = re.compile(r"[UW][A-Z0-9]{2,31}")  # what the user picker gives
 
 
-def values(view: dict[str, Any]) -> dict[str, Any]:
-    """block_id -> the submitted value: text, selected option value, user id or list of them."""
-    found: dict[str, Any] = {}
-    for block_id, actions in view.get("state", {}).get("values", {}).items():
-        for element in actions.values():
-            found[block_id] = _value_of(element)
-    return found
+Values = dict[str, str | list[str] | None]
 
 
-def _value_of(element: dict[str, Any]) -> Any:
-    kind = element.get("type")
-    if kind in ("static_select", "radio_buttons"):
-        option = element.get("selected_option")
-        return option.get("value") if option else None
-    if kind == "users_select":
-        return element.get("selected_user")
-    if kind == "checkboxes":
-        return [o["value"] for o in element.get("selected_options") or []]
-    value = element.get("value")
-    return value.strip() if isinstance(value, str) else value
+def _text(got: Values, block: str) -> str:
+    value = got.get(block)
+    return value if isinstance(value, str) else ""
 
 
-def _required_text(got: dict[str, Any], block: str, what: str, limit: int,
-                   errors: dict[str, str]) -> str:
-    text = got.get(block) or ""
+def _required_text(got: Values, block: str, what: str, limit: int, errors: dict[str, str]) -> str:
+    text = _text(got, block)
     if not text:
         errors[block] = f"Please enter {what}."
     elif len(text) > limit:
@@ -49,9 +36,9 @@ def _required_text(got: dict[str, Any], block: str, what: str, limit: int,
     return text
 
 
-def _choice(got: dict[str, Any], block: str, allowed: tuple[str, ...] | list[str], what: str,
+def _choice(got: Values, block: str, allowed: tuple[str, ...] | list[str], what: str,
             errors: dict[str, str]) -> str:
-    choice = got.get(block)
+    choice = _text(got, block)
     if choice not in allowed:
         errors[block] = f"Please choose {what}."
         return ""
@@ -76,26 +63,29 @@ class EscalationForm:
         return priority(self.severity, self.impact, self.urgency)
 
     @classmethod
-    def from_view(cls, view: dict[str, Any]) -> EscalationForm:
-        got, errors = values(view), dict[str, str]()
+    def from_view(cls, view: View) -> EscalationForm:
+        got, errors = view.values(), dict[str, str]()
         form = cls(errors=errors)
         form.customer = _required_text(got, ids.CUSTOMER, "the customer or account", CUSTOMER_MAX, errors)
         form.summary = _required_text(got, ids.SUMMARY, "a one-line summary", SUMMARY_MAX, errors)
-        form.details = got.get(ids.DETAILS) or ""
+        form.details = _text(got, ids.DETAILS)
         if len(form.details) > DETAILS_MAX:
             errors[ids.DETAILS] = f"Keep the details to {DETAILS_MAX} characters (this is {len(form.details)})."
-        form.tickets, problems = parse_ticket_refs(got.get(ids.TICKETS))
+        form.tickets, problems = parse_ticket_refs(_text(got, ids.TICKETS) or None)
         if problems:
             errors[ids.TICKETS] = " ".join(problems)[:2000]
         form.severity = _choice(got, ids.SEVERITY, SEVERITIES, "a severity", errors)
         form.impact = _choice(got, ids.IMPACT, IMPACTS, "the customer impact", errors)
         form.urgency = _choice(got, ids.URGENCY, URGENCIES, "how time-sensitive it is", errors)
-        path = got.get(ids.PATH)
-        if not (isinstance(path, str) and path.isdigit()):
+        path = as_number(got.get(ids.PATH))
+        if path is None:
             errors[ids.PATH] = "Please choose where to route this escalation."
         else:
-            form.path_id = int(path)
-        form.owner = got.get(ids.OWNER) or None
+            form.path_id = path
+        owner = _text(got, ids.OWNER)
+        if owner and not OWNER.fullmatch(owner):
+            errors[ids.OWNER] = "Please choose the owner from the list of people."
+        form.owner = owner or None
         return form
 
 
@@ -105,8 +95,8 @@ class UpdateForm:
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_view(cls, view: dict[str, Any]) -> UpdateForm:
-        got, errors = values(view), dict[str, str]()
+    def from_view(cls, view: View) -> UpdateForm:
+        got, errors = view.values(), dict[str, str]()
         text = _required_text(got, ids.UPDATE_TEXT, "the update", UPDATE_MAX, errors)
         return cls(text=text, errors=errors)
 
@@ -118,8 +108,8 @@ class PriorityForm:
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_view(cls, view: dict[str, Any]) -> PriorityForm:
-        got, errors = values(view), dict[str, str]()
+    def from_view(cls, view: View) -> PriorityForm:
+        got, errors = view.values(), dict[str, str]()
         chosen = _choice(got, ids.NEW_PRIORITY, PRIORITIES, "a priority", errors)
         reason = _required_text(got, ids.REASON, "why the priority changes", 500, errors)
         return cls(priority=chosen, reason=reason, errors=errors)
@@ -133,8 +123,8 @@ class ResolveForm:
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_view(cls, view: dict[str, Any]) -> ResolveForm:
-        got, errors = values(view), dict[str, str]()
+    def from_view(cls, view: View) -> ResolveForm:
+        got, errors = view.values(), dict[str, str]()
         outcome = _required_text(got, ids.OUTCOME, "the outcome", DETAILS_MAX, errors)
         cause = _choice(got, ids.ROOT_CAUSE, list(ROOT_CAUSES), "a root-cause category", errors)
         told = _choice(got, ids.CUSTOMER_TOLD, ("yes", "no"), "whether the customer was told", errors)
@@ -147,6 +137,6 @@ class ReopenForm:
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_view(cls, view: dict[str, Any]) -> ReopenForm:
-        got, errors = values(view), dict[str, str]()
+    def from_view(cls, view: View) -> ReopenForm:
+        got, errors = view.values(), dict[str, str]()
         return cls(reason=_required_text(got, ids.REASON, "why it is reopened", 500, errors), errors=errors)

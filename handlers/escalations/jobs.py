@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from slack_sdk.errors import SlackApiError
-
-from bot.escalations import Reminder, TeamPolicy, due_reminders
-from bot.jobs import Job
-from bot.services import Services
+from bot.rules import claim_keys
+from bot.rules.directory import TeamProfile
+from bot.rules.escalations import Reminder, due_reminders
+from handlers.delivery import once
 from handlers.escalations import views
-from handlers.escalations.announce import Delivery, announce, deliver, deliveries, policy_of, refresh
-from storage import claims, escalations, teams
+from handlers.escalations.announce import Delivery, deliver, deliveries, post_cards, update_cards
+from handlers.jobs import Job
+from handlers.services import Services
+from storage import escalations
 from storage.models import Escalation
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,7 @@ FOLLOW_UP = timedelta(days=2)
 
 
 async def run_timers(services: Services, now: datetime) -> int:
-    client, done = services.client, 0
+    client, done, directory = services.client, 0, await services.directory.current()
     async with services.db() as session:
         watched = await escalations.active(session, resolved_since=now - FOLLOW_UP)
         numbers = [e.id for e in watched]
@@ -37,25 +39,30 @@ async def run_timers(services: Services, now: datetime) -> int:
         recent = await escalations.events_since(session, numbers, now - FOLLOW_UP)
         # First, whatever Slack refused earlier: cards never posted or behind the timeline, replies, DMs.
         for escalation in watched:
-            done += await announce(client, session, escalation, latest_event_id=latest.get(escalation.id, 0),
-                                   now=now)
-            await refresh(client, session, escalation, latest_event_id=latest.get(escalation.id, 0), now=now)
+            team = directory.team(escalation.team_id)
+            await escalations.keep_due_current(session, escalation, escalations.state_of(escalation).due(team.policy))
+            done += await post_cards(client, session, escalation, team, latest_event_id=latest.get(escalation.id, 0),
+                                     now=now)
+            await update_cards(client, session, escalation, team, latest_event_id=latest.get(escalation.id, 0),
+                               now=now)
         done += len(await deliver(client, session, [d for e in watched for event in recent[e.id]
                                                     for d in deliveries(e, event)], now=now))
         # Then the SLA reminders, in the card's thread (an escalation whose card is not posted yet waits).
-        due = {r.key: (e, r) for e in watched if e.posts for r in due_reminders(e, policy_of(e), now)}
-        sent = await deliver(client, session, [reminder(e, r) for e, r in due.values()], now=now)
+        due = {r.key: (e, r) for e in watched if e.posts
+               for r in due_reminders(e, directory.team(e.team_id).policy, now)}
+        sent = await deliver(client, session, [reminder(e, r, directory.team(e.team_id)) for e, r in due.values()],
+                             now=now)
         done += len(sent)
         breached = {due[d.key][0].id: due[d.key][0] for d in sent if due[d.key][1].is_breach}
         for escalation in breached.values():  # the card shows it (best effort: the next change shows it too)
-            await refresh(client, session, escalation, latest_event_id=latest.get(escalation.id, 0), now=now,
-                          every_card=True)
+            await update_cards(client, session, escalation, directory.team(escalation.team_id),
+                               latest_event_id=latest.get(escalation.id, 0), now=now, every_card=True)
     return done
 
 
-def reminder(escalation: Escalation, due: Reminder) -> Delivery:
+def reminder(escalation: Escalation, due: Reminder, team: TeamProfile) -> Delivery:
     thread = escalation.posts[0]
-    text = views.reminder_text(due, escalation, teams.managers(escalation.team))
+    text = views.reminder_text(due, escalation, team.managers)
     return Delivery(due.key, thread.channel, lambda _link: text, thread.ts)
 
 
@@ -64,8 +71,6 @@ REVIEW_DAY = 0  # Monday
 
 def review_week(now: datetime, tz_name: str, opens: time) -> tuple[datetime, datetime] | None:
     """Last week's [Monday, Monday) in the team's time, once its business day opens on Monday."""
-    from zoneinfo import ZoneInfo
-
     tz = ZoneInfo(tz_name)
     local = now.astimezone(tz)
     if local.weekday() != REVIEW_DAY or local.time() < opens:
@@ -78,28 +83,24 @@ def review_week(now: datetime, tz_name: str, opens: time) -> tuple[datetime, dat
 async def run_review(services: Services, now: datetime) -> int:
     done = 0
     async with services.db() as session:
-        for team in await teams.all_teams(session):
+        for team in (await services.directory.current()).teams:
             channel = team.channels.get("escalations")
-            week = review_week(now, team.timezone, TeamPolicy.from_settings(team.settings, team.timezone).hours.start)
+            week = review_week(now, team.timezone, team.policy.hours.start)
             if not channel or week is None:
                 continue
             start, end = week
-            key = f"escalation-review:{team.key}:{end.date().isoformat()}"
-            if not await claims.claim(session, key, now=now):
-                continue
-            figures = await escalations.stats(session, [team.id], start, end)
-            before = await escalations.stats(session, [team.id], start - timedelta(days=7), start)
-            late = await escalations.overdue(session, team.id, now)
-            text, blocks = views.weekly_review(team.name, figures, before, late, now)
-            try:
+
+            async def post(team: TeamProfile = team, channel: str = channel, start: datetime = start,
+                           end: datetime = end) -> bool:
+                figures = await escalations.stats(session, [team.id], start, end)
+                before = await escalations.stats(session, [team.id], start - timedelta(days=7), start)
+                late = await escalations.overdue(session, team.id, now)
+                text, blocks = views.weekly_review(team.name, figures, before, late, now)
                 await services.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-            except SlackApiError as error:
-                log.warning("weekly review for %s not posted (%s); will retry", team.key,
-                            error.response.get("error"))
-                await claims.release(session, key)
-                continue
-            await claims.complete(session, key, now=now)
-            done += 1
+                return True
+
+            if await once(session, claim_keys.weekly_review(team.key, end.date()), post, now=now):
+                done += 1
     return done
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.jobs import Job
+from handlers.jobs import Job
 
 COMMANDS = {"/supportbot": "What supportbot can do: `/supportbot help`"}
 JOBS: list[Job] = []

@@ -12,9 +12,8 @@ shorter or longer.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from typing import Literal, TypeVar
@@ -161,65 +160,7 @@ DEFAULT_POLICIES: Mapping[Priority, PriorityPolicy] = MappingProxyType(
     }
 )
 
-_OVERRIDE_KEYS: tuple[str, ...] = ("ack_minutes", "update_minutes", "resolve_minutes", "business_hours")
-
-
-def policies_with_overrides(
-    overrides: Mapping[str, Mapping[str, object]] | None,
-) -> dict[Priority, PriorityPolicy]:
-    """The default policies with a team's overrides applied.
-
-    ``overrides`` has the YAML shape ``{"P3": {"ack_minutes": 120, "update_minutes": 480,
-    "resolve_minutes": 1440, "business_hours": true}}``; every key is optional and a
-    missing key keeps its default. An unknown priority or key, or a bad value, is a
-    ValueError naming it (e.g. ``P3.ack_minutes``).
-    """
-    policies: dict[Priority, PriorityPolicy] = dict(DEFAULT_POLICIES)
-    if not overrides:
-        return policies
-    for key, changes in overrides.items():
-        if key not in PRIORITIES:
-            expected = ", ".join(PRIORITIES)
-            raise ValueError(f"unknown priority {key!r} in SLA overrides; expected one of {expected}")
-        prio = as_priority(key)
-        if not isinstance(changes, Mapping):
-            raise ValueError(f"{key}: expected a mapping of SLA settings, got {changes!r}")
-        policy = policies[prio]
-        for name, value in changes.items():
-            path = f"{key}.{name}"
-            if name not in _OVERRIDE_KEYS:
-                raise ValueError(f"unknown SLA setting {path!r}; expected one of {', '.join(_OVERRIDE_KEYS)}")
-            if name == "business_hours":
-                if not isinstance(value, bool):
-                    raise ValueError(f"{path}: expected true or false, got {value!r}")
-                policy = replace(policy, business_hours=value)
-                continue
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{path}: expected a positive whole number of minutes, got {value!r}")
-            if name == "ack_minutes":
-                policy = replace(policy, ack=timedelta(minutes=value))
-            elif name == "update_minutes":
-                policy = replace(policy, update_every=timedelta(minutes=value))
-            else:
-                policy = replace(policy, resolve=timedelta(minutes=value))
-        policies[prio] = policy
-    return policies
-
-
 # --------------------------------------------------------------------------- business hours
-
-_DAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_FULL_DAY_NAMES: tuple[str, ...] = (
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-)
-_HHMM = re.compile(r"(\d{1,2}):(\d{2})")
-
 
 @dataclass(frozen=True)
 class BusinessHours:
@@ -246,55 +187,6 @@ class BusinessHours:
     def day_length(self) -> timedelta:
         """Length of one business day on the wall clock (8 h for 09:00–17:00)."""
         return datetime.combine(date.min, self.end) - datetime.combine(date.min, self.start)
-
-
-def _parse_hhmm(value: object, name: str) -> time:
-    if isinstance(value, time):
-        return value
-    if isinstance(value, str) and (m := _HHMM.fullmatch(value.strip())):
-        hour, minute = int(m.group(1)), int(m.group(2))
-        if hour < 24 and minute < 60:
-            return time(hour, minute)
-    hint = ' (quote times in YAML, e.g. "17:00")' if isinstance(value, int) else ""
-    raise ValueError(f"business_hours.{name}: expected HH:MM, got {value!r}{hint}")
-
-
-def _parse_day(value: object) -> int:
-    if isinstance(value, str):
-        name = value.strip().lower()
-        if name in _DAY_NAMES:
-            return _DAY_NAMES.index(name)
-        if name in _FULL_DAY_NAMES:
-            return _FULL_DAY_NAMES.index(name)
-    expected = ", ".join(_DAY_NAMES)
-    raise ValueError(f"business_hours.days: unknown day {value!r}; expected one of {expected}")
-
-
-def business_hours_from(config: Mapping[str, object] | None) -> BusinessHours:
-    """BusinessHours from YAML ``{"start": "09:00", "end": "17:00", "days": ["mon", …]}``.
-
-    Every key is optional (defaults: 09:00–17:00, Monday to Friday). Errors are
-    ValueErrors naming the field, e.g. ``business_hours.end: expected HH:MM``.
-    """
-    if not config:
-        return BusinessHours()
-    unknown = [key for key in config if key not in ("start", "end", "days")]
-    if unknown:
-        raise ValueError(f"business_hours: unknown key {unknown[0]!r}; expected start, end or days")
-    defaults = BusinessHours()
-    start = _parse_hhmm(config["start"], "start") if "start" in config else defaults.start
-    end = _parse_hhmm(config["end"], "end") if "end" in config else defaults.end
-    days = defaults.days
-    if "days" in config:
-        raw_days = config["days"]
-        if isinstance(raw_days, str) or not isinstance(raw_days, list | tuple | set | frozenset):
-            raise ValueError(f"business_hours.days: expected a list like [mon, tue], got {raw_days!r}")
-        days = frozenset(_parse_day(day) for day in raw_days)
-        if not days:
-            raise ValueError("business_hours.days: expected at least one day")
-    if not start < end:
-        raise ValueError(f"business_hours.end: {end:%H:%M} must be after start {start:%H:%M}")
-    return BusinessHours(start=start, end=end, days=days)
 
 
 def _require_aware(value: datetime, name: str) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.services import Services
+from handlers.services import Services
 
 JobFunction = Callable[[Services, datetime], Awaitable[int]]
 """Returns how many units of work it did (messages sent), for logs and `jobs run`."""

@@ -11,7 +11,17 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -26,8 +36,10 @@ class ConfigError(Exception):
         self.problems = list(problems)
 
 
-def _hhmm(value: str) -> str:
-    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+def _hhmm(value: object) -> str:
+    if isinstance(value, int):  # YAML reads an unquoted 17:00 as 1020 (minutes, sexagesimal)
+        raise ValueError('expected HH:MM (quote times in YAML, e.g. "17:00")')
+    if not isinstance(value, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
         raise ValueError("expected HH:MM")
     return value
 
@@ -58,7 +70,7 @@ def _used_twice(keys: list[str]) -> str | None:
     return None
 
 
-HHMM = Annotated[str, AfterValidator(_hhmm)]
+HHMM = Annotated[str, BeforeValidator(_hhmm)]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 UserId = Annotated[str, _pattern(r"[UW][A-Z0-9]{2,31}", "a Slack user ID like U0123ABCD")]
 ChannelId = Annotated[str, _pattern(r"[CGD][A-Z0-9]{2,31}", "a Slack channel ID like C0123ABCD")]
@@ -120,10 +132,10 @@ class BusinessHoursConfig(Section):
 
 
 class PriorityOverride(Section):
-    ack_minutes: Annotated[int, Field(gt=0)] | None = None
-    update_minutes: Annotated[int, Field(gt=0)] | None = None
-    resolve_minutes: Annotated[int, Field(gt=0)] | None = None
-    business_hours: bool | None = None
+    ack_minutes: Annotated[StrictInt, Field(gt=0)] | None = None
+    update_minutes: Annotated[StrictInt, Field(gt=0)] | None = None
+    resolve_minutes: Annotated[StrictInt, Field(gt=0)] | None = None
+    business_hours: StrictBool | None = None
 
 
 class EscalationPolicyConfig(Section):

@@ -7,22 +7,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from datetime import datetime, time, timedelta
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from bot.percentiles import median, percentile
-from bot.sla import (
+from bot.rules import claim_keys
+from bot.rules.percentiles import median, percentile
+from bot.rules.sla import (
     DEFAULT_POLICIES,
     BusinessHours,
     Priority,
     PriorityPolicy,
     as_priority,
-    business_hours_from,
     due_at,
-    policies_with_overrides,
     reminder_times,
 )
+from bot.rules.team_config import DAYS, EscalationPolicyConfig
 
 Status = Literal["open", "acknowledged", "resolved"]
 ClockName = Literal["ack", "update", "resolve"]
@@ -53,13 +53,29 @@ class TeamPolicy:
     tz: ZoneInfo
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any], timezone: str) -> TeamPolicy:
-        section = settings.get("escalation_policy") or {}
+    def from_config(cls, config: EscalationPolicyConfig, timezone: str) -> TeamPolicy:
+        """The team's policy from its validated configuration (`TeamConfig.escalation_policy`): the
+        defaults, with each override the team set."""
+        policies = dict(DEFAULT_POLICIES)
+        for priority, override in config.priorities.items():
+            base = policies[priority]
+            policies[priority] = PriorityPolicy(
+                ack=_minutes(override.ack_minutes, base.ack),
+                update_every=_minutes(override.update_minutes, base.update_every),
+                resolve=_minutes(override.resolve_minutes, base.resolve),
+                business_hours=base.business_hours if override.business_hours is None else override.business_hours,
+            )
+        hours = config.business_hours
         return cls(
-            policies=policies_with_overrides(section.get("priorities") or None),
-            hours=business_hours_from(section.get("business_hours") or None),
+            policies=policies,
+            hours=BusinessHours(start=time.fromisoformat(hours.start), end=time.fromisoformat(hours.end),
+                                days=frozenset(DAYS.index(day) for day in hours.days)),
             tz=ZoneInfo(timezone),
         )
+
+    @classmethod
+    def default(cls, timezone: str = "UTC") -> TeamPolicy:
+        return cls.from_config(EscalationPolicyConfig(), timezone)
 
     def of(self, priority: str) -> PriorityPolicy:
         return self.policies.get(as_priority(priority), DEFAULT_POLICIES[as_priority(priority)])
@@ -88,6 +104,10 @@ class Deadlines:
     ack_due: datetime
     update_due: datetime
     resolve_due: datetime
+
+
+def _minutes(value: int | None, default: timedelta) -> timedelta:
+    return default if value is None else timedelta(minutes=value)
 
 
 def deadlines(policy: TeamPolicy, priority: str, clocks_started: datetime,
@@ -134,7 +154,7 @@ class Reminder:
     @property
     def key(self) -> str:
         """Claim key: one per escalation, clock run and stage."""
-        return f"esc:{self.escalation_id}:{self.clock}:{self.due.isoformat()}:{self.stage}"
+        return claim_keys.sla_reminder(self.escalation_id, self.clock, self.due, self.stage)
 
     @property
     def is_breach(self) -> bool:

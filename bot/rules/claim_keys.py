@@ -1,0 +1,33 @@
+"""The names of units of work, one function each: a claim with this key is what makes a job or a
+delivery happen once across ticks, restarts and replicas (`storage.claims`).
+
+Keys are stable: changing one would send everything already done once more.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+
+def card(escalation_id: int, channel: str) -> str:
+    """The escalation's card in one channel."""
+    return f"esc:{escalation_id}:card:{channel}"
+
+
+def event_reply(escalation_id: int, event_id: int, channel: str) -> str:
+    """The thread reply about one timeline event under the card in `channel`."""
+    return f"esc:{escalation_id}:event:{event_id}:reply:{channel}"
+
+
+def event_dm(escalation_id: int, event_id: int, person: str) -> str:
+    """The DM to one person about one timeline event."""
+    return f"esc:{escalation_id}:event:{event_id}:dm:{person}"
+
+
+def sla_reminder(escalation_id: int, clock: str, due: datetime, stage: str) -> str:
+    """One stage (warning, breach, repeat-N) of one run of an SLA clock: a restarted clock is a new run."""
+    return f"esc:{escalation_id}:{clock}:{due.isoformat()}:{stage}"
+
+
+def weekly_review(team_key: str, week_ends: date) -> str:
+    return f"escalation-review:{team_key}:{week_ends.isoformat()}"

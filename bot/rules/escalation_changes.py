@@ -1,0 +1,113 @@
+"""What each action on an escalation does, as pure functions of its current state and `now`.
+
+Each returns a `Change`: the new state and the timeline events that say what happened. A change
+that changes nothing (a double click, acknowledging what is acknowledged) has no events, and the
+listener has nothing to save or show. Storage only loads and saves; it never decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from bot.rules.escalations import Deadlines, Status, TeamPolicy, deadlines
+
+
+@dataclass(frozen=True)
+class EscalationState:
+    """What the rules read and change of an escalation (the stored row holds the same fields)."""
+
+    id: int
+    priority: str
+    status: Status
+    owner: str | None
+    opened_at: datetime
+    priority_changed_at: datetime
+    """When the SLA clocks last started: at opening, or when the priority was changed."""
+    acknowledged_at: datetime | None = None
+    last_update_at: datetime | None = None
+    resolved_at: datetime | None = None
+    outcome: str | None = None
+    root_cause: str | None = None
+    customer_told: bool | None = None
+
+    def due(self, policy: TeamPolicy) -> Deadlines:
+        """The SLA due times: the one place they come from (the card, the timers and the stored columns)."""
+        return deadlines(policy, self.priority, self.priority_changed_at, self.last_update_at)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One timeline entry: who did what, when, and what changed."""
+
+    kind: str
+    actor: str
+    at: datetime
+    old: str | None = None
+    new: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    state: EscalationState
+    events: tuple[Event, ...] = field(default=())
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.events)
+
+
+def opened(state: EscalationState, reporter: str, summary: str) -> tuple[Event, ...]:
+    """The first events of a new escalation: opened, and assigned when the reporter named an owner."""
+    events = [Event("opened", reporter, state.opened_at, new=state.priority, note=summary)]
+    if state.owner:
+        events.append(Event("assigned", reporter, state.opened_at, new=state.owner))
+    return tuple(events)
+
+
+def acknowledge(state: EscalationState, by: str, now: datetime) -> Change:
+    """Acknowledging stops the ack clock; an unowned escalation becomes the acknowledger's."""
+    if state.status != "open":
+        return Change(state)
+    took = state.owner is None
+    return Change(replace(state, status="acknowledged", acknowledged_at=now, owner=state.owner or by),
+                  (Event("acknowledged", by, now, old="open", new="acknowledged",
+                         note="took ownership" if took else None),))
+
+
+def assign(state: EscalationState, by: str, owner: str, now: datetime) -> Change:
+    if state.owner == owner:
+        return Change(state)
+    return Change(replace(state, owner=owner), (Event("assigned", by, now, old=state.owner, new=owner),))
+
+
+def post_update(state: EscalationState, by: str, text: str, now: datetime) -> Change:
+    """A customer update restarts the update clock."""
+    return Change(replace(state, last_update_at=now), (Event("update", by, now, note=text),))
+
+
+def change_priority(state: EscalationState, by: str, priority: str, reason: str, now: datetime) -> Change:
+    """The SLA clocks restart at the change, under the new priority's targets."""
+    if state.priority == priority:
+        return Change(state)
+    return Change(replace(state, priority=priority, priority_changed_at=now),
+                  (Event("priority", by, now, old=state.priority, new=priority, note=reason),))
+
+
+def resolve(state: EscalationState, by: str, *, outcome: str, root_cause: str, customer_told: bool,
+            now: datetime) -> Change:
+    if state.status == "resolved":
+        return Change(state)
+    return Change(replace(state, status="resolved", resolved_at=now, outcome=outcome, root_cause=root_cause,
+                          customer_told=customer_told),
+                  (Event("resolved", by, now, old=state.status, new="resolved", note=outcome),))
+
+
+def reopen(state: EscalationState, by: str, reason: str, now: datetime) -> Change:
+    """A reopened escalation is acknowledged again if it had been; its clocks run on as before."""
+    if state.status != "resolved":
+        return Change(state)
+    status: Status = "acknowledged" if state.acknowledged_at else "open"
+    return Change(replace(state, status=status, resolved_at=None),
+                  (Event("reopened", by, now, old="resolved", new=status, note=reason),))

@@ -1,0 +1,103 @@
+"""The team directory, loaded from the teams tables and kept current on every replica.
+
+`TeamDirectory.current()` answers from memory. At most every `check_every` seconds it asks the
+database for the configuration's revision (one primary-key read) and loads a new snapshot only when
+the revision moved, so a `config apply` on one machine reaches every running instance within a few
+seconds, and a listener that only routes does no database round trip in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.rules.directory import Directory, PathProfile, TeamProfile
+from bot.rules.escalations import TeamPolicy
+from bot.rules.team_config import TeamConfig
+from storage.db import SessionFactory
+from storage.models import EscalationPath, Revision, Team, TeamMember
+
+TEAMS = "teams"
+
+
+async def revision(session: AsyncSession) -> int:
+    return int(await session.scalar(select(Revision.number).where(Revision.name == TEAMS)) or 0)
+
+
+async def bump(session: AsyncSession) -> None:
+    """Raise the teams revision, in the caller's transaction (it commits with the change)."""
+    raised = await session.execute(update(Revision).where(Revision.name == TEAMS)
+                                   .values(number=Revision.number + 1))
+    if getattr(raised, "rowcount", 0):
+        return
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(Revision).values(name=TEAMS, number=1))
+    except IntegrityError:  # another process inserted it first
+        await session.execute(update(Revision).where(Revision.name == TEAMS).values(number=Revision.number + 1))
+
+
+async def load(session: AsyncSession) -> Directory:
+    """A snapshot of every team: three queries, whatever the number of teams and members."""
+    number = await revision(session)
+    stored = (await session.scalars(select(Team).order_by(Team.key))).all()
+    members = (await session.execute(
+        select(TeamMember.team_id, TeamMember.user_id, TeamMember.role)
+        .where(TeamMember.active.is_(True)).order_by(TeamMember.user_id))).all()
+    paths = (await session.scalars(select(EscalationPath).order_by(EscalationPath.position,
+                                                                   EscalationPath.id))).all()
+    people: dict[tuple[int, str], list[str]] = {}
+    for team_id, user_id, role in members:
+        people.setdefault((team_id, role), []).append(user_id)
+    profiles = []
+    for team in stored:
+        config = TeamConfig.model_validate({
+            "key": team.key, "name": team.name, "timezone": team.timezone,
+            "members": people.get((team.id, "member"), []), "managers": people.get((team.id, "manager"), []),
+            "channels": team.channels,
+            "escalation_paths": [{"key": p.key, "name": p.name, "channel": p.channel}
+                                 for p in paths if p.team_id == team.id and p.active],
+            **team.settings,
+        })
+        profiles.append(TeamProfile(
+            id=team.id, config=config, policy=TeamPolicy.from_config(config.escalation_policy, config.timezone),
+            paths=tuple(PathProfile(id=p.id, team_id=p.team_id, key=p.key, name=p.name, channel=p.channel,
+                                    active=p.active) for p in paths if p.team_id == team.id)))
+    return Directory.of(number, profiles)
+
+
+class TeamDirectory:
+    """The current snapshot of the teams, for listeners and jobs."""
+
+    def __init__(self, db: SessionFactory, *, check_every: float = 2.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._db = db
+        self.check_every = check_every
+        self._monotonic = monotonic
+        self._snapshot: Directory | None = None
+        self._checked = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def current(self) -> Directory:
+        if self._snapshot is not None and self._monotonic() - self._checked < self.check_every:
+            return self._snapshot
+        async with self._lock:  # one check at a time; the others get its result
+            if self._snapshot is None or self._monotonic() - self._checked >= self.check_every:
+                await self._check()
+        assert self._snapshot is not None
+        return self._snapshot
+
+    async def _check(self) -> None:
+        async with self._db() as session:
+            if self._snapshot is None or await revision(session) != self._snapshot.revision:
+                self._snapshot = await load(session)
+        self._checked = self._monotonic()
+
+    def invalidate(self) -> None:
+        """This process changed the configuration: the next question checks the revision."""
+        self._checked = float("-inf")
