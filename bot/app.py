@@ -80,6 +80,20 @@ class Supportbot:
         )
 
 
+class _TokenBesideClient(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment and, seeing our client too, warns at every start
+    that the token will be unused: it is used, by that client."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be unused" not in record.getMessage()
+
+
+def _quiet_bolt() -> None:
+    bolt_log = logging.getLogger("slack_bolt")
+    if not any(isinstance(f, _TokenBesideClient) for f in bolt_log.filters):
+        bolt_log.addFilter(_TokenBesideClient())
+
+
 def create_app(
     settings: Settings, *, client: AsyncWebClient | None = None, engine: AsyncEngine | None = None,
     clock: Callable[[], datetime] = utcnow, directory_check_every: float = 2.0,
@@ -87,6 +101,7 @@ def create_app(
     """Everything the bot needs, built from its settings (call it from a running event loop: the Slack
     client opens its keep-alive session). `directory_check_every` is how often, in seconds, a replica
     looks for a configuration change made elsewhere."""
+    _quiet_bolt()
     client = client or make_client(settings, token=settings.require_bot_token())
     engine = engine or make_engine(settings.database_url)
     db = session_factory(engine)

@@ -7,12 +7,21 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import aiohttp
+from alembic.runtime.migration import MigrationContext
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from bot.clock import utcnow
+from bot.database_errors import explain
 from bot.rules.team_config import ConfigError, parse_teams, render_teams
 from bot.settings import Settings, SettingsError, load_settings
 from handlers.jobs import UnknownJob, find
@@ -34,8 +43,8 @@ def parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="migrate the database, start the scheduler, serve Slack")
     run.add_argument("--http", action="store_true", help="serve HTTP even when SLACK_APP_TOKEN is set")
-    run.add_argument("--port", type=int, default=3000)
-    run.add_argument("--host", default="0.0.0.0")
+    run.add_argument("--port", type=int, default=3000, help="HTTP mode's port (default: %(default)s)")
+    run.add_argument("--host", default="0.0.0.0", help="HTTP mode's address (default: %(default)s, every interface)")
     run.add_argument("--no-scheduler", action="store_true", help="serve Slack only; run no jobs")
 
     db = commands.add_parser("db", help="database maintenance")
@@ -91,8 +100,7 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await serve(settings, http=args.http, host=args.host, port=args.port,
                            scheduler=not args.no_scheduler)
     if args.command == "db":
-        await migrate(settings)
-        print("database is up to date")
+        print(await migrate(settings))
         return 0
     if args.command == "config" and args.config_command == "apply":
         report = await apply_config(settings, args.file)
@@ -112,6 +120,7 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{args.name}: {done} done")
         return 0
     if args.command == "tickets":
+        _read(args.file)  # a missing file is said first
         print("supportbot: tickets import arrives with the KPI digests feature; nothing was imported",
               file=sys.stderr)
         return 2
@@ -122,35 +131,41 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def migrate(settings: Settings) -> None:
-    engine = make_engine(settings.database_url)
+@asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """The migrated database; whatever stops it from being used (a bad URL, a server that does not answer,
+    a file that cannot be written) becomes one line naming DATABASE_URL."""
+    try:
+        engine = make_engine(settings.database_url)
+    except Exception as error:
+        raise explain(error, settings.database_url) from None
     try:
         await upgrade(engine)
+        yield engine
+    except (SQLAlchemyError, OSError) as error:
+        raise explain(error, settings.database_url) from None
     finally:
         await engine.dispose()
+
+
+async def migrate(settings: Settings) -> str:
+    async with database(settings) as engine, engine.connect() as connection:
+        revision = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    return f"database {shown} is up to date: revision {revision}, the latest"
 
 
 async def apply_config(settings: Settings, file: Path) -> str:
     config = parse_teams(_read(file))
-    engine = make_engine(settings.database_url)
-    try:
-        await upgrade(engine)
-        async with session_factory(engine)() as session:
-            report = await teams.apply(session, config, now=utcnow())
-    finally:
-        await engine.dispose()
+    async with database(settings) as engine, session_factory(engine)() as session:
+        report = await teams.apply(session, config, now=utcnow())
     lines = [report.summary()] + [f"deactivated {who}" for who in report.deactivated]
     return "\n".join(lines)
 
 
 async def show_config(settings: Settings) -> str:
-    engine = make_engine(settings.database_url)
-    try:
-        await upgrade(engine)
-        async with session_factory(engine)() as session:
-            return render_teams(await teams.effective(session))
-    finally:
-        await engine.dispose()
+    async with database(settings) as engine, session_factory(engine)() as session:
+        return render_teams(await teams.effective(session))
 
 
 async def run_job(settings: Settings, name: str, now: datetime) -> int:
@@ -158,12 +173,12 @@ async def run_job(settings: Settings, name: str, now: datetime) -> int:
     from handlers import all_jobs
 
     job = find(all_jobs(), name)
-    bot = create_app(settings)
-    try:
-        await upgrade(bot.services.engine)
-        return await job.run(bot.services, now)
-    finally:
-        await bot.close()
+    async with database(settings) as engine:
+        bot = create_app(settings, engine=engine)
+        try:
+            return await job.run(bot.services, now)
+        finally:
+            await bot.close()
 
 
 def _read(file: Path) -> str:
@@ -179,14 +194,15 @@ async def serve(settings: Settings, *, http: bool, host: str, port: int, schedul
     use_http = http or not settings.socket_mode
     if use_http:
         settings.require_signing_secret()
-    bot = create_app(settings)
-    await upgrade(bot.services.engine)
-    if settings.supportbot_config:
-        config = parse_teams(_read(settings.supportbot_config))
-        async with bot.services.db() as session:
-            log.info("%s (from %s)", (await teams.apply(session, config, now=utcnow())).summary(),
-                     settings.supportbot_config)
+    config = parse_teams(_read(settings.supportbot_config)) if settings.supportbot_config else None
+    async with database(settings) as engine:  # migrated, and the teams file applied, or one line why not
+        if config is not None:
+            async with session_factory(engine)() as session:
+                log.info("%s (from %s)", (await teams.apply(session, config, now=utcnow())).summary(),
+                         settings.supportbot_config)
+    bot = create_app(settings, engine=engine)
     try:
+        await check_token(bot)
         if use_http:
             await serve_http(bot.asgi(scheduler=scheduler), host, port, settings.log_level)
         else:
@@ -194,6 +210,29 @@ async def serve(settings: Settings, *, http: bool, host: str, port: int, schedul
     finally:
         await bot.close()
     return 0
+
+
+REFUSED_TOKENS = ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired")
+
+
+async def check_token(bot: Supportbot) -> None:
+    """Ask Slack who the bot token belongs to: refuse to start with a token Slack refuses, say which
+    workspace and bot user it runs as, and start anyway (with a warning) when Slack cannot be reached."""
+    try:
+        who = await bot.services.client.auth_test()
+    except SlackApiError as error:
+        code = error.response.get("error")
+        if code in REFUSED_TOKENS:
+            raise SettingsError(f"SLACK_BOT_TOKEN was refused by Slack ({code}): copy the Bot User OAuth Token "
+                                "(xoxb-…) again from the app's OAuth & Permissions page") from None
+        log.warning("Slack did not confirm the bot token (%s); starting anyway", code)
+        return
+    except (aiohttp.ClientError, OSError, TimeoutError) as error:
+        log.warning("Slack's Web API at %s is unreachable (%s); starting anyway, messages wait for it",
+                    bot.settings.slack_api_url, error.__class__.__name__)
+        return
+    log.info("running as @%s (%s) in the workspace %s (%s)", who.get("user"), who.get("user_id"),
+             who.get("team"), who.get("team_id"))
 
 
 async def serve_http(asgi: Starlette, host: str, port: int, log_level: str) -> None:
