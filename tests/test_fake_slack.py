@@ -8,6 +8,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
+import aiohttp
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -211,6 +212,25 @@ def test_bad_request_does_not_kill_server(slack: FakeSlack) -> None:
         answer = json.loads(resp.read())
     assert answer == {"ok": False, "error": "invalid_json"}
     assert WebClient(token="xoxb-test", base_url=slack.api_url).auth_test()["ok"] is True
+
+
+# ---------------------------------------------------------------- connections
+async def test_connections_counts_keep_alive_connections_not_calls(slack: FakeSlack) -> None:
+    async with aiohttp.ClientSession() as session:
+        shared = AsyncWebClient(token="xoxb-test", base_url=slack.api_url, session=session)
+        await shared.auth_test()
+        await shared.chat_postMessage(channel="C1", text="same connection")
+    assert slack.count() == 2
+    assert slack.connections() == 1
+
+    slack.reset()
+    assert slack.connections() == 0
+    for text in ("first session", "second session"):
+        async with aiohttp.ClientSession() as session:
+            own = AsyncWebClient(token="xoxb-test", base_url=slack.api_url, session=session)
+            await own.chat_postMessage(channel="C1", text=text)
+    assert slack.count() == 2
+    assert slack.connections() == 2
 
 
 # ---------------------------------------------------------------- users, files, waiting
