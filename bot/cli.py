@@ -206,6 +206,8 @@ async def serve(settings: Settings, *, http: bool, host: str, port: int, schedul
         if use_http:
             await serve_http(bot.asgi(scheduler=scheduler), host, port, settings.log_level)
         else:
+            from bot.socket_mode import serve_socket_mode
+
             await serve_socket_mode(bot, scheduler=scheduler)
     finally:
         await bot.close()
@@ -256,23 +258,3 @@ async def serve_http(asgi: Starlette, host: str, port: int, log_level: str) -> N
 
 def _stopped(_signum: int, _frame: object) -> None:
     """Runs when uvicorn hands back a signal it already acted on."""
-
-
-async def serve_socket_mode(bot: Supportbot, *, scheduler: bool) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-    from bot.scheduler import start_scheduler
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    handler = AsyncSocketModeHandler(bot.bolt, bot.settings.slack_app_token)
-    await handler.connect_async()
-    running = start_scheduler(bot.services, bot.jobs) if scheduler else None
-    log.info("supportbot is connected over Socket Mode")
-    await stop.wait()
-    log.info("stopping")
-    if running:
-        running.shutdown(wait=False)
-    await handler.close_async()
