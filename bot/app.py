@@ -41,6 +41,17 @@ class Supportbot:
     services: Services
     jobs: list[Job]
 
+    async def healthz(self, _request: Request) -> Response:
+        """200 while the database answers, 503 otherwise (the container's HEALTHCHECK)."""
+        if await ping(self.services.engine):
+            return JSONResponse({"ok": True, "database": "reachable"})
+        return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
+
+    def health_asgi(self) -> Starlette:
+        """Only `GET /healthz`: what Socket Mode serves, so the same HEALTHCHECK works in both modes (and no
+        unsigned request can reach Bolt, whose signature check is off without a signing secret)."""
+        return Starlette(routes=[Route("/healthz", self.healthz, methods=["GET"])])
+
     async def close(self) -> None:
         """Close the Slack HTTP session and the database pool."""
         await close_client(self.services.client)
@@ -57,11 +68,6 @@ class Supportbot:
                 return JSONResponse(INVALID_REQUEST, status_code=401)
             return await handler.handle(request)
 
-        async def healthz(_request: Request) -> Response:
-            if await ping(self.services.engine):
-                return JSONResponse({"ok": True, "database": "reachable"})
-            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
-
         @asynccontextmanager
         async def lifespan(_app: Starlette) -> AsyncIterator[None]:
             running = start_scheduler(self.services, self.jobs) if scheduler else None
@@ -74,7 +80,7 @@ class Supportbot:
         return Starlette(
             routes=[
                 Route("/slack/events", events, methods=["POST"]),
-                Route("/healthz", healthz, methods=["GET"]),
+                Route("/healthz", self.healthz, methods=["GET"]),
             ],
             lifespan=lifespan,
         )
