@@ -1,7 +1,10 @@
-# supportbot in HTTP mode on port 3000. Build: docker build -t supportbot .
-# Run:   docker run -p 3000:3000 -v supportbot-data:/data \
-#          -e SLACK_BOT_TOKEN=xoxb-… -e SLACK_SIGNING_SECRET=… supportbot
-# (set SLACK_APP_TOKEN and override CMD with ["supportbot", "run"] for Socket Mode instead)
+# supportbot. Build: docker build -t supportbot .
+# Socket Mode (no public URL):  docker run -v supportbot-data:/data \
+#                                  -e SLACK_BOT_TOKEN=xoxb-… -e SLACK_APP_TOKEN=xapp-… supportbot
+# HTTP mode (no app token):     docker run -p 3000:3000 -v supportbot-data:/data \
+#                                  -e SLACK_BOT_TOKEN=xoxb-… -e SLACK_SIGNING_SECRET=… supportbot
+# Either way port 3000 answers GET /healthz (the HEALTHCHECK); in HTTP mode it also takes POST /slack/events.
+# A teams file: mount it and name it, e.g. -v "$PWD/config:/config:ro" -e SUPPORTBOT_CONFIG=/config/teams.yml
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -29,4 +32,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=4).status == 200 else 1)"]
 
-CMD ["supportbot", "run", "--http", "--port", "3000"]
+CMD ["supportbot", "run", "--port", "3000"]

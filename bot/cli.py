@@ -43,7 +43,8 @@ def parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="migrate the database, start the scheduler, serve Slack")
     run.add_argument("--http", action="store_true", help="serve HTTP even when SLACK_APP_TOKEN is set")
-    run.add_argument("--port", type=int, default=3000, help="HTTP mode's port (default: %(default)s)")
+    run.add_argument("--port", type=int, default=3000,
+                     help="HTTP mode's port; Socket Mode serves only GET /healthz there (default: %(default)s)")
     run.add_argument("--host", default="0.0.0.0", help="HTTP mode's address (default: %(default)s, every interface)")
     run.add_argument("--no-scheduler", action="store_true", help="serve Slack only; run no jobs")
 
@@ -208,7 +209,7 @@ async def serve(settings: Settings, *, http: bool, host: str, port: int, schedul
         else:
             from bot.socket_mode import serve_socket_mode
 
-            await serve_socket_mode(bot, scheduler=scheduler)
+            await serve_socket_mode(bot, scheduler=scheduler, host=host, port=port)
     finally:
         await bot.close()
     return 0

@@ -9,6 +9,7 @@ import contextlib
 import logging
 import signal
 
+import uvicorn
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
@@ -38,7 +39,8 @@ def _client_logger() -> logging.Logger:
     return logger
 
 
-async def serve_socket_mode(bot: Supportbot, *, scheduler: bool) -> None:
+async def serve_socket_mode(bot: Supportbot, *, scheduler: bool, host: str, port: int) -> None:
+    """Events arrive over the websocket; `GET /healthz` is served on `host:port` for the HEALTHCHECK."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -48,19 +50,31 @@ async def serve_socket_mode(bot: Supportbot, *, scheduler: bool) -> None:
     client.default_auto_reconnect_enabled = client.auto_reconnect_enabled = False  # we reconnect, with backoff
     running = start_scheduler(bot.services, bot.jobs) if scheduler else None
     supervisor = asyncio.create_task(keep_connected(client, stop))
+    health = _health_server(bot, host, port)
+    serving = asyncio.create_task(health.serve())
     try:
         await stop.wait()
     finally:
         log.info("stopping")
+        health.should_exit = True
         supervisor.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await supervisor
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(serving, timeout=5)
         if running:
             running.shutdown(wait=False)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(client.close(), timeout=5)
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+
+
+def _health_server(bot: Supportbot, host: str, port: int) -> uvicorn.Server:
+    server = uvicorn.Server(uvicorn.Config(bot.health_asgi(), host=host, port=port, lifespan="off",
+                                           log_level="warning", access_log=False))
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign, assignment]  # ours stop it
+    return server
 
 
 async def keep_connected(client: SocketModeClient, stop: asyncio.Event) -> None:

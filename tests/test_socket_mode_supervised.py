@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.kit.fake_slack import FakeSlack
@@ -22,10 +23,10 @@ ATTEMPT = re.compile(r"cannot reach Slack over Socket Mode \(.*\); next attempt 
 STOP_WITHIN = 5.0
 
 
-def start(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[bytes], Path]:
+def start(env: dict[str, str], cwd: Path, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
     output = cwd / "supportbot.log"
     with output.open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--no-scheduler"], env=env, cwd=cwd,
+        process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--no-scheduler", *args], env=env, cwd=cwd,
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     return process, output
 
@@ -57,9 +58,12 @@ def test_while_slack_is_unreachable_it_backs_off_and_stops_on_a_signal(signum: i
     unreachable = f"http://127.0.0.1:{free_port()}/api/"  # nothing listens there
     env = {**bot_environment(slack, tmp_path / "supportbot.db", SLACK_BOT_TOKEN="xoxb-process",
                              SLACK_APP_TOKEN="xapp-1-process"), "SLACK_API_URL": unreachable}
-    process, output = start(env, tmp_path)
+    port = free_port()
+    process, output = start(env, tmp_path, "--port", str(port))
     until(lambda: len(ATTEMPT.findall(output.read_text("utf-8", errors="replace"))) >= 3,
           "three connection attempts", process, output)
+    health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)  # the HEALTHCHECK works in Socket Mode
+    unsigned = httpx.post(f"http://127.0.0.1:{port}/slack/events", content=b"command=/escalate", timeout=5)
     code, took = stops(process, signum)
     printed = output.read_text("utf-8", errors="replace")
     delays = [int(d) for d in ATTEMPT.findall(printed)]
@@ -68,6 +72,8 @@ def test_while_slack_is_unreachable_it_backs_off_and_stops_on_a_signal(signum: i
     assert "Traceback" not in printed
     assert delays[:3] == [1, 2, 4]  # doubling from 1 s (capped at 60 s)
     assert len(printed.splitlines()) < 30, printed
+    assert health.status_code == 200 and health.json()["database"] == "reachable"
+    assert unsigned.status_code == 404  # only the health check listens there
 
 
 def test_connected_then_reconnecting_it_still_stops_at_once(slack: FakeSlack, tmp_path: Path) -> None:
