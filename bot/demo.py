@@ -55,6 +55,7 @@ class Transcript(AsyncWebClient):
         super().__init__(token="xoxb-demo")
         self._ts = itertools.count(1)
         self.quiet = False  # while the demo's history is made
+        self._last: tuple[str, str] | None = None  # (method, body) of the message printed last
 
     async def api_call(self, api_method: str, *, json: dict[str, Any] | None = None,
                        **kwargs: Any) -> AsyncSlackResponse:
@@ -65,7 +66,11 @@ class Transcript(AsyncWebClient):
             verb = "posts in" if api_method == "chat.postMessage" else "updates its message in"
             body = _named(as_text(args["blocks"]) if args.get("blocks") else
                           as_text([{"type": "section", "text": {"text": args["text"]}}]))
-            print(f"\n┌─ supportbot {verb} {where}\n" + "\n".join(f"│ {line}" for line in body.splitlines()))
+            if self._last == (api_method, body):  # the same card in the team's channel too: say where, once
+                print(f"└─ and the same in {where}")
+            else:
+                print(f"\n┌─ supportbot {verb} {where}\n" + "\n".join(f"│ {line}" for line in body.splitlines()))
+            self._last = (api_method, body)
         ts = f"1700000000.{next(self._ts):06d}"
         data = {"ok": True, "channel": channel, "ts": ts,
                 "permalink": f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
@@ -105,7 +110,7 @@ async def run_demo(settings: Settings, database: Path | None = None) -> Path:
             escalation = await seed_escalation(
                 session, team, now=now, path="engineering", reporter="U0ALEX", key="demo",
                 customer="ACME Corp (account 4411)", summary="Checkout fails for ACME",
-                details="Every card payment returns 502 since 09:10. Retried from two browsers.",
+                details="Every card payment has returned 502 for the last ten minutes. Retried from two browsers.",
                 tickets=[{"system": "Zendesk", "ref": "4411", "url": "https://acme.zendesk.com/agent/tickets/4411"}],
                 severity="critical", impact="widespread", urgency="blocking")
             await show_new(client, session, escalation, team, now=now)

@@ -12,7 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.escalation_changes import Change, EscalationState, Event
-from bot.rules.escalations import Attainment, Deadlines, Durations, EscalationStats, repeat_customers
+from bot.rules.escalations import (
+    Attainment,
+    Deadlines,
+    Durations,
+    EscalationStats,
+    by_customer,
+    repeat_customers,
+)
 from storage.models import Escalation, EscalationEvent, EscalationPath, EscalationPost
 
 STATE_FIELDS = tuple(EscalationState.__dataclass_fields__)
@@ -236,17 +243,17 @@ async def stats(session: AsyncSession, team_ids: Sequence[int], since: datetime,
         .join(EscalationPath, Escalation.path_id == EscalationPath.id).where(*window)
         .group_by(EscalationPath.name).order_by(func.count().desc(), EscalationPath.name)
     )).all()
-    by_customer = await grouped(Escalation.customer)
+    customers = by_customer(await grouped(Escalation.customer))
     opened, still_open, ack_met, ack_due, resolve_met, resolve_due = (int(v or 0) for v in totals)
     return EscalationStats(
         since=since, until=until, opened=opened, resolved=int(resolved or 0), still_open=still_open,
         by_priority=await grouped(Escalation.priority),
         by_path={str(name): int(count) for name, count in by_path},
-        by_customer=by_customer,
+        by_customer=customers,
         by_root_cause=await grouped(Escalation.root_cause),
         time_to_ack=Durations.of([acked - opened_at for opened_at, acked in acks if acked]),
         time_to_resolve=Durations.of([done - opened_at for opened_at, done in resolutions if done]),
         ack_attainment=Attainment(ack_met, ack_due),
         resolve_attainment=Attainment(resolve_met, resolve_due),
-        repeat_customers=repeat_customers(by_customer),
+        repeat_customers=repeat_customers(customers),
     )

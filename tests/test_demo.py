@@ -22,3 +22,14 @@ def test_demo_prints_what_each_step_would_post(tmp_path: Path) -> None:
     assert "<@" not in out and "<!date" not in out  # rendered for a terminal, not raw mrkdwn
     database = Path(out.rsplit("The demo database is ", 1)[1].split(":", 1)[0])
     assert database.is_file()
+
+
+def test_demo_shows_each_card_once_with_its_channels_and_one_customer_per_customer(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+    out = subprocess.run([sys.executable, "-m", "bot", "demo"], capture_output=True, text=True, env=env,
+                         cwd=tmp_path, timeout=120, check=True).stdout
+    new_card = out.split("fills in the form", 1)[1].split("###", 1)[0]
+    assert new_card.count("ESC-9 · P1 · Checkout fails for ACME ==") == 1
+    assert "└─ and the same in #escalations" in new_card
+    assert "since 09:10" not in out  # no clock time in the sample text that its timestamps could contradict
+    assert "*Top customers:* ACME Corp 4," in out  # "ACME Corp (account 4411)" is ACME Corp too

@@ -8,7 +8,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.rules.escalations import Attainment, Durations, TeamPolicy, change, deadlines, due_reminders, running_clocks
+from bot.rules.escalations import (
+    Attainment,
+    Durations,
+    TeamPolicy,
+    by_customer,
+    change,
+    customer_key,
+    deadlines,
+    due_reminders,
+    repeat_customers,
+    running_clocks,
+)
 from bot.rules.sla import DEFAULT_POLICIES, BusinessHours
 from bot.rules.team_config import EscalationPolicyConfig
 
@@ -111,3 +122,22 @@ def test_attainment(met: int, total: int, percent: float | None) -> None:
     (5, 2, 150.0), (2, 2, 0.0), (1, 2, -50.0), (3, 0, None), (None, 2, None), (3, None, None)])
 def test_week_over_week_change(now: float | None, before: float | None, expected: float | None) -> None:
     assert change(now, before) == expected
+
+
+@pytest.mark.parametrize(("names", "expected"), [
+    ({"ACME Corp": 2, "ACME Corp (account 4411)": 1}, {"ACME Corp": 3}),
+    ({"acme corp": 1, "ACME  Corp": 1, "Acme Corp [EU]": 1}, {"acme corp": 3}),
+    ({"Globex": 1, "Globex Industries": 1}, {"Globex": 1, "Globex Industries": 1}),  # different names stay apart
+    ({"(internal)": 2}, {"(internal)": 2}),  # a name that is only a note is still a name
+])
+def test_customers_are_keyed_by_name_without_a_trailing_note(names: dict[str, int],
+                                                               expected: dict[str, int]) -> None:
+    merged = by_customer(names)
+    assert sorted(merged.values()) == sorted(expected.values())
+    assert {customer_key(name) for name in merged} == {customer_key(name) for name in expected}
+
+
+def test_the_merged_customer_shows_the_name_most_often_typed() -> None:
+    assert by_customer({"ACME Corp (account 4411)": 3, "ACME Corp": 1}) == {"ACME Corp (account 4411)": 4}
+    assert repeat_customers(by_customer({"ACME Corp": 1, "ACME Corp (account 4411)": 1, "Hooli": 1})) == {
+        "ACME Corp": 2}

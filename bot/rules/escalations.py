@@ -5,6 +5,7 @@ Pure: no Slack, no SQL. Time comes in as `now`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -238,3 +239,25 @@ def change(current: float | None, previous: float | None) -> float | None:
 
 def repeat_customers(by_customer: Mapping[str, int]) -> dict[str, int]:
     return {customer: count for customer, count in by_customer.items() if count >= 2}
+
+
+_NOTE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
+
+
+def customer_key(name: str) -> str:
+    """How customers are told apart: by name, without a trailing note in brackets (an account number, a
+    region), with case and spacing folded — so "ACME Corp (account 4411)" and "acme corp" are one customer."""
+    base = _NOTE.sub("", name).strip() or name.strip()
+    return " ".join(base.casefold().split())
+
+
+def by_customer(counts: Mapping[str, int]) -> dict[str, int]:
+    """Counts per customer as typed, merged per customer (`customer_key`), each under the name most often
+    typed for it (the shorter one on a tie); most escalations first."""
+    merged: dict[str, dict[str, int]] = {}
+    for name, count in counts.items():
+        spellings = merged.setdefault(customer_key(name), {})
+        spellings[name] = spellings.get(name, 0) + count
+    shown = {min(spellings, key=lambda n: (-spellings[n], len(n), n)): sum(spellings.values())
+             for spellings in merged.values()}
+    return dict(sorted(shown.items(), key=lambda item: (-item[1], item[0])))
