@@ -11,6 +11,7 @@ from typing import Any
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -22,7 +23,7 @@ from bot.clock import utcnow
 from bot.scheduler import start_scheduler
 from bot.settings import Settings
 from bot.slack_client import close_client, make_client
-from handlers import all_jobs, register_all
+from handlers import all_jobs, envelope, register_all
 from handlers.jobs import Job
 from handlers.services import Services
 from storage.db import make_engine, ping, session_factory
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 
 INVALID_REQUEST = {"error": "invalid request"}
 """Bolt's answer (401) to a request whose signature or timestamp does not verify."""
+MAX_BODY = 1024 * 1024
+"""Bytes in one request from Slack at most: a modal of 100 blocks at their largest, submitted with every
+input filled to its limit, stays well below it; anything larger is refused (413) unread."""
 
 
 @dataclass(frozen=True)
@@ -60,13 +64,40 @@ class Supportbot:
     def asgi(self, *, scheduler: bool = False) -> Starlette:
         """`POST /slack/events` (Bolt, signatures verified) and `GET /healthz`."""
         handler = AsyncSlackRequestHandler(self.bolt)
+        secret = self.settings.slack_signing_secret
+        verifier = SignatureVerifier(secret) if secret else None
 
         async def events(request: Request) -> Response:
-            if not _is_integer(request.headers.get("x-slack-request-timestamp", "0")):
-                # slack_sdk's verifier would raise on it and Bolt answer 500 with a traceback in the log:
-                # refuse it like any other forged request.
+            """Refuse what is too large or forged before anything parses it (401, as Bolt would), and what
+            Slack signed but Bolt could not read; hand the rest to Bolt (which verifies it once more)."""
+            declared = request.headers.get("content-length", "")
+            if not (declared.isascii() and declared.isdigit()):
+                return JSONResponse({"error": "length required"}, status_code=411)
+            if int(declared) > MAX_BODY:
+                return JSONResponse({"error": "request too large"}, status_code=413)
+            timestamp = request.headers.get("x-slack-request-timestamp", "")
+            signature = request.headers.get("x-slack-signature", "")
+            if verifier is None or not _is_integer(timestamp):
                 return JSONResponse(INVALID_REQUEST, status_code=401)
-            return await handler.handle(request)
+            raw = await request.body()
+            if len(raw) > MAX_BODY:
+                return JSONResponse({"error": "request too large"}, status_code=413)
+            try:
+                valid = verifier.is_valid(raw, timestamp, signature)
+            except UnicodeDecodeError:  # Slack signs UTF-8 text; slack_sdk's verifier cannot read other bytes
+                valid = False
+            if not valid:
+                return JSONResponse(INVALID_REQUEST, status_code=401)
+            try:
+                body: dict[str, Any] | None = envelope.read(raw, request.headers.get("content-type", ""))
+            except envelope.Unreadable as error:
+                status, answer = envelope.refused(f"unreadable body ({error})", None)
+            else:
+                reason = envelope.problem(body) if body is not None else None
+                if reason is None:
+                    return await handler.handle(request)  # Starlette keeps the body it read for Bolt
+                status, answer = envelope.refused(reason, body)
+            return JSONResponse(answer, status_code=status) if answer else Response(status_code=status)
 
         @asynccontextmanager
         async def lifespan(_app: Starlette) -> AsyncIterator[None]:

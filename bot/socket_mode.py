@@ -13,15 +13,32 @@ import uvicorn
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.app import Supportbot
 from bot.scheduler import start_scheduler
+from handlers import envelope
 
 log = logging.getLogger("supportbot")
 FIRST_DELAY = 1.0
 MAX_DELAY = 60.0
 CONNECT_TIMEOUT = 10.0
 CHECK_EVERY = 1.0
+
+
+class CheckedSocketModeHandler(AsyncSocketModeHandler):
+    """Bolt's Socket Mode handler, with the envelope checked first (as HTTP mode's front does): what Bolt
+    could not read is acked with a refusal instead of crashing it."""
+
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        payload = req.payload if isinstance(req.payload, dict) else None
+        reason = envelope.problem(payload) if payload is not None else "the payload is not an object"
+        if reason is None:
+            await super().handle(client, req)
+            return
+        _status, answer = envelope.refused(reason, payload)
+        await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id, payload=answer))
 
 
 class _OneLine(logging.Filter):
@@ -45,7 +62,7 @@ async def serve_socket_mode(bot: Supportbot, *, scheduler: bool, host: str, port
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    handler = AsyncSocketModeHandler(bot.bolt, bot.settings.slack_app_token, logger=_client_logger())
+    handler = CheckedSocketModeHandler(bot.bolt, bot.settings.slack_app_token, logger=_client_logger())
     client = handler.client
     client.default_auto_reconnect_enabled = client.auto_reconnect_enabled = False  # we reconnect, with backoff
     running = start_scheduler(bot.services, bot.jobs) if scheduler else None
