@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -163,10 +163,6 @@ open_reopen_form = _opener(lambda escalation, _team: views.reopen_form(escalatio
 
 
 # --------------------------------------------------------------------------- follow-up modals
-
-class FollowUpForm(Protocol):
-    errors: dict[str, str]
-
 
 def _follow_up(read: Callable[[Any], Any], first_block: str,
                change: Callable[[EscalationState, str, Any, datetime], Change]) -> Any:
