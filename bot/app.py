@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.signature import SignatureVerifier
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -33,9 +34,8 @@ log = logging.getLogger(__name__)
 
 INVALID_REQUEST = {"error": "invalid request"}
 """Bolt's answer (401) to a request whose signature or timestamp does not verify."""
-MAX_BODY = 1024 * 1024
-"""Bytes in one request from Slack at most: a modal of 100 blocks at their largest, submitted with every
-input filled to its limit, stays well below it; anything larger is refused (413) unread."""
+TOO_LARGE = {"error": "request too large"}
+"""The answer (413) to a request over `handlers.envelope.MAX_BODY`, refused unread."""
 
 
 @dataclass(frozen=True)
@@ -63,40 +63,34 @@ class Supportbot:
 
     def asgi(self, *, scheduler: bool = False) -> Starlette:
         """`POST /slack/events` (Bolt, signatures verified) and `GET /healthz`."""
-        handler = AsyncSlackRequestHandler(self.bolt)
         secret = self.settings.slack_signing_secret
-        verifier = SignatureVerifier(secret) if secret else None
+        signatures = envelope.SignatureCheck(secret) if secret else None
 
         async def events(request: Request) -> Response:
-            """Refuse what is too large or forged before anything parses it (401, as Bolt would), and what
-            Slack signed but Bolt could not read; hand the rest to Bolt (which verifies it once more)."""
-            declared = request.headers.get("content-length", "")
-            if not (declared.isascii() and declared.isdigit()):
-                return JSONResponse({"error": "length required"}, status_code=411)
-            if int(declared) > MAX_BODY:
-                return JSONResponse({"error": "request too large"}, status_code=413)
-            timestamp = request.headers.get("x-slack-request-timestamp", "")
-            signature = request.headers.get("x-slack-signature", "")
-            if verifier is None or not _is_integer(timestamp):
+            """Refuse what is too large (413) or forged (401, as Bolt would) before anything parses it, and
+            what Slack signed but Bolt could not read (200 and a refusal, `handlers.envelope`); hand the rest
+            to Bolt, parsed and checked."""
+            headers = request.headers
+            if envelope.too_large(headers.get("content-length")):
+                return JSONResponse(TOO_LARGE, status_code=413)
+            raw = await _body_within(request, envelope.MAX_BODY)
+            if raw is None:
+                return JSONResponse(TOO_LARGE, status_code=413)
+            if signatures is None or not signatures.signed(raw, headers.get("x-slack-request-timestamp"),
+                                                           headers.get("x-slack-signature")):
+                if envelope.is_ssl_check(raw):
+                    return Response(status_code=200)  # Slack's unsigned certificate check, matched unparsed
                 return JSONResponse(INVALID_REQUEST, status_code=401)
-            raw = await request.body()
-            if len(raw) > MAX_BODY:
-                return JSONResponse({"error": "request too large"}, status_code=413)
+            kind = envelope.kind_of(raw, headers.get("content-type"))
             try:
-                valid = verifier.is_valid(raw, timestamp, signature)
-            except UnicodeDecodeError:  # Slack signs UTF-8 text; slack_sdk's verifier cannot read other bytes
-                valid = False
-            if not valid:
-                return JSONResponse(INVALID_REQUEST, status_code=401)
-            try:
-                body: dict[str, Any] | None = envelope.read(raw, request.headers.get("content-type", ""))
+                body = envelope.read(raw, headers.get("content-type"))
             except envelope.Unreadable as error:
-                status, answer = envelope.refused(f"unreadable body ({error})", None)
+                status, answer = envelope.refused(str(error), None, error.kind)
             else:
-                reason = envelope.problem(body) if body is not None else None
+                reason = envelope.problem(body)
                 if reason is None:
-                    return await handler.handle(request)  # Starlette keeps the body it read for Bolt
-                status, answer = envelope.refused(reason, body)
+                    return await _dispatch(self.bolt, request, body)
+                status, answer = envelope.refused(reason, body, kind)
             return JSONResponse(answer, status_code=status) if answer else Response(status_code=status)
 
         @asynccontextmanager
@@ -155,9 +149,13 @@ def build_bolt(services: Services, settings: Settings, *, process_before_respons
         client=services.client,
         signing_secret=settings.slack_signing_secret or "",
         process_before_response=process_before_response,
-        # HTTP requests are verified once, on the raw bytes, by the front (`Supportbot.asgi`) before anything
-        # parses them; Socket Mode's arrive over Slack's authenticated websocket.
+        # Off, on purpose: HTTP requests are verified once, on the raw bytes, by the front (`Supportbot.asgi`)
+        # before anything parses them, which then hands Bolt the checked body re-encoded as JSON (so Bolt's
+        # own check of the raw body could not pass); Socket Mode's arrive over Slack's authenticated websocket.
         request_verification_enabled=False,
+        # The envelope check runs first of all global middleware, before Bolt's authorization and self-event
+        # filter (which already read `event`, `user`, `team`…): what it refuses is acked without next().
+        before_authorize=envelope.check_envelope,
         logger=logging.getLogger("slack_bolt"),
     )
     bolt.middleware(_with_services(services))
@@ -165,12 +163,24 @@ def build_bolt(services: Services, settings: Settings, *, process_before_respons
     return bolt
 
 
-def _is_integer(value: str) -> bool:
-    try:
-        int(value)
-    except ValueError:
-        return False
-    return True
+async def _body_within(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it passes `limit` bytes (when no Content-Length said so up front)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _dispatch(bolt: AsyncApp, request: Request, body: dict[str, Any]) -> Response:
+    """Bolt, given the body exactly as it was checked: re-encoded as JSON, which Bolt parses whatever the
+    body's form was (see `envelope.read` for the form body Bolt would have misread)."""
+    headers: dict[str, str | Sequence[str]] = {**request.headers, "content-type": envelope.JSON}
+    bolt_request = AsyncBoltRequest(body=json.dumps(body), query=request.url.query, headers=headers)
+    return to_starlette_response(await bolt.async_dispatch(bolt_request))
 
 
 def _with_services(services: Services) -> Callable[..., Awaitable[Any]]:

@@ -1,194 +1,373 @@
 """The envelope of what Slack sends, checked before Bolt reads it.
 
-Bolt's own request parsing and matchers assume a well-formed body (`payload=` holding a JSON object,
-`actions` a list of objects, `view` an object with a string `callback_id` …): a body that is not crashes
-them, and a crash is a 500 with a traceback. `read` parses the body as Bolt does and `problem` checks
-the fields Bolt and its middleware read; what fails either is refused (`refusal`) before Bolt sees it,
-with one WARNING line. The listeners then parse what they read themselves (`handlers.payloads`).
+Bolt parses a body before anything verifies it, and its parsing, context builder, built-in middleware and
+matchers assume a well-formed one (`payload=` holding a JSON object, `actions` a list of objects, `view`
+an object with a string `callback_id`, `event` an object…): anything else crashes them, and a crash is a
+500 with a traceback. So over HTTP the front (`bot.app`) caps the body (`MAX_BODY`) and verifies its
+signature on the raw bytes (`SignatureCheck`) before anything parses it; then `read` parses it and
+`problem` checks the fields Bolt reads. Over Socket Mode, where envelopes arrive parsed, the handler in
+`bot.socket_mode` and the Bolt middleware `check_envelope` run the same `problem`.
+
+What fails is refused (`refused`) with one WARNING line and no traceback, and never reaches Bolt: a slash
+command gets a sentence the person sees, a modal whose input block is known an inline error, anything
+else an empty ack (200, so Slack neither shows an error nor retries). The listeners then type what they
+read themselves (`handlers.payloads`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import re
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from slack_bolt.response import BoltResponse
+from slack_sdk.signature import SignatureVerifier
 
 from handlers.payloads import UNREADABLE
 
 log = logging.getLogger(__name__)
 
-Str = Annotated[str, StringConstraints(max_length=255)]
-Text = Annotated[str, StringConstraints(max_length=40_000)]
+MAX_BODY = 1024 * 1024
+"""Bytes in one request, at most (413 above). Slack documents no request size, but bounds every part:
+views.open refuses a view over 250 kB (`view_too_large`, shared/slack/limits.json) and a view_submission
+carries that view back with its state (our largest form: 9 inputs of at most 3,000 characters); a message
+has at most 50 blocks and 40,000 characters of text. A modal of 100 blocks near that 250 kB, in text that
+percent-encoding multiplies, submitted with its longest input filled, is about 450 kB on the wire
+(`test_the_largest_realistic_submission_fits_under_the_cap`): the cap leaves more than twice that."""
+
+MAX_DEPTH = 64
+"""Levels of nested objects and lists, at most. Slack's deepest payloads (rich text in a message inside
+block_actions) nest about a dozen; 64 keeps every recursive reader (json, pydantic, Bolt's id extractors,
+copy.deepcopy) far from Python's recursion limit."""
+
+MAX_FIELDS = 1000
+"""Fields in a form body, at most (a slash command has about 15)."""
+
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SSL_CHECK = re.compile(rb"ssl_check=1&token=[A-Za-z0-9_-]{0,128}|token=[A-Za-z0-9_-]{0,128}&ssl_check=1")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")  # NUL, half a surrogate pair: no database or encoder takes them
+
+Kind = Literal["command", "interaction", "event"]
+JSON = "application/json"
 
 
-class _Loose(BaseModel):
-    """Only the fields Bolt reads are checked; the rest is Slack's to add."""
+# --------------------------------------------------------------------------- before parsing
 
-    model_config = ConfigDict(extra="allow")
+class SignatureCheck(SignatureVerifier):
+    """slack_sdk's v0 verifier (its 300 s window, its constant-time comparison) on the raw bytes: the stock
+    `generate_signature` decodes the body as UTF-8 first and raises on a body that is not."""
 
+    def generate_signature(self, *, timestamp: str, body: str | bytes) -> str | None:
+        raw = body if isinstance(body, bytes) else body.encode()
+        basestring = b"v0:" + timestamp.encode("ascii") + b":" + raw
+        return "v0=" + hmac.new(self.signing_secret.encode(), basestring, hashlib.sha256).hexdigest()
 
-class Ref(_Loose):
-    id: Str
-
-
-class Authorization(_Loose):
-    team_id: Str | None = None
-    enterprise_id: Str | None = None
-    user_id: Str | None = None
-    is_enterprise_install: bool | None = None
-
-
-class _Common(_Loose):
-    team: Ref | None = None
-    enterprise: Ref | None = None
-    user: Ref | None = None
-    channel: Ref | None = None
-    authorizations: list[Authorization] | None = None
-    team_id: Str | None = None
-    enterprise_id: Str | None = None
-    user_id: Str | None = None
-    channel_id: Str | None = None
-    is_enterprise_install: bool | None = None
-    is_ext_shared_channel: bool | None = None
-    response_url: Str | None = None
-    trigger_id: Str | None = None
+    def signed(self, raw: bytes, timestamp: str | None, signature: str | None) -> bool:
+        """Slack signed `raw` within 5 minutes either way. Headers Slack could not have sent (a timestamp
+        that is not a whole number of seconds, a signature that is not ASCII) are a forgery, not an error."""
+        if timestamp is None or signature is None or not _TIMESTAMP.fullmatch(timestamp):
+            return False
+        return signature.isascii() and self.is_valid(raw, timestamp, signature)
 
 
-class ViewRef(_Loose):
-    id: Str | None = None
-    type: Str
-    callback_id: Str
-    team_id: Str | None = None
-    private_metadata: Annotated[str, StringConstraints(max_length=3000)] | None = None
-    state: dict[Str, dict[Str, dict[str, Any]]] | None = None
+def too_large(content_length: str | None) -> bool:
+    """The declared Content-Length is over `MAX_BODY`: refused before a byte is read."""
+    if content_length is None or not (content_length.isascii() and content_length.isdigit()):
+        return False  # not given (or not a number): the read itself stops at the cap
+    return len(content_length) > 9 or int(content_length) > MAX_BODY
 
 
-class Action(_Loose):
-    action_id: Str
-    block_id: Str | None = None
+def is_ssl_check(raw: bytes) -> bool:
+    """Slack's certificate check, which Slack sends unsigned (bolt-js#1397): matched on the raw bytes,
+    exactly, never parsed. Bolt answers it with an empty 200 and does nothing else."""
+    return _SSL_CHECK.fullmatch(raw) is not None
 
 
-class BlockActions(_Common):
-    type: Literal["block_actions"]
-    user: Ref
-    actions: Annotated[list[Action], Field(min_length=1)]
-    view: ViewRef | None = None
-    message: dict[str, Any] | None = None
-    container: dict[str, Any] | None = None
-
-
-class ViewEvent(_Common):
-    type: Literal["view_submission", "view_closed"]
-    user: Ref
-    view: ViewRef
-
-
-class Shortcut(_Common):
-    type: Literal["shortcut", "message_action"]
-    user: Ref
-    callback_id: Str
-
-
-class Suggestion(_Common):
-    type: Literal["block_suggestion"]
-    user: Ref
-    action_id: Str
-    block_id: Str | None = None
-    value: Text | None = None
-
-
-class SlashCommand(_Common):
-    command: Annotated[str, StringConstraints(pattern=r"^/[^\s]{1,31}$")]
-    user_id: Str
-    text: Text = ""
-
-
-class Event(_Loose):
-    type: Str
-    user: Str | Ref | None = None
-    channel: Str | Ref | None = None
-
-
-class EventCallback(_Common):
-    type: Literal["event_callback"]
-    event: Event
-
-
-class UrlVerification(_Loose):
-    type: Literal["url_verification"]
-    challenge: Str
-
-
-class AppRateLimited(_Loose):
-    type: Literal["app_rate_limited"]
-
-
-KINDS: dict[str, type[BaseModel]] = {
-    "block_actions": BlockActions, "view_submission": ViewEvent, "view_closed": ViewEvent,
-    "shortcut": Shortcut, "message_action": Shortcut, "block_suggestion": Suggestion,
-    "event_callback": EventCallback, "url_verification": UrlVerification, "app_rate_limited": AppRateLimited,
-}
-
+# --------------------------------------------------------------------------- parsing
 
 class Unreadable(ValueError):
-    """The body is not a Slack payload at all."""
+    """The body is not a Slack payload at all; `kind` is what it was meant to be, judged from its form."""
+
+    def __init__(self, reason: str, kind: Kind) -> None:
+        super().__init__(reason)
+        self.kind = kind
 
 
-def read(raw: bytes, content_type: str) -> dict[str, Any]:
-    """The body as Bolt would parse it: JSON for events, a form for commands, a form's `payload=` JSON for
-    interactions. Unreadable (not UTF-8, not JSON, not an object, nested too deeply) raises `Unreadable`."""
+def read(raw: bytes, content_type: str | None) -> dict[str, Any]:
+    """The body as Slack means it and Bolt parses it: JSON (events; Bolt also takes any body starting with
+    `{` as JSON), a form's `payload=` JSON (interactions), a form (slash commands). Not UTF-8, not JSON,
+    not a form or not an object raises `Unreadable`.
+
+    Unlike Bolt, a form is taken as an interaction only when it has a `payload` field: Bolt looks for the
+    word anywhere, so `/escalate payload fails` reached it as an empty body. `bot.app` hands Bolt the
+    parsed body, re-encoded as JSON, so Bolt reads exactly what was checked."""
+    kind = kind_of(raw, content_type)
+    json_body = kind == "event"
     try:
         text = raw.decode("utf-8")
-        if content_type.split(";")[0].strip().lower() == "application/json":
-            return _object(json.loads(text))
-        form = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
+        if json_body:
+            return _object(json.loads(text), kind)
+        form = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=MAX_FIELDS))
         if "payload" in form:
-            return _object(json.loads(form["payload"]))
+            return _object(json.loads(form["payload"]), "interaction")
         return form
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise Unreadable(type(error).__name__) from None
+    except UnicodeDecodeError:
+        raise Unreadable("the body is not UTF-8", kind) from None
+    except RecursionError:
+        raise Unreadable(f"its JSON nests deeper than {MAX_DEPTH} levels", kind) from None
+    except ValueError as error:
+        raise Unreadable(f"it is not {'JSON' if json_body or kind == 'interaction' else 'a form'} "
+                         f"({type(error).__name__})", kind) from None
 
 
-def _object(value: Any) -> dict[str, Any]:
+def kind_of(raw: bytes, content_type: str | None) -> Kind:
+    """What a body was meant to be, judged from its form alone (to answer it even when it does not parse)."""
+    if (content_type or "").split(";")[0].strip().lower() == JSON or raw.startswith(b"{"):
+        return "event"
+    return "interaction" if raw.startswith(b"payload=") else "command"
+
+
+def _object(value: Any, kind: Kind) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise Unreadable(f"a JSON {type(value).__name__}, not an object")
+        raise Unreadable(f"it is a JSON {type(value).__name__}, not an object", kind)
     return value
 
 
-def problem(body: dict[str, Any]) -> str | None:
+# --------------------------------------------------------------------------- what Bolt reads
+
+Id = Annotated[str, StringConstraints(max_length=255)]
+Url = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class _Shape(BaseModel):
+    """Only the fields Bolt reads are checked; the rest is Slack's to add."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Ref(_Shape):
+    """A user, team, enterprise or channel as an object."""
+
+    id: Id | None = None
+    team_id: Id | None = None
+    enterprise_id: Id | None = None
+
+
+class Person(Ref):
+    id: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
+Party = Id | Ref | None
+"""A user, team, enterprise or channel: its id, or an object with one (Bolt reads either)."""
+
+
+class ViewIds(_Shape):
+    team_id: Id | None = None
+    app_installed_team_id: Id | None = None
+
+
+class Ids(_Shape):
+    """What Bolt's context builder reads from an envelope and, recursively, from the event, message, item
+    and authorizations inside it (each of which may be absent or null)."""
+
+    enterprise: Party = None
+    team: Party = None
+    user: Party = None
+    channel: Party = None
+    enterprise_id: Id | None = None
+    team_id: Id | None = None
+    user_id: Id | None = None
+    channel_id: Id | None = None
+    thread_ts: Id | None = None
+    function_execution_id: Id | None = None
+    bot_access_token: Id | None = None
+    authorizations: list[Ids] | None = None
+    event: Ids | None = None
+    message: Ids | None = None
+    previous_message: Ids | None = None
+    item: Ids | None = None
+    assistant_thread: Ids | None = None
+    view: ViewIds | None = None
+
+
+class ResponseUrl(_Shape):
+    response_url: Url
+
+
+class Envelope(Ids):
+    """Any request. `event`, when present, must be an object (Bolt's self-event filter reads it from
+    every request); `response_urls` a list of objects (its context builder reads the first)."""
+
+    type: Id | None = None
+    response_url: Url | None = None
+    response_urls: list[ResponseUrl] = Field(default_factory=list)
+    event: Ids = Field(default_factory=Ids)
+
+
+class Action(_Shape):
+    action_id: Id
+    block_id: Id | None = None
+
+
+class BlockActions(Envelope):
+    user: Person
+    actions: Annotated[list[Action], Field(min_length=1)]
+
+
+class Suggestion(Envelope):
+    user: Person
+    action_id: Id
+
+
+class View(ViewIds):
+    type: Id
+    callback_id: Id
+
+
+class ViewEvent(Envelope):
+    """view_submission and view_closed."""
+
+    user: Person
+    view: View
+
+
+class Shortcut(Envelope):
+    """shortcut and message_action."""
+
+    user: Person
+    callback_id: Id
+
+
+class Event(Ids):
+    type: Id
+
+
+class EventCallback(Envelope):
+    event: Event
+
+
+class UrlVerification(Envelope):
+    challenge: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
+class SlashCommand(Envelope):
+    """Form fields over HTTP, so strings; over Socket Mode, JSON. Its `trigger_id` is the listener's to
+    check (`handlers.payloads.SlashCommand`): Bolt does not read it."""
+
+    command: Annotated[str, StringConstraints(pattern=r"^/[^\s]{1,31}$")]
+    user_id: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    text: Annotated[str, StringConstraints(max_length=40_000)] = ""
+
+
+KINDS: dict[str, type[Envelope]] = {
+    "block_actions": BlockActions, "block_suggestion": Suggestion,
+    "view_submission": ViewEvent, "view_closed": ViewEvent,
+    "shortcut": Shortcut, "message_action": Shortcut,
+    "event_callback": EventCallback, "url_verification": UrlVerification, "app_rate_limited": Envelope,
+}
+"""The requests this app can be sent. Legacy ones Bolt still routes (attachment buttons, dialogs, steps from
+apps) are refused too: the app creates none."""
+
+
+def problem(body: Any) -> str | None:
     """What is wrong with the envelope, or None when Bolt can read it."""
-    if body.get("ssl_check"):
-        return None  # Slack's SSL check: Bolt answers it
-    model = SlashCommand if "command" in body else KINDS.get(str(body.get("type")))
+    if not isinstance(body, dict):
+        return f"it is a JSON {type(body).__name__}, not an object"
+    unreadable = _unreadable(body)
+    if unreadable:
+        return unreadable
+    kind = body.get("type")
+    model = KINDS.get(kind) if isinstance(kind, str) else None
+    if kind is None and "command" in body:
+        model = SlashCommand
+    elif kind is None and body.get("ssl_check") == "1":
+        model = Envelope  # Slack's certificate check, signed or over Socket Mode: Bolt answers it
     if model is None:
-        return f"unknown kind of request {str(body.get('type'))[:40]!r}"
+        return f"no request this app handles has type {str(kind)[:40]!r}"
     try:
         model.model_validate(body)
-    except (ValidationError, RecursionError) as error:
-        if isinstance(error, RecursionError):
-            return "nested too deeply"
+    except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(body)"
-        return f"{model.__name__}: {where}: {first['msg']}"
+        return f"{model.__name__}: {error.error_count()} problem(s), first at {where}: {first['msg']}"
     return None
 
 
-def refusal(body: dict[str, Any] | None) -> tuple[int, dict[str, Any] | None]:
-    """What Slack gets back for a request that was refused: the person sees a sentence where Slack shows
-    one (a slash command's answer, a modal's inline error); other interactions are acked and dropped."""
-    if body is not None and "command" in body:
+def _unreadable(body: dict[str, Any]) -> str | None:
+    """Nested too deeply, or holding text nothing downstream can encode (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list) and depth > MAX_DEPTH:
+            return f"it nests deeper than {MAX_DEPTH} levels"
+        if isinstance(value, dict):
+            stack.extend((key, depth) for key in value)
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str) and _NOT_TEXT.search(value):
+            return "it holds a NUL character or half a surrogate pair"
+    return None
+
+
+# --------------------------------------------------------------------------- refusing
+
+def refusal(body: dict[str, Any] | None, kind: Kind | None = None) -> tuple[int, dict[str, Any] | None]:
+    """What Slack gets back for a refused request: the person sees a sentence where Slack shows one (a
+    slash command's answer, a modal's inline error); anything else is acked and dropped."""
+    body = body if isinstance(body, dict) else {}
+    if body.get("type") is None and ("command" in body or kind == "command"):
         return 200, {"response_type": "ephemeral", "text": UNREADABLE}
-    view = body.get("view") if body is not None and body.get("type") == "view_submission" else None
-    values = view.get("state", {}).get("values") if isinstance(view, dict) and isinstance(
-        view.get("state"), dict) else None
-    if isinstance(values, dict) and values and all(isinstance(key, str) for key in values):
-        return 200, {"response_action": "errors", "errors": {next(iter(values)): UNREADABLE}}
+    block = _first_input(body) if body.get("type") == "view_submission" else None
+    if block is not None:
+        return 200, {"response_action": "errors", "errors": {block: UNREADABLE}}
     return 200, None
 
 
-def refused(reason: str, body: dict[str, Any] | None) -> tuple[int, dict[str, Any] | None]:
-    log.warning("refused a request Slack signed but Bolt could not read: %s", reason)
-    return refusal(body)
+def refused(reason: str, body: dict[str, Any] | None, kind: Kind | None = None) -> tuple[int, dict[str, Any] | None]:
+    """`refusal`, after the one WARNING line that says why."""
+    what = body.get("type") if isinstance(body, dict) and isinstance(body.get("type"), str) else kind
+    log.warning("refused a request Slack signed (%s) that Bolt could not read: %s",
+                _one_line(str(what or "unknown kind"))[:40], _one_line(reason)[:300])
+    return refusal(body, kind)
+
+
+async def check_envelope(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
+    """Bolt middleware: ack what `problem` refuses, without calling next. Over HTTP the front has checked
+    already, and `bot.socket_mode`'s handler over Socket Mode; this keeps Bolt safe when driven directly."""
+    reason = problem(body)
+    if reason is None:
+        await next()
+        return None
+    status, answer = refused(reason, body)
+    return BoltResponse(status=status, body=answer if answer is not None else "")
+
+
+def _one_line(text: str) -> str:
+    """Text from the payload (a key, a type) as it may appear in a log line: one line, no control characters."""
+    return _CONTROL.sub("?", text)
+
+
+def _first_input(body: dict[str, Any]) -> str | None:
+    """The submitted view's first input block (Slack takes an inline error on no other kind)."""
+    view = body.get("view")
+    view = view if isinstance(view, dict) else {}
+    blocks = view.get("blocks")
+    for block in blocks if isinstance(blocks, list) else []:
+        if isinstance(block, dict) and block.get("type") == "input" and _is_block_id(block.get("block_id")):
+            return str(block["block_id"])
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    first = next(iter(values), None) if isinstance(values, dict) else None
+    return first if _is_block_id(first) else None
+
+
+def _is_block_id(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 255

@@ -6,6 +6,7 @@ the rule for the change (`bot.rules.escalation_changes`), saves it and shows it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules import escalation_changes as rules
-from bot.rules.directory import Directory, TeamProfile
+from bot.rules.directory import TeamProfile
 from bot.rules.escalation_changes import Change, EscalationState
 from handlers.escalations import forms, ids, views
 from handlers.escalations.announce import show_change, show_new
@@ -28,6 +29,8 @@ from storage.models import Escalation
 REFUSAL = ("Only members and managers of {team} can change {ref}. If you should be able to, ask your "
            "support manager to add you to the team.")
 GONE = "That escalation no longer exists."
+
+log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- logging an escalation
@@ -83,17 +86,25 @@ async def _reload(session: AsyncSession, escalation_id: int) -> Escalation:
 
 # --------------------------------------------------------------------------- buttons
 
-async def _clicked(body: dict[str, Any], session: AsyncSession, directory: Directory,
+async def _tell(respond: AsyncRespond, context: dict[str, Any], text: str) -> None:
+    """A line only the person who pressed the button sees; none when Slack sent nowhere to say it."""
+    if context.get("response_url"):
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+async def _clicked(body: dict[str, Any], session: AsyncSession, context: dict[str, Any],
                    respond: AsyncRespond) -> tuple[ButtonClick, Escalation, TeamProfile] | None:
     """The button's escalation and team, if the person pressing it may act on it; else a private refusal."""
     click = parse(ButtonClick, body)
     number = click.number() if click else None
+    if click is not None and number is None:
+        log.warning("refused a ButtonClick Slack sent for %r: it names no escalation number", click.action.action_id)
     escalation = await escalations.get(session, number) if number else None
-    team = directory.team(escalation.team_id) if escalation else None
-    refusal = (UNREADABLE if click is None else GONE if escalation is None or team is None
+    team = context["directory"].team(escalation.team_id) if escalation else None
+    refusal = (UNREADABLE if click is None or number is None else GONE if escalation is None or team is None
                else None if team.belongs(click.user.id) else REFUSAL.format(team=team.name, ref=escalation.ref))
     if refusal:
-        await respond(text=refusal, response_type="ephemeral", replace_original=False)
+        await _tell(respond, context, refusal)
         return None
     assert click is not None and escalation is not None and team is not None
     return click, escalation, team
@@ -109,7 +120,7 @@ async def acknowledge(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClien
                       context: dict[str, Any]) -> None:
     await ack()
     async with context["db"]() as session:
-        found = await _clicked(body, session, context["directory"], respond)
+        found = await _clicked(body, session, context, respond)
         if found is None:
             return
         click, escalation, team = found
@@ -121,7 +132,7 @@ async def assign(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, re
                  context: dict[str, Any]) -> None:
     await ack()
     async with context["db"]() as session:
-        found = await _clicked(body, session, context["directory"], respond)
+        found = await _clicked(body, session, context, respond)
         if found is None:
             return
         click, escalation, team = found
@@ -139,19 +150,18 @@ def _opener(build: Callable[[Escalation, TeamProfile], dict[str, Any]]) -> Any:
                          context: dict[str, Any]) -> None:
         await ack()
         async with context["db"]() as session:
-            found = await _clicked(body, session, context["directory"], respond)
+            found = await _clicked(body, session, context, respond)
         if found is None:
             return
         click, escalation, team = found
         if not click.trigger_id:
-            await respond(text=UNREADABLE, response_type="ephemeral", replace_original=False)
+            await _tell(respond, context, UNREADABLE)
             return
         try:
             await client.views_open(trigger_id=click.trigger_id, view=build(escalation, team))
         except SlackApiError as error:
-            await respond(text=f"Slack would not open the form ({error.response.get('error')}). "
-                               "Please press the button again.", response_type="ephemeral",
-                          replace_original=False)
+            await _tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
+                                          "Please press the button again.")
 
     return open_modal
 
@@ -176,10 +186,15 @@ def _follow_up(read: Callable[[Any], Any], first_block: str,
             return
         form = read(submission.view)
         number = as_number(submission.view.private_metadata)
+        if number is None:
+            log.warning("refused a ViewSubmission Slack sent for %r: its metadata names no escalation number",
+                        submission.view.callback_id)
         async with context["db"]() as session:
             escalation = await escalations.get(session, number) if number else None
             team = context["directory"].team(escalation.team_id) if escalation else None
-            if escalation is None or team is None:
+            if number is None:
+                form.errors[first_block] = UNREADABLE
+            elif escalation is None or team is None:
                 form.errors[first_block] = GONE
             elif not team.belongs(submission.user.id):
                 form.errors[first_block] = REFUSAL.format(team=team.name, ref=escalation.ref)
