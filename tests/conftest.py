@@ -153,8 +153,11 @@ class TeamPeople:
 
 
 @pytest.fixture
-async def team(app: Supportbot) -> TeamPeople:
-    """Tier 1 Support, as the README's example configuration defines it."""
+async def team(app: Supportbot, slack: FakeSlack) -> TeamPeople:
+    """Tier 1 Support, as the README's example configuration defines it; Slack knows its people."""
+    people = TeamPeople()
+    for person in (people.agent, people.teammate, people.manager):
+        slack.add_user(person)
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(TEAM_YAML), now=datetime.fromisoformat("2026-01-01T00:00:00+00:00"))
-    return TeamPeople()
+    return people

@@ -295,3 +295,12 @@ async def test_a_refusal_with_nowhere_to_send_it_is_only_logged(bot: SlackDriver
     assert (reply.status, reply.body) == (200, "")
     expect_warnings(caplog, 1)
     assert slack.calls(RESPONSE_URL_METHOD) == [] and slack.count("chat.update") == 0
+
+
+async def test_a_forged_assign_pick_is_refused(bot: SlackDriver, slack: FakeSlack, team: TeamPeople) -> None:
+    await escalate(bot, slack, team.agent)
+    updates = slack.count("chat.update")
+    await press(bot, slack, ids.ASSIGN, user=team.agent, channel="C0ENG", selected_user="U0NOBODY")
+    assert slack.count("chat.update") == updates  # nobody was assigned
+    assert slack.last(RESPONSE_URL_METHOD).text == ("Slack doesn't know that person: please pick the owner from "
+                                                    "the list.")

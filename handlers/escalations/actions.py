@@ -139,6 +139,9 @@ async def assign(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, re
         owner = click.action.selected_user
         if not owner or not forms.OWNER.fullmatch(owner):
             return  # the picker was cleared
+        if not await _known_person(client, owner):  # a forged pick: the picker offers only real people
+            await _tell(respond, context, "Slack doesn't know that person: please pick the owner from the list.")
+            return
         change = rules.assign(escalations.state_of(escalation), click.user.id, owner, context["now"])
         await _apply(client, session, escalation, team, change, context["now"])
 
