@@ -180,6 +180,7 @@ async def _dispatch(bolt: AsyncApp, request: Request, body: dict[str, Any]) -> R
     body's form was (see `envelope.read` for the form body Bolt would have misread)."""
     headers: dict[str, str | Sequence[str]] = {**request.headers, "content-type": envelope.JSON}
     bolt_request = AsyncBoltRequest(body=json.dumps(body), query=request.url.query, headers=headers)
+    bolt_request.context[envelope.CHECKED] = True
     return to_starlette_response(await bolt.async_dispatch(bolt_request))
 
 

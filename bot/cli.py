@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -202,6 +203,10 @@ async def serve(settings: Settings, *, http: bool, host: str, port: int, schedul
                 log.info("%s (from %s)", (await teams.apply(session, config, now=utcnow())).summary(),
                          settings.supportbot_config)
     bot = create_app(settings, engine=engine)
+    # Everything built so far lives as long as the process: keep it out of the garbage collector's full
+    # collections, which otherwise freeze the event loop for tens of milliseconds under load.
+    gc.collect()
+    gc.freeze()
     try:
         await check_token(bot)
         if use_http:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -24,6 +26,7 @@ def make_client(settings: Settings, *, token: str | None = None) -> AsyncWebClie
     window. Call it from a running event loop; `close_client` closes the session at shutdown."""
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS))
     return AsyncWebClient(
+        logger=_api_logger(settings),
         token=token or settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=TIMEOUT_SECONDS,
@@ -34,6 +37,15 @@ def make_client(settings: Settings, *, token: str | None = None) -> AsyncWebClie
             AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
     )
+
+
+def _api_logger(settings: Settings) -> logging.Logger:
+    """slack_sdk decides whether to format its DEBUG lines (the whole request and answer) from its logger's
+    own level, not the effective one: give it a level, or it formats them on every call."""
+    logger = logging.getLogger("slack_sdk.web.async_base_client")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(settings.log_level)
+    return logger
 
 
 async def close_client(client: AsyncWebClient) -> None:

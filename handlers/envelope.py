@@ -339,10 +339,16 @@ def refused(reason: str, body: dict[str, Any] | None, kind: Kind | None = None) 
     return refusal(body, kind)
 
 
-async def check_envelope(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
+CHECKED = "supportbot_envelope_checked"
+"""Set in a Bolt request's context by a front that has checked its envelope already."""
+
+
+async def check_envelope(body: dict[str, Any], context: dict[str, Any],
+                         next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
     """Bolt middleware: ack what `problem` refuses, without calling next. Over HTTP the front has checked
-    already, and `bot.socket_mode`'s handler over Socket Mode; this keeps Bolt safe when driven directly."""
-    reason = problem(body)
+    already (and says so in the context), and `bot.socket_mode`'s handler over Socket Mode; this keeps Bolt
+    safe when driven directly."""
+    reason = None if context.get(CHECKED) else problem(body)
     if reason is None:
         await next()
         return None

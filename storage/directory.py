@@ -9,6 +9,7 @@ seconds, and a listener that only routes does no database round trip in between.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 
@@ -23,6 +24,7 @@ from storage.db import SessionFactory
 from storage.models import EscalationPath, Revision, Team, TeamMember
 
 TEAMS = "teams"
+log = logging.getLogger(__name__)
 
 
 async def revision(session: AsyncSession) -> int:
@@ -82,15 +84,31 @@ class TeamDirectory:
         self._snapshot: Directory | None = None
         self._checked = float("-inf")
         self._lock = asyncio.Lock()
+        self._refresh: asyncio.Task[None] | None = None
 
     async def current(self) -> Directory:
+        """The snapshot. Only the first question waits for the database; later, when `check_every` has
+        passed, the revision is checked in the background (one check at a time) and this question is
+        answered from memory. With `check_every=0` every question checks first (tests, one-off commands)."""
         if self._snapshot is not None and self._monotonic() - self._checked < self.check_every:
+            return self._snapshot
+        if self._snapshot is not None and self.check_every > 0:
+            if self._refresh is None or self._refresh.done():
+                self._checked = self._monotonic()  # no second check while this one runs
+                self._refresh = asyncio.create_task(self._check_logged())
             return self._snapshot
         async with self._lock:  # one check at a time; the others get its result
             if self._snapshot is None or self._monotonic() - self._checked >= self.check_every:
                 await self._check()
         assert self._snapshot is not None
         return self._snapshot
+
+    async def _check_logged(self) -> None:
+        try:
+            async with self._lock:
+                await self._check()
+        except Exception as error:  # the database is away: keep the snapshot, try again next time
+            log.warning("could not check the teams configuration's revision (%s); will retry", error)
 
     async def _check(self) -> None:
         async with self._db() as session:

@@ -11,6 +11,7 @@ import pytest
 @pytest.mark.parametrize("command", [
     ["bench.acks", "--requests", "5", "--concurrency", "1"],
     ["bench.timers", "--escalations", "5", "--ticks", "1"],
+    ["bench.command_path", "--seconds", "1", "--rounds", "1", "--database", "sqlite"],
 ])
 def test_benchmark_runs_and_reports_a_ratio(command: list[str]) -> None:
     done = subprocess.run([sys.executable, "-m", *command], capture_output=True, text=True, timeout=120,
