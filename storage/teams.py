@@ -121,10 +121,6 @@ def _apply_paths(team: Team, wanted: TeamConfig) -> bool:
     return changed
 
 
-async def all_teams(session: AsyncSession) -> list[Team]:
-    return list((await session.scalars(select(Team).order_by(Team.key))).all())
-
-
 async def get(session: AsyncSession, key: str) -> Team | None:
     return await session.scalar(select(Team).where(Team.key == key))
 

@@ -4,13 +4,32 @@ hiccup delays a message instead of losing or doubling it."""
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
-from bot.slack_client import make_client
+from bot.slack_client import close_client
+from bot.slack_client import make_client as make_open_client
 from tests.kit.fake_slack import FakeSlack
+
+_open: list[AsyncWebClient] = []
+
+
+def make_client(settings: Settings) -> AsyncWebClient:
+    """The real factory; the client's keep-alive session is closed when the test ends."""
+    client = make_open_client(settings)
+    _open.append(client)
+    return client
+
+
+@pytest.fixture(autouse=True)
+async def _close_clients() -> AsyncIterator[None]:
+    yield
+    while _open:
+        await close_client(_open.pop())
 
 
 async def test_rate_limited_post_waits_retry_after_then_arrives_once(settings: Settings, slack: FakeSlack) -> None:
