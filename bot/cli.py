@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import utcnow
-from bot.database_errors import explain
+from bot.database_errors import explain, sqlite_file_unusable
 from bot.rules.team_config import ConfigError, parse_teams, render_teams
 from bot.settings import Settings, SettingsError, load_settings
 from handlers.jobs import UnknownJob, find
@@ -137,6 +137,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
 async def database(settings: Settings) -> AsyncIterator[AsyncEngine]:
     """The migrated database; whatever stops it from being used (a bad URL, a server that does not answer,
     a file that cannot be written) becomes one line naming DATABASE_URL."""
+    if (unusable := sqlite_file_unusable(settings.database_url)) is not None:
+        raise unusable
     try:
         engine = make_engine(settings.database_url)
     except Exception as error:

@@ -3,7 +3,9 @@ to do — instead of a traceback."""
 
 from __future__ import annotations
 
+import os
 import socket
+from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -75,3 +77,28 @@ def explain(error: BaseException, url: str) -> DatabaseUnusable:
     last = chain[-1]
     return say(f"the database refused: {str(last).splitlines()[0] if str(last) else type(last).__name__}",
                "check DATABASE_URL")
+
+
+def sqlite_file_unusable(url: str) -> DatabaseUnusable | None:
+    """A SQLite file that cannot be opened, found before connecting: aiosqlite's worker thread outlives a
+    failed connect and can write a traceback to stderr as the process exits, so a file that can't be
+    opened is never handed to it."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:" \
+            or parsed.database.startswith("file:"):
+        return None
+    file = Path(parsed.database)
+    shown = parsed.render_as_string(hide_password=True)
+    if file.exists():
+        if file.is_dir() or not os.access(file, os.R_OK):
+            return DatabaseUnusable(f"DATABASE_URL ({shown}): cannot open the SQLite file {file}; "
+                                    "check that it is a file supportbot may read and write")
+        return None
+    folder = file.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        return DatabaseUnusable(f"DATABASE_URL ({shown}): cannot create or open the SQLite file {file}; "
+                                "check that its folder exists and that supportbot may write there")
+    return None

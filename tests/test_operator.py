@@ -138,3 +138,15 @@ def test_tickets_import_says_when_the_file_is_missing(env: dict[str, str], tmp_p
 def test_help_shows_the_defaults_of_port_and_host(env: dict[str, str], tmp_path: Path) -> None:
     done = supportbot("run", "--help", env=env, cwd=tmp_path)
     assert "(default: 3000)" in done.stdout and "(default: 0.0.0.0" in done.stdout
+
+
+def test_a_sqlite_file_that_cannot_be_opened_is_found_before_connecting(tmp_path: Path) -> None:
+    from bot.database_errors import sqlite_file_unusable
+
+    assert sqlite_file_unusable(f"sqlite:///{tmp_path}/new.db") is None
+    assert sqlite_file_unusable("sqlite://") is None
+    assert sqlite_file_unusable("postgresql://u@h/db") is None
+    missing = sqlite_file_unusable(f"sqlite:///{tmp_path}/no-such-folder/x.db")
+    assert missing is not None and "check that its folder exists" in str(missing)
+    folder = sqlite_file_unusable(f"sqlite:///{tmp_path}")
+    assert folder is not None and "cannot open the SQLite file" in str(folder)
