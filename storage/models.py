@@ -172,3 +172,7 @@ class EscalationEvent(Base):
     old: Mapped[str | None] = mapped_column(Text)
     new: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# Each feature's tables live in a module of their own and belong to this schema (Base.metadata).
+from storage import kpi_models, pulse_models, standup_models  # noqa: E402, F401

@@ -1,0 +1,14 @@
+"""pulse: (DESIGN.md 3). Being built."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers.jobs import Job
+
+COMMANDS = {"/pulse": "The weekly anonymous pulse check-in: `/pulse help`"}
+JOBS: list[Job] = []
+
+
+def register(app: AsyncApp) -> None:
+    pass

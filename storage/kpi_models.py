@@ -1,0 +1,7 @@
+"""Ticket and KPI tables (DESIGN.md 3.3). Part of the schema in `storage.models`."""
+
+from __future__ import annotations
+
+from storage.models import Base
+
+__all__ = ["Base"]

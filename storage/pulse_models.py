@@ -1,0 +1,7 @@
+"""Pulse tables (DESIGN.md 3.4): anonymous by construction. Part of the schema in `storage.models`."""
+
+from __future__ import annotations
+
+from storage.models import Base
+
+__all__ = ["Base"]

@@ -1,0 +1,7 @@
+"""Stand-up tables (DESIGN.md 3.2). Part of the schema in `storage.models`."""
+
+from __future__ import annotations
+
+from storage.models import Base
+
+__all__ = ["Base"]
