@@ -2,6 +2,40 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
 from storage.models import Base
 
-__all__ = ["Base"]
+
+class Ticket(Base):
+    """One helpdesk ticket (case, conversation), upserted by (team, external id) from CSV or the webhook."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("team_id", "external_id"),
+        Index("ix_tickets_team_created", "team_id", "created_at"),
+        Index("ix_tickets_team_solved", "team_id", "solved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    """The helpdesk's own ticket ID, as exported."""
+    created_at: Mapped[datetime]
+    first_response_at: Mapped[datetime | None]
+    solved_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16))
+    """new, open, pending, on_hold, solved or closed (each helpdesk's statuses are mapped to these)."""
+    channel: Mapped[str | None] = mapped_column(String(32))
+    csat_good: Mapped[bool | None] = mapped_column(Boolean)
+    """None when unrated; good|bad, or 4-5 of 5 counts as good."""
+    reopens: Mapped[int] = mapped_column(Integer, default=0)
+    agent_replies: Mapped[int | None] = mapped_column(Integer)
+    sla_breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(16))
+    """generic, zendesk, salesforce, intercom, freshdesk or webhook."""
+    updated_at: Mapped[datetime]
+    """When supportbot last wrote the row."""

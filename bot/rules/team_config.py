@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -98,6 +99,10 @@ class StandupConfig(Section):
     days: list[Day] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1)
     reminder_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 60
     window_hours: Annotated[int, Field(ge=1, le=24)] = 4
+    holidays: list[date] = Field(default_factory=list, max_length=366)
+    """Team days off (YYYY-MM-DD): nobody is prompted."""
+    mood: bool = True
+    """Ask the optional mood 1–5 after the questions."""
     questions: list[Annotated[str, Field(min_length=1, max_length=150)]] | None = None
 
 
