@@ -175,4 +175,4 @@ class EscalationEvent(Base):
 
 
 # Each feature's tables live in a module of their own and belong to this schema (Base.metadata).
-from storage import kpi_models, pulse_models, standup_models  # noqa: E402, F401
+from storage import kpi_models, metric_models, pulse_models, standup_models  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""tickets and KPI: helpdesk tickets, manual metrics, alerts and baselines
+"""tickets: helpdesk tickets from CSV imports and the webhook
 
 Revision ID: 0005
 Revises: 0004
