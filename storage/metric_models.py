@@ -1,4 +1,4 @@
-"""KPI tables (DESIGN.md 3.3): manual metrics, metric alert states, baselines. Part of the schema in `storage.models`."""
+"""KPI tables (DESIGN.md 3.3): manual metrics, alert states, baselines. Part of `storage.models`."""
 
 from __future__ import annotations
 

@@ -174,5 +174,19 @@ class EscalationEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+
+class Person(Base):
+    """What Slack told us of someone (users.info), refreshed at most daily: their name, timezone and status."""
+
+    __tablename__ = "people"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    tz: Mapped[str | None] = mapped_column(String(64))
+    status_emoji: Mapped[str] = mapped_column(String(100), default="")
+    status_text: Mapped[str] = mapped_column(String(200), default="")
+    status_expires_at: Mapped[datetime | None]
+    refreshed_at: Mapped[datetime]
+
 # Each feature's tables live in a module of their own and belong to this schema (Base.metadata).
 from storage import kpi_models, metric_models, pulse_models, standup_models  # noqa: E402, F401
