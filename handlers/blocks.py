@@ -110,7 +110,7 @@ def radio_input(block_id: str, label: str, options: Sequence[dict[str, Any]], *,
 
 def select_input(block_id: str, label: str, options: Sequence[dict[str, Any]] = (), *,
                  groups: Sequence[tuple[str, Sequence[dict[str, Any]]]] = (),
-                 initial: str | None = None, placeholder: str = "Choose…") -> Block:
+                 initial: str | None = None, placeholder: str = "Choose…", optional: bool = False) -> Block:
     element: Block = {"type": "static_select", "action_id": block_id, "placeholder": plain(placeholder, 150)}
     if groups:
         element["option_groups"] = [{"label": plain(name, 75), "options": list(items)[:100]}
@@ -122,7 +122,16 @@ def select_input(block_id: str, label: str, options: Sequence[dict[str, Any]] = 
     chosen = [o for o in every if o["value"] == initial]
     if chosen:
         element["initial_option"] = chosen[0]
-    return _input(block_id, label, element)
+    return _input(block_id, label, element, optional=optional)
+
+
+def checkbox_input(block_id: str, label: str, options: Sequence[dict[str, Any]], *,
+                   initial: Sequence[str] = (), optional: bool = True) -> Block:
+    element: Block = {"type": "checkboxes", "action_id": block_id, "options": list(options)[:10]}
+    chosen = [o for o in options if o["value"] in initial]
+    if chosen:
+        element["initial_options"] = chosen
+    return _input(block_id, label, element, optional=optional)
 
 
 def user_input(block_id: str, label: str, *, optional: bool = False, hint: str | None = None,

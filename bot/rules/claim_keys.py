@@ -31,3 +31,26 @@ def sla_reminder(escalation_id: int, clock: str, due: datetime, stage: str) -> s
 
 def weekly_review(team_key: str, week_ends: date) -> str:
     return f"escalation-review:{team_key}:{week_ends.isoformat()}"
+
+
+def standup_prompt(team_key: str, user_id: str, day: date) -> str:
+    """One member's stand-up prompt for one of their local days."""
+    return f"standup:{team_key}:{day.isoformat()}:prompt:{user_id}"
+
+
+def standup_reminder(team_key: str, user_id: str, day: date) -> str:
+    return f"standup:{team_key}:{day.isoformat()}:reminder:{user_id}"
+
+
+def standup_parent(team_key: str, day: date) -> str:
+    """The team's day message in the report channel."""
+    return f"standup:{team_key}:{day.isoformat()}:parent"
+
+
+def standup_reply(team_key: str, day: date, user_id: str) -> str:
+    """One member's answer, a thread reply (edits update it in place)."""
+    return f"standup:{team_key}:{day.isoformat()}:reply:{user_id}"
+
+
+def standup_summary(team_key: str, day: date) -> str:
+    return f"standup:{team_key}:{day.isoformat()}:summary"

@@ -39,8 +39,10 @@ from storage.models import Escalation
 
 # --------------------------------------------------------------------------- the form
 
-def escalation_form(paths: Sequence[tuple[str, Sequence[tuple[int, str]]]], *, summary: str = "") -> dict[str, Any]:
-    """`paths`: (team name, [(path id, path name)]) for each team the reporter belongs to."""
+def escalation_form(paths: Sequence[tuple[str, Sequence[tuple[int, str]]]], *, summary: str = "",
+                    details: str = "") -> dict[str, Any]:
+    """`paths`: (team name, [(path id, path name)]) for each team the reporter belongs to; `summary` and
+    `details` prefill the form (a stand-up blocker turned into an escalation)."""
     groups = [(team, [option(name, str(path_id)) for path_id, name in items]) for team, items in paths]
     only = [o for _, items in groups for o in items]
     blocks = [
@@ -49,6 +51,7 @@ def escalation_form(paths: Sequence[tuple[str, Sequence[tuple[int, str]]]], *, s
         text_input(ids.SUMMARY, "Summary", initial=summary, max_length=forms.SUMMARY_MAX,
                    placeholder="One line: what is wrong, for whom"),
         text_input(ids.DETAILS, "Details", multiline=True, optional=True, max_length=forms.DETAILS_MAX,
+                   initial=details,
                    placeholder="What happened, what was tried, what the customer needs"),
         text_input(ids.TICKETS, "Linked tickets", multiline=True, optional=True,
                    placeholder="Ticket IDs or links, one per line",

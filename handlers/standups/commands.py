@@ -1,0 +1,150 @@
+"""`/standup`: answer today's, skip, go away and come back, read a day's report, set the team's stand-up up."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import date, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.rules.directory import Directory, TeamProfile
+from bot.rules.standups import Member, local_day, open_day, parse_away, parse_day
+from handlers.payloads import UNREADABLE, SlashCommand, parse
+from handlers.people import people, person
+from handlers.services import Services
+from handlers.standups import views
+from handlers.standups.report import day_summary, schedule_of
+from storage import standups as stored
+
+USAGE = "I didn't understand that. " + views.HELP
+NO_TEAM = ("You're not in a team with a stand-up yet: ask your support manager to add you to a team "
+           "with a stand-up channel (`channels.standup` in the teams configuration).")
+
+
+def standup_teams(directory: Directory, user: str) -> list[TeamProfile]:
+    """The person's teams that run a stand-up (those with a report channel), those they answer in first."""
+    teams = [team for team in directory.teams_of(user) if team.channels.get("standup")]
+    return sorted(teams, key=lambda team: user not in team.config.members)
+
+
+async def today_for(services: Services, team: TeamProfile, user: str, now: datetime) -> date:
+    """The member's stand-up day now: an open window's day (it may have begun yesterday), else their today."""
+    zone = (await person(services, user, now)).zone(team.timezone)
+    return open_day(schedule_of(team), Member(user, zone), now) or local_day(now, zone)
+
+
+async def standup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+    """`/standup [skip | away FIRST [LAST] | back | report [YYYY-MM-DD] | setup | help]`."""
+    command = parse(SlashCommand, body)
+    if command is None:
+        await ack(text=UNREADABLE)
+        return
+    services: Services = context["services"]
+    words = command.text.split()
+    verb, rest = (words[0].lower(), words[1:]) if words else ("", [])
+    if verb == "help" and not rest:
+        await ack(text=views.HELP)
+        return
+    teams = standup_teams(context["directory"], command.user_id)
+    if not teams:
+        await ack(text=NO_TEAM)
+        return
+    team, user, now = teams[0], command.user_id, context["now"]
+    if verb in ("", "skip", "away", "back") and user not in team.config.members:
+        await ack(text=f"You manage {team.name} but are not one of its members, so you have no stand-up to answer. "
+                       "`/standup report` shows the team's day.")
+        return
+    match verb:
+        case "" if not rest:
+            await open_form(ack, client, services, team, user, await today_for(services, team, user, now),
+                            command.trigger_id)
+        case "skip" if not rest:
+            await ack(text=await skip_day(services, team, user, await today_for(services, team, user, now), now))
+        case "away":
+            await ack(text=await go_away(services, user, rest, local_day(now, (await person(services, user, now))
+                                                                           .zone(team.timezone)), now))
+        case "back" if not rest:
+            today = await today_for(services, team, user, now)
+            async with services.db() as session:
+                ended = await stored.come_back(session, user, today)
+            await ack(text="Welcome back! You'll get your stand-up prompts again." if ended
+                      else "You weren't away: your stand-up prompts are on.")
+        case "report" if len(rest) <= 1:
+            on = parse_day(rest[0]) if rest else await today_for(services, team, user, now)
+            if on is None:
+                await ack(text=f"`{rest[0]}` is not a date like 2026-11-24. " + USAGE)
+                return
+            await ack(**await report(services, team, on, now))
+        case "setup" if not rest:
+            await open_setup(ack, client, team, user, command.trigger_id)
+        case _:
+            await ack(text=USAGE)
+
+
+async def open_form(ack: AsyncAck, client: AsyncWebClient, services: Services, team: TeamProfile, user: str,
+                    day: date, trigger_id: str) -> None:
+    """Today's form, with yesterday's plan as context and today's answer to edit if there is one."""
+    schedule = schedule_of(team)
+    async with services.db() as session:
+        mine = await stored.entry(session, team.id, user, day)
+        plan = await stored.previous_plan(session, team.id, user, day, question=1)
+    answers = [str(a) for a in mine.answers] if mine is not None and mine.status == "answered" else []
+    view = views.form(schedule, team.key, team.name, day, previous_plan=plan, answers=answers,
+                      mood=mine.mood if mine is not None else None)
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        await ack(text=f"Slack would not open the stand-up form ({error.response.get('error')}). Please try again.")
+        return
+    await ack()
+
+
+async def skip_day(services: Services, team: TeamProfile, user: str, day: date, now: datetime) -> str:
+    async with services.db() as session:
+        row = await stored.skip(session, team.id, user, day, now=now)
+    if row.status == "answered":
+        return f"You already answered your stand-up for {views.day_label(day)}: there is nothing to skip."
+    if row.prompt_channel and row.prompt_ts:
+        text, blocks = views.prompt(team.name, team.key, day, state="skipped")
+        with suppress(SlackApiError):  # the prompt keeps its buttons; the skip is stored all the same
+            await services.client.chat_update(channel=row.prompt_channel, ts=row.prompt_ts, text=text, blocks=blocks)
+    return f"Skipped your stand-up for {views.day_label(day)}: no prompt or reminder today."
+
+
+async def go_away(services: Services, user: str, words: list[str], today: date, now: datetime) -> str:
+    found = parse_away(words, today)
+    if isinstance(found, str):
+        return f"I couldn't set your days away: {found}."
+    first, last = found
+    async with services.db() as session:
+        await stored.go_away(session, user, first, last, now=now)
+    span = views.day_label(first) if first == last else f"{views.day_label(first)} to {views.day_label(last)}"
+    return f"Away {span} ({first:%Y}): no stand-up prompts those days. `/standup back` ends it early."
+
+
+async def report(services: Services, team: TeamProfile, on: date, now: datetime) -> dict[str, Any]:
+    summary, rows = await day_summary(services, team, on)
+    if not rows:
+        return {"text": f"No stand-up for {team.name} on {views.day_label(on)} ({on.isoformat()})."}
+    names = {u: p.name for u, p in (await people(services, [r.user_id for r in rows], now)).items()}
+    text, blocks = views.parent(team.key, team.name, on, summary, names, closed=True)
+    return {"text": text, "blocks": blocks}
+
+
+async def open_setup(ack: AsyncAck, client: AsyncWebClient, team: TeamProfile, user: str, trigger_id: str) -> None:
+    if not team.is_manager(user):
+        managers = ", ".join(f"<@{m}>" for m in team.managers) or "your support manager"
+        await ack(text=f"Only {team.name}'s managers can change its stand-up: ask {managers}.")
+        return
+    config = team.config.standup
+    view = views.setup_form(team.key, team.name, config, list(schedule_of(team).questions))
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        await ack(text=f"Slack would not open the setup form ({error.response.get('error')}). Please try again.")
+        return
+    await ack()
+

@@ -1,0 +1,160 @@
+"""`standups` (every minute): each member is asked at their own local time, reminded once, and each
+team's day is summarised when the last window closes. Every unit is claimed before it is sent, so a tick
+run twice, a restart or a second replica asks nobody twice; a prompt missed while the bot was down is
+sent late while the window is still open."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+
+from slack_sdk.errors import SlackApiError
+
+from bot.rules import claim_keys
+from bot.rules.directory import TeamProfile
+from bot.rules.standups import Member, Schedule, due_prompts, open_day, reminder_due, reminder_text, summary_due
+from handlers.delivery import once
+from handlers.jobs import Job
+from handlers.people import people, person
+from handlers.services import Services
+from handlers.standups import views
+from handlers.standups.report import publish, schedule_of
+from storage import claims
+from storage import standups as stored
+
+log = logging.getLogger(__name__)
+LOOK_BACK = timedelta(days=3)
+"""Days this far back are still summarised or published late (after an outage)."""
+
+
+async def run(services: Services, now: datetime) -> int:
+    done = 0
+    for team in (await services.directory.current()).teams:
+        if not team.channels.get("standup") or not team.config.members:
+            continue
+        try:
+            done += await run_team(services, team, now)
+        except SlackApiError as error:
+            log.warning("stand-up for %s: Slack said %s; the next tick carries on", team.key,
+                        error.response.get("error"))
+    return done
+
+
+async def members_of(services: Services, team: TeamProfile, now: datetime) -> list[Member]:
+    found = await people(services, team.config.members, now)
+    async with services.db() as session:
+        away = await stored.away_days(session, team.config.members, since=now.date() - LOOK_BACK)
+    return [Member(user, found[user].zone(team.timezone), tuple(away.get(user, ()))) for user in team.config.members]
+
+
+async def run_team(services: Services, team: TeamProfile, now: datetime) -> int:
+    schedule, members = schedule_of(team), await members_of(services, team, now)
+    done = await ask(services, team, schedule, members, now)
+    done += await remind(services, team, schedule, members, now)
+    async with services.db() as session:
+        days = await stored.team_days(session, team.id, since=now.date() - LOOK_BACK)
+    for day in days:
+        done += await catch_up(services, team, day, now)
+        if summary_due(schedule, [m.zone for m in members], day, now):
+            done += await summarise_day(services, team, day, now)
+    return done
+
+
+async def ask(services: Services, team: TeamProfile, schedule: Schedule, members: list[Member],
+              now: datetime) -> int:
+    """DM everyone whose window is open; mark away those who said so (no DM)."""
+    for member in members:
+        day = open_day(schedule, member, now)
+        if day is not None and schedule.is_team_day(day) and member.is_away(day):
+            async with services.db() as session:
+                if await stored.entry(session, team.id, member.user_id, day) is None:
+                    await stored.record_prompt(session, team.id, member.user_id, day, now=now, away=True)
+    due = {claim_keys.standup_prompt(team.key, user, day): (user, day) for user, day in due_prompts(schedule, members,
+                                                                                                      now)}
+    async with services.db() as session:
+        taken = await claims.taken(session, list(due), now=now)
+    sent = 0
+    for key, (user, day) in due.items():
+        if key in taken:
+            continue
+        async with services.db() as session:
+            if await stored.entry(session, team.id, user, day) is not None:
+                continue  # answered or skipped before the prompt (`/standup` early)
+
+            async def send(user: str = user, day: date = day) -> str:
+                return await prompt(services, team, user, day, now)
+
+            outcome = await once(session, key, send, now=now)
+            sent += outcome == "sent"
+    return sent
+
+
+async def prompt(services: Services, team: TeamProfile, user: str, day: date, now: datetime) -> str:
+    """Ask one member, unless their Slack status says they are out today."""
+    fresh = await person(services, user, now, max_age=timedelta(0))
+    async with services.db() as session:
+        if fresh.is_out(now):
+            await stored.record_prompt(session, team.id, user, day, now=now, away=True)
+            return "away"
+        text, blocks = views.prompt(team.name, team.key, day)
+        posted = await services.client.chat_postMessage(channel=user, text=text, blocks=blocks)
+        await stored.record_prompt(session, team.id, user, day, now=now, channel=str(posted["channel"]),
+                                   ts=str(posted["ts"]))
+    return "sent"
+
+
+async def remind(services: Services, team: TeamProfile, schedule: Schedule, members: list[Member],
+                 now: datetime) -> int:
+    """Once, after the reminder delay, to those still silent: how many teammates have answered."""
+    sent = 0
+    for member in members:
+        day = open_day(schedule, member, now)
+        if day is None or not reminder_due(schedule, member, day, now):
+            continue
+        async with services.db() as session:
+            rows = await stored.entries(session, team.id, day)
+        mine = next((row for row in rows if row.user_id == member.user_id), None)
+        if mine is None or mine.status != "prompted" or not mine.prompt_channel or \
+                not reminder_due(schedule, member, day, now, prompted_at=mine.prompted_at):
+            continue
+        others = [row for row in rows if row.user_id != member.user_id and row.status != "away"]
+        nudge = reminder_text(sum(row.status == "answered" for row in others), len(others))
+        text, blocks = views.reminder(team.name, team.key, day, nudge)
+        channel = member.user_id  # the DM, as the prompt was sent
+
+        async def send(channel: str = channel, text: str = text, blocks: list[dict[str, object]] = blocks) -> bool:
+            await services.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            return True
+
+        async with services.db() as session:
+            sent += bool(await once(session, claim_keys.standup_reminder(team.key, member.user_id, day), send,
+                                    now=now))
+    return sent
+
+
+async def catch_up(services: Services, team: TeamProfile, day: date, now: datetime) -> int:
+    """Answers whose reply Slack refused earlier (or that an outage delayed) are posted now."""
+    async with services.db() as session:
+        rows = await stored.entries(session, team.id, day)
+    if any(row.status == "answered" and (row.reply_ts is None or row.reply_version < row.version) for row in rows):
+        return await publish(services, team, day, now)
+    return 0
+
+
+async def summarise_day(services: Services, team: TeamProfile, day: date, now: datetime) -> int:
+    async with services.db() as session:
+        if not await claims.claim(session, claim_keys.standup_summary(team.key, day), now=now):
+            return 0
+    try:
+        sent = await publish(services, team, day, now, close=True)
+    except SlackApiError:
+        async with services.db() as session:
+            await claims.release(session, claim_keys.standup_summary(team.key, day))
+        raise
+    async with services.db() as session:
+        await stored.summarised(session, team.id, day, now=now)
+        await claims.complete(session, claim_keys.standup_summary(team.key, day), now=now)
+    return max(sent, 1)
+
+
+STANDUPS = Job("standups", "stand-up prompts in each member's timezone, one reminder, the day's summary", run)

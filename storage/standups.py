@@ -1,0 +1,185 @@
+"""Stand-ups in storage: each member's day (prompted, answered, skipped, away), the team's day in the
+report channel, away days, and participation. Decisions are the caller's (`bot.rules.standups`)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.standup_models import StandupAway, StandupDay, StandupEntry
+
+ASKED = ("prompted", "answered", "skipped")
+"""The statuses of someone who was expected to answer that day."""
+
+
+async def entry(session: AsyncSession, team_id: int, user_id: str, day: date) -> StandupEntry | None:
+    return await session.scalar(select(StandupEntry).where(
+        StandupEntry.team_id == team_id, StandupEntry.user_id == user_id, StandupEntry.day == day))
+
+
+async def entries(session: AsyncSession, team_id: int, day: date) -> list[StandupEntry]:
+    rows = await session.scalars(select(StandupEntry).where(StandupEntry.team_id == team_id,
+                                                            StandupEntry.day == day).order_by(StandupEntry.id))
+    return list(rows)
+
+
+async def _entry_for(session: AsyncSession, team_id: int, user_id: str, day: date, status: str) -> StandupEntry:
+    """The member's row for the day, created with `status` when there is none (a race is won by one)."""
+    found = await entry(session, team_id, user_id, day)
+    if found is not None:
+        return found
+    try:
+        async with session.begin_nested():
+            row = StandupEntry(team_id=team_id, user_id=user_id, day=day, status=status, answers=[])
+            session.add(row)
+        return row
+    except IntegrityError:
+        found = await entry(session, team_id, user_id, day)
+        assert found is not None
+        return found
+
+
+async def record_prompt(session: AsyncSession, team_id: int, user_id: str, day: date, *, now: datetime,
+                        channel: str | None = None, ts: str | None = None, away: bool = False) -> StandupEntry:
+    """The prompt was sent (or, `away`, not sent because their status says they are out)."""
+    row = await _entry_for(session, team_id, user_id, day, "away" if away else "prompted")
+    row.prompted_at = row.prompted_at or now
+    if channel and ts:
+        row.prompt_channel, row.prompt_ts = channel, ts
+    await session.commit()
+    return row
+
+
+async def answer(session: AsyncSession, team_id: int, user_id: str, day: date, answers: Sequence[str],
+                 mood: int | None, *, now: datetime) -> StandupEntry:
+    row = await _entry_for(session, team_id, user_id, day, "answered")
+    row.status, row.answers, row.mood, row.answered_at = "answered", list(answers), mood, now
+    row.version = (row.version or 0) + 1
+    await session.commit()
+    return row
+
+
+async def skip(session: AsyncSession, team_id: int, user_id: str, day: date, *, now: datetime) -> StandupEntry:
+    row = await _entry_for(session, team_id, user_id, day, "skipped")
+    if row.status != "answered":
+        row.status = "skipped"
+    await session.commit()
+    return row
+
+
+async def replied(session: AsyncSession, entry_id: int, ts: str, version: int) -> None:
+    """The thread reply now shows `version` of the answer."""
+    await session.execute(update(StandupEntry).where(StandupEntry.id == entry_id)
+                          .values(reply_ts=ts, reply_version=version))
+    await session.commit()
+
+
+async def previous_plan(session: AsyncSession, team_id: int, user_id: str, before: date,
+                        question: int) -> str | None:
+    """Their answer to the plan question on their last answered day before `before`."""
+    row = await session.scalar(select(StandupEntry).where(
+        StandupEntry.team_id == team_id, StandupEntry.user_id == user_id, StandupEntry.day < before,
+        StandupEntry.status == "answered").order_by(StandupEntry.day.desc()).limit(1))
+    if row is None or len(row.answers) <= question:
+        return None
+    return str(row.answers[question]) or None
+
+
+async def team_days(session: AsyncSession, team_id: int, since: date) -> list[date]:
+    """The days since `since` on which anyone was asked or answered."""
+    rows = await session.scalars(select(StandupEntry.day).where(StandupEntry.team_id == team_id,
+                                                                StandupEntry.day >= since).distinct())
+    return sorted(rows)
+
+
+async def day(session: AsyncSession, team_id: int, on: date) -> StandupDay | None:
+    return await session.scalar(select(StandupDay).where(StandupDay.team_id == team_id, StandupDay.day == on))
+
+
+async def posted_day(session: AsyncSession, team_id: int, on: date, channel: str, ts: str) -> StandupDay:
+    row = await day(session, team_id, on)
+    if row is None:
+        row = StandupDay(team_id=team_id, day=on, channel=channel)
+        session.add(row)
+    row.channel, row.ts = channel, ts
+    await session.commit()
+    return row
+
+
+async def summarised(session: AsyncSession, team_id: int, on: date, *, now: datetime) -> None:
+    await session.execute(update(StandupDay).where(StandupDay.team_id == team_id, StandupDay.day == on)
+                          .values(summarised_at=now))
+    await session.commit()
+
+
+async def away_days(session: AsyncSession, user_ids: Collection[str],
+                    since: date) -> dict[str, list[tuple[date, date]]]:
+    found: dict[str, list[tuple[date, date]]] = {}
+    if not user_ids:
+        return found
+    rows = await session.execute(select(StandupAway.user_id, StandupAway.first, StandupAway.last).where(
+        StandupAway.user_id.in_(list(user_ids)), StandupAway.last >= since).order_by(StandupAway.first))
+    for user_id, first, last in rows:
+        found.setdefault(user_id, []).append((first, last))
+    return found
+
+
+async def go_away(session: AsyncSession, user_id: str, first: date, last: date, *, now: datetime) -> None:
+    session.add(StandupAway(user_id=user_id, first=first, last=last, created_at=now))
+    await session.commit()
+
+
+async def come_back(session: AsyncSession, user_id: str, today: date) -> int:
+    """End every away range that covers today or lies ahead; how many there were."""
+    ahead = await session.execute(delete(StandupAway).where(StandupAway.user_id == user_id,
+                                                            StandupAway.first >= today))
+    ongoing = await session.execute(update(StandupAway).where(
+        StandupAway.user_id == user_id, StandupAway.first < today, StandupAway.last >= today)
+        .values(last=today - timedelta(days=1)))
+    await session.commit()
+    return int(getattr(ahead, "rowcount", 0) or 0) + int(getattr(ongoing, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class Participation:
+    user_id: str
+    answered: int
+    expected: int
+    """Days they were asked (answered, skipped or missed); away days are not counted."""
+    streak: int
+    """Answered days in a row, up to the latest; a skip or an away day does not break it, a miss does."""
+
+    @property
+    def rate(self) -> float | None:
+        return self.answered / self.expected if self.expected else None
+
+
+async def participation(session: AsyncSession, team_id: int, first: date, last: date) -> list[Participation]:
+    """Per member over [first, last]: answered of expected (in SQL), and their current streak."""
+    answered = func.sum(case((StandupEntry.status == "answered", 1), else_=0))
+    counts = await session.execute(
+        select(StandupEntry.user_id, answered, func.count()).where(
+            StandupEntry.team_id == team_id, StandupEntry.day.between(first, last),
+            StandupEntry.status.in_(ASKED)).group_by(StandupEntry.user_id).order_by(StandupEntry.user_id))
+    statuses = await session.execute(
+        select(StandupEntry.user_id, StandupEntry.status).where(
+            StandupEntry.team_id == team_id, StandupEntry.day <= last,
+            StandupEntry.status.in_(("answered", "prompted")))
+        .order_by(StandupEntry.user_id, StandupEntry.day.desc()))
+    streaks: dict[str, int] = {}
+    broken: set[str] = set()
+    for user_id, status in statuses:
+        if user_id in broken:
+            continue
+        if status == "answered":
+            streaks[user_id] = streaks.get(user_id, 0) + 1
+        else:
+            broken.add(user_id)
+    return [Participation(user_id, int(done or 0), int(total), streaks.get(user_id, 0))
+            for user_id, done, total in counts]
+
