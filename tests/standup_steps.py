@@ -76,7 +76,7 @@ async def answer(bot: SlackDriver, slack: FakeSlack, user: str, done: str, plan:
     if mood:
         values[ids.MOOD] = mood
     reply = await bot.submit(form, user=user, **values)
-    assert reply.status == 200 and "response_action" not in reply.text, reply.text
+    assert reply.status == 200 and "response_action" not in reply.body, reply.body
 
 
 def thread(slack: FakeSlack, parent_ts: str) -> list[Call]:

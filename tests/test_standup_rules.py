@@ -100,7 +100,8 @@ def test_what_counts_as_a_blocker(text: str, blocker: bool) -> None:
 
 
 def test_the_summary_lists_blockers_with_authors_and_shows_mood_from_three() -> None:
-    entries = [Entry("U1", "answered", ("a", "b", "Waiting on billing"), 4), Entry("U2", "answered", ("a", "b", "no"), 2),
+    entries = [Entry("U1", "answered", ("a", "b", "Waiting on billing"), 4),
+               Entry("U2", "answered", ("a", "b", "no"), 2),
                Entry("U3", "skipped"), Entry("U4", "away"), Entry("U5", "prompted"),
                Entry("U6", "answered", ("a", "b", "VPN down"), None)]
     summary = summarise(SCHEDULE, date(2026, 11, 24), entries)
@@ -157,7 +158,7 @@ def test_a_late_prompt_is_not_followed_by_its_reminder_at_once() -> None:
     assert SCHEDULE_REMINDS(member, day, "2026-11-24T18:20", utc("2026-11-24T17:20"))
 
 
-def SCHEDULE_REMINDS(member: Member, day: date, now: str, prompted_at: datetime | None) -> bool:  # noqa: N802
+def SCHEDULE_REMINDS(member: Member, day: date, now: str, prompted_at: datetime | None) -> bool:
     from bot.rules.standups import reminder_due
 
     return reminder_due(SCHEDULE, member, day, utc(now), prompted_at=prompted_at)
