@@ -11,6 +11,7 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
@@ -27,7 +28,9 @@ from handlers.escalations import views
 from handlers.escalations.announce import show_change, show_new
 from handlers.escalations.jobs import run_review, run_timers
 from handlers.services import Services
-from storage import escalations
+from handlers.standups.jobs import summarise_day
+from handlers.standups.report import publish
+from storage import escalations, standups
 from storage.db import make_engine, session_factory
 from storage.directory import TeamDirectory
 from storage.migrate import upgrade
@@ -39,12 +42,15 @@ teams:
     timezone: America/New_York
     members: [U0ALEX, U0SAM]
     managers: [U0MORGAN]
-    channels: {escalations: C0ESCALATIONS}
+    channels: {escalations: C0ESCALATIONS, standup: C0STANDUP}
     escalation_paths:
       - {key: engineering, name: Engineering, channel: C0ENGINEERING}
       - {key: billing, name: Billing, channel: C0BILLING}
 """
+PEOPLE = {"U0ALEX": "Alex Rivera", "U0SAM": "Sam Okafor", "U0MORGAN": "Morgan Lee"}
+"""What users.info says of the demo's people."""
 NAMES = {"U0ALEX": "@alex", "U0SAM": "@sam", "U0MORGAN": "@morgan", "C0ESCALATIONS": "#escalations",
+         "C0STANDUP": "#standup",
          "C0ENGINEERING": "#eng-escalations", "C0BILLING": "#billing-escalations"}
 
 
@@ -72,8 +78,11 @@ class Transcript(AsyncWebClient):
                 print(f"\n┌─ supportbot {verb} {where}\n" + "\n".join(f"│ {line}" for line in body.splitlines()))
             self._last = (api_method, body)
         ts = f"1700000000.{next(self._ts):06d}"
-        data = {"ok": True, "channel": channel, "ts": ts,
-                "permalink": f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
+        data: dict[str, Any] = {"ok": True, "channel": channel, "ts": ts,
+                                "permalink": f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
+        if api_method == "users.info":
+            user = str(args.get("user", ""))
+            data["user"] = {"id": user, "real_name": PEOPLE.get(user, user), "tz": "America/New_York"}
         return AsyncSlackResponse(client=self, http_verb="POST", api_url=api_method, req_args={}, data=data,
                                   headers={}, status_code=200)
 
@@ -143,12 +152,29 @@ async def run_demo(settings: Settings, database: Path | None = None) -> Path:
             print(_named(as_text(views.escalation_list("Open escalations · Tier 1 Support",
                                                        await escalations.open_for_teams(session, [team.id]), now))))
 
+        await _standup(services, team, now)
+
         monday = _next_monday_morning(now, team.policy)
         _say(f"On Monday morning the weekly review arrives ({monday:%Y-%m-%d %H:%M} UTC)")
         await run_review(services, monday)
     finally:
         await engine.dispose()
     return path
+
+
+async def _standup(services: Services, team: TeamProfile, now: datetime) -> None:
+    """The day's stand-up: two answers in the thread, then the summary at the window's close."""
+    day = now.astimezone(ZoneInfo(team.timezone)).date()
+    _say("Stand-up: Alex and Sam answer their DM prompts; each answer is a reply in the day's thread")
+    async with services.db() as session:
+        await standups.answer(session, team.id, "U0ALEX", day, [
+            "Closed 14 tickets, wrote the refund macro", "ACME follow-ups, then the billing queue",
+            "Waiting on engineering for the ACME export bug"], 4, now=now)
+        await standups.answer(session, team.id, "U0SAM", day, [
+            "Ran the checkout incident", "Post-incident notes for ACME", "none"], 3, now=now)
+    await publish(services, team, day, now)
+    _say("At the window's close the day's message becomes the summary: blockers first, each with Escalate")
+    await summarise_day(services, team, day, now + timedelta(hours=4))
 
 
 async def _history(client: Transcript, session: AsyncSession, team: TeamProfile, now: datetime) -> None:
