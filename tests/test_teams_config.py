@@ -25,7 +25,7 @@ NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
     (("timezone: America/New_York", "timezone: Mars/Olympus"), "teams[0].timezone: unknown timezone"),
     (("members: [U0AGENT1", "members: [agent1"), "teams[0].members[0]: expected a Slack user ID"),
     (("key: engineering, name", "key: billing, name"), "escalation path key 'billing' is used twice"),
-    (("min_responses: 5", "min_responses: 2"), "teams[0].pulse.min_responses: Input should be greater"),
+    (("min_responses: 5", "min_responses: 2"), "teams[0].pulse.min_responses: must be at least 3"),
     (("digest: {time", "digests: {time"), "teams[0].digests: unknown key"),
     (("channels: {escalations: C0ESC", "channels: {escalations: general"), "teams[0].channels.escalations"),
 ])

@@ -106,11 +106,22 @@ class StandupConfig(Section):
     questions: list[Annotated[str, Field(min_length=1, max_length=150)]] | None = None
 
 
+def _enough_to_stay_anonymous(value: int) -> int:
+    if value < 3:
+        raise ValueError(f"must be at least 3 (got {value}): with fewer respondents, answers could be "
+                         "traced back to people")
+    return value
+
+
 class PulseConfig(Section):
     day: Day = "fri"
     time: HHMM = "14:00"
     close_after_hours: Annotated[int, Field(ge=1, le=24 * 7)] = 72
-    min_responses: Annotated[int, Field(ge=3)] = 5
+    min_responses: Annotated[StrictInt, AfterValidator(_enough_to_stay_anonymous), Field(le=10_000)] = 5
+    """Results are shown only when at least this many people answered; never below 3."""
+    questions: Annotated[list[Annotated[str, Field(min_length=1, max_length=150)]],
+                         Field(min_length=3, max_length=5)] | None = None
+    """The 1–5 questions of future rounds (3 to 5; the eNPS question and the comment are always asked)."""
 
 
 class DigestConfig(Section):

@@ -1,14 +1,18 @@
-"""pulse: (DESIGN.md 3). Being built."""
+"""Pulse surveys: the weekly anonymous check-in (DESIGN.md 3.4)."""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
 from handlers.jobs import Job
+from handlers.pulse import actions, commands, ids, jobs
 
 COMMANDS = {"/pulse": "The weekly anonymous pulse check-in: `/pulse help`"}
-JOBS: list[Job] = []
+JOBS: list[Job] = [jobs.PULSE]
 
 
 def register(app: AsyncApp) -> None:
-    pass
+    app.command("/pulse")(commands.pulse_command)
+    app.action(ids.ANSWER)(actions.open_answer_form)
+    app.view(ids.ANSWER_FORM)(actions.submit_answers)
+    app.view(ids.SETUP_FORM)(actions.submit_setup)

@@ -1,0 +1,218 @@
+"""What managers may see of a closed pulse round (DESIGN.md 3.4). Pure: no Slack, no SQL.
+
+- Below the threshold (respondents < `min_responses`) only the participation rate is shown.
+- At or above it: the average of each question to one decimal with its distribution, the eNPS
+  (% promoters 9–10 − % detractors 0–6, with the counts), the change against the previous round that
+  also met the threshold, and the comments (in random order; storage shuffles them).
+- A roll-up across teams adds up only the teams that met their threshold: a hidden team's answers
+  are in no figure at all, so no difference between figures (the roll-up minus the shown teams, or
+  one manager's roll-up minus another's) can isolate them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from bot.rules.pulse import Question
+
+BARS = "▁▂▃▄▅▆▇█"
+Counts = Mapping[int, int]
+"""value -> how many respondents chose it, for one question."""
+
+
+def one_decimal(value: float) -> float:
+    """Rounded half up to one decimal (3.25 -> 3.3), the way people round by hand."""
+    return float(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def whole(value: float) -> int:
+    """Rounded half away from zero (12.5 -> 13, -12.5 -> -13)."""
+    return int(Decimal(str(value)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def percent(part: int, total: int) -> int:
+    return whole(100 * part / total) if total else 0
+
+
+def average(counts: Counts) -> float | None:
+    total = sum(counts.values())
+    if not total:
+        return None
+    return one_decimal(sum(value * n for value, n in counts.items()) / total)
+
+
+def bar(question: Question, counts: Counts) -> str:
+    """A small distribution bar, one character per value from low to high (`▁▃█▅▂`)."""
+    top = max(counts.values(), default=0)
+    if not top:
+        return " " * len(question.values)
+    return "".join(" " if not counts.get(v) else BARS[max(0, round(counts[v] / top * (len(BARS) - 1)))]
+                   for v in question.values)
+
+
+@dataclass(frozen=True)
+class Enps:
+    score: int
+    promoters: int
+    passives: int
+    detractors: int
+
+    @property
+    def respondents(self) -> int:
+        return self.promoters + self.passives + self.detractors
+
+
+def enps(counts: Counts) -> Enps | None:
+    """eNPS = % promoters (9–10) − % detractors (0–6), a whole number from −100 to 100."""
+    promoters = sum(n for v, n in counts.items() if v >= 9)
+    passives = sum(n for v, n in counts.items() if 7 <= v <= 8)
+    detractors = sum(n for v, n in counts.items() if v <= 6)
+    total = promoters + passives + detractors
+    if not total:
+        return None
+    return Enps(whole(100 * (promoters - detractors) / total), promoters, passives, detractors)
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    question: Question
+    average: float | None
+    distribution: tuple[int, ...]
+    """How many chose each value, low to high."""
+    bar: str
+    change: float | None = None
+    """Against the previous round that met the threshold and asked the same question."""
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A round's answers as counts: question index -> value -> respondents. Nothing else."""
+
+    questions: tuple[Question, ...]
+    counts: Mapping[int, Counts]
+    respondents: int
+
+
+@dataclass(frozen=True)
+class Results:
+    """A closed round as managers see it; `visible` is False below the threshold."""
+
+    name: str
+    """The team (or teams) and the round, e.g. `Tier 1 Support · 2026-W45`."""
+    invited: int
+    respondents: int
+    min_responses: int
+    questions: tuple[QuestionResult, ...] = ()
+    enps: Enps | None = None
+    enps_change: int | None = None
+    comments: tuple[str, ...] = ()
+    compared_with: str | None = None
+    """The round the changes are against."""
+    left_out: tuple[str, ...] = ()
+    """In a roll-up: the teams below their threshold, whose answers are in no figure."""
+
+    @property
+    def visible(self) -> bool:
+        return self.respondents >= self.min_responses
+
+    @property
+    def participation(self) -> int:
+        return percent(self.respondents, self.invited)
+
+
+def results(name: str, tally: Tally, *, invited: int, min_responses: int, comments: Sequence[str] = (),
+            previous: Results | None = None, previous_name: str | None = None) -> Results:
+    """The round's results; below `min_responses` only participation. `previous` is the last round of
+    the team that met its threshold (a hidden one is never compared with)."""
+    if tally.respondents < min_responses:
+        return Results(name, invited, tally.respondents, min_responses)
+    if previous is not None and not previous.visible:
+        previous = None
+    earlier = {r.question.text: r for r in previous.questions} if previous else {}
+    shown = []
+    for index, question in enumerate(tally.questions):
+        if question.is_enps:
+            continue
+        counts = tally.counts.get(index, {})
+        mean = average(counts)
+        before = earlier.get(question.text)
+        change = (one_decimal(mean - before.average) if mean is not None and before is not None
+                  and before.average is not None else None)
+        shown.append(QuestionResult(question, mean, tuple(counts.get(v, 0) for v in question.values),
+                                    bar(question, counts), change))
+    score = _enps_of(tally)
+    enps_change = score.score - previous.enps.score if score and previous and previous.enps else None
+    return Results(name, invited, tally.respondents, min_responses, tuple(shown), score, enps_change,
+                   tuple(comments), previous_name if previous else None)
+
+
+def _enps_of(tally: Tally) -> Enps | None:
+    for index, question in enumerate(tally.questions):
+        if question.is_enps:
+            return enps(tally.counts.get(index, {}))
+    return None
+
+
+def score(tally: Tally) -> float | None:
+    """The round's pulse score: the average of every 1–5 answer, to one decimal."""
+    merged: dict[int, int] = {}
+    for index, question in enumerate(tally.questions):
+        if not question.is_enps:
+            for value, n in tally.counts.get(index, {}).items():
+                merged[value] = merged.get(value, 0) + n
+    return average(merged)
+
+
+# --------------------------------------------------------------------------- across teams
+
+@dataclass(frozen=True)
+class TeamRound:
+    """One team's closed round, as the roll-up needs it."""
+
+    team: str
+    tally: Tally
+    invited: int
+    min_responses: int
+
+    @property
+    def visible(self) -> bool:
+        return self.tally.respondents >= self.min_responses
+
+
+@dataclass(frozen=True)
+class Rollup:
+    results: Results
+    included: tuple[str, ...] = field(default=())
+
+
+def rollup(name: str, rounds: Sequence[TeamRound]) -> Rollup:
+    """One set of figures across teams, from the teams that met their own threshold only.
+
+    A hidden team contributes to the participation rate (which is always shown per team anyway) and to
+    nothing else, so the roll-up is a function of the shown teams' answers: subtracting the shown teams
+    from it, or one roll-up from another, reveals nothing about a hidden team. When no team met its
+    threshold the roll-up is hidden like a team's results."""
+    shown = [r for r in rounds if r.visible]
+    left_out = tuple(r.team for r in rounds if not r.visible)
+    threshold = max((r.min_responses for r in rounds), default=3)
+    invited = sum(r.invited for r in rounds)
+    respondents = sum(r.tally.respondents for r in rounds)
+    if not shown:
+        return Rollup(Results(name, invited, respondents, threshold, left_out=left_out))
+    questions: list[Question] = []
+    counts: dict[int, dict[int, int]] = {}
+    for team_round in shown:
+        for index, question in enumerate(team_round.tally.questions):
+            if question not in questions:
+                questions.append(question)
+            merged = counts.setdefault(questions.index(question), {})
+            for value, n in team_round.tally.counts.get(index, {}).items():
+                merged[value] = merged.get(value, 0) + n
+    counted = sum(r.tally.respondents for r in shown)
+    tally = Tally(tuple(questions), counts, counted)
+    combined = results(name, tally, invited=invited, min_responses=min(r.min_responses for r in shown))
+    # The respondents shown are everyone's (participation); the figures are the shown teams' only.
+    return Rollup(Results(name, invited, respondents, combined.min_responses, combined.questions, combined.enps,
+                          left_out=left_out), included=tuple(r.team for r in shown))

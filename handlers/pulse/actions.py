@@ -1,0 +1,130 @@
+"""The Answer button, the answer form's submission, and the setup form's.
+
+Answering: the round comes from the button's value and the modal's metadata, so an answer counts in
+the round it was asked for. Participation is recorded and committed first (a second answer is refused
+there), then the answers are cast in a transaction of their own. Nothing here logs an answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.rules.directory import Directory, TeamProfile
+from bot.rules.pulse import questions_from_json
+from handlers.blocks import modal, section
+from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number, parse
+from handlers.pulse import forms, ids, views
+from storage import pulse
+from storage.pulse_models import PulseRound
+
+log = logging.getLogger(__name__)
+NOT_YOURS = "This pulse is for the members of {team}, and you're not one of them."
+GONE = "That pulse round no longer exists."
+
+
+def _team_of(directory: Directory, of: PulseRound) -> TeamProfile | None:
+    return next((team for team in directory.teams if team.id == of.team_id), None)
+
+
+def _refusal(of: PulseRound | None, team: TeamProfile | None, person: str, now: Any) -> str | None:
+    if of is None or team is None:
+        return GONE
+    if person not in team.config.members:
+        return NOT_YOURS.format(team=team.name)
+    if of.closes_at <= now:
+        return views.closed_text(of.week, of.closes_at)
+    return None
+
+
+async def open_answer_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
+                           context: dict[str, Any]) -> None:
+    await ack()
+    click = parse(ButtonClick, body)
+    round_id = as_number(click.action.value) if click else None
+    if click is None or round_id is None or not click.trigger_id:
+        await _tell(respond, context, UNREADABLE)
+        return
+    async with context["db"]() as session:
+        of = await pulse.get(session, round_id)
+        team = _team_of(context["directory"], of) if of else None
+        refusal = _refusal(of, team, click.user.id, context["now"])
+        if refusal is None and of is not None and await pulse.has_answered(session, of.id, click.user.id):
+            refusal = views.already_text(of.week)
+    if refusal or of is None or team is None:
+        await _tell(respond, context, refusal or GONE)
+        return
+    view = views.answer_form(of.id, team.name, of.week, questions_from_json(of.questions), of.min_responses)
+    try:
+        await client.views_open(trigger_id=click.trigger_id, view=view)
+    except SlackApiError as error:
+        await _tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
+                                      "Please press Answer again.")
+
+
+async def _tell(respond: AsyncRespond, context: dict[str, Any], text: str) -> None:
+    if context.get("response_url"):
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def _thanks() -> dict[str, Any]:
+    return modal(ids.ANSWER_FORM + ".thanks", "Weekly pulse", [section(views.THANKS)], submit=None, close="Close")
+
+
+async def submit_answers(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+    submission = parse(ViewSubmission, body)
+    round_id = as_number(submission.view.private_metadata) if submission else None
+    first = ids.question(0)
+    if submission is None or round_id is None:
+        await ack(response_action="errors", errors={first: UNREADABLE})
+        return
+    person, now = submission.user.id, context["now"]
+    async with context["db"]() as session:
+        of = await pulse.get(session, round_id)
+        team = _team_of(context["directory"], of) if of else None
+        refusal = _refusal(of, team, person, now)
+        if refusal or of is None:
+            await ack(response_action="errors", errors={first: refusal or GONE})
+            return
+        form = forms.AnswerForm.from_view(submission.view, questions_from_json(of.questions))
+        if form.errors:
+            await ack(response_action="errors", errors=form.errors)
+            return
+        round_id, week = of.id, of.week
+        if not await pulse.take_part(session, round_id, person):  # committed on its own, before the answers
+            await ack(response_action="errors", errors={first: views.already_text(week)})
+            return
+        try:
+            await pulse.cast(session, round_id, form.answers, form.comment)
+        except Exception:
+            await session.rollback()
+            await pulse.withdraw(session, round_id, person)
+            log.warning("pulse answers for round %s could not be stored; the person may answer again", round_id)
+            await ack(response_action="errors", errors={first: "Sorry, your answers could not be stored: "
+                                                               "please send them again."})
+            return
+    await ack(response_action="update", view=_thanks())
+
+
+async def submit_setup(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+    submission = parse(ViewSubmission, body)
+    if submission is None:
+        await ack(response_action="errors", errors={ids.SETUP_TIME: UNREADABLE})
+        return
+    form = forms.SetupForm.from_view(submission.view)
+    directory: Directory = context["directory"]
+    team = directory.find(form.team_key) if form.team_key else None
+    if team is None or not team.is_manager(submission.user.id):
+        await ack(response_action="errors", errors={ids.SETUP_TIME: "Only the team's managers can change its pulse."})
+        return
+    if form.errors or form.config is None:
+        await ack(response_action="errors", errors=form.errors)
+        return
+    async with context["db"]() as session:
+        await pulse.save_settings(session, team.id, form.config, now=context["now"])
+    context["services"].directory.invalidate()
+    await ack()

@@ -1,0 +1,168 @@
+"""`/pulse`, `/pulse results [2026-W45]`, `/pulse setup`, `/pulse help`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.rules.directory import Directory, TeamProfile
+from bot.rules.pulse import questions_from_json
+from handlers.blocks import MESSAGE_BLOCKS_MAX, Block, escape, user
+from handlers.payloads import UNREADABLE, SlashCommand, parse
+from handlers.pulse import views
+from handlers.pulse.results import rollup_results, round_results
+from storage import pulse
+from storage.db import SessionFactory
+from storage.pulse_models import PulseRound
+
+WEEK = re.compile(r"([0-9]{4})-?W([0-9]{2})", re.IGNORECASE)
+NOT_A_MEMBER = ("You're not asked in any team's pulse: the pulse goes to the `members` of a team. "
+                "Ask your support manager if you should be.")
+
+
+def usage(word: str) -> str:
+    return f"I don't know `/pulse {escape(word)}`.\n\n{views.HELP}"
+
+
+async def pulse_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                        context: dict[str, Any]) -> None:
+    command = parse(SlashCommand, body)
+    if command is None:
+        await ack(text=UNREADABLE)
+        return
+    word, _, rest = " ".join(command.text.split()).partition(" ")
+    person, directory, now, db = command.user_id, context["directory"], context["now"], context["db"]
+    match word.lower():
+        case "help" if not rest:
+            await ack(text=views.HELP)
+        case "results":
+            await ack(**await results_answer(db, directory, person, rest, now))
+        case "setup" if not rest:
+            await open_setup(ack, client, directory, person, command.trigger_id)
+        case "":
+            await status(ack, client, db, directory, person, command.trigger_id, now)
+        case _:
+            await ack(text=usage(command.text.strip()))
+
+
+# --------------------------------------------------------------------------- a member: have I answered?
+
+async def status(ack: AsyncAck, client: AsyncWebClient, db: SessionFactory, directory: Directory, person: str,
+                 trigger_id: str, now: datetime) -> None:
+    """Whether the person answered each of their teams' current rounds; the form of the first open one
+    they have not answered."""
+    mine = [team for team in directory.teams_of(person) if person in team.config.members]
+    if not mine:
+        await ack(text=NOT_A_MEMBER)
+        return
+    lines: list[str] = []
+    form: dict[str, Any] | None = None
+    async with db() as session:
+        for team in mine:
+            of = await pulse.latest(session, team.id)
+            if of is None or (of.closes_at <= now and (now - of.closes_at).days >= 3):
+                lines.append(views.next_pulse_text(team.name, team.config.pulse))
+                continue
+            answered = await pulse.has_answered(session, of.id, person)
+            lines.append(views.status_text(team.name, of.week, of.closes_at, answered=answered, now=now))
+            if form is None and not answered and of.opens_at <= now < of.closes_at:
+                form = views.answer_form(of.id, team.name, of.week, questions_from_json(of.questions),
+                                         of.min_responses)
+    if form is not None:
+        try:
+            await client.views_open(trigger_id=trigger_id, view=form)
+        except SlackApiError as error:
+            lines.append(f"Slack would not open the form ({error.response.get('error')}): type `/pulse` again.")
+    await ack(text="\n".join(lines))
+
+
+# --------------------------------------------------------------------------- managers: results
+
+def refusal(directory: Directory, person: str) -> str:
+    """Who can see results, for someone who cannot."""
+    teams = directory.teams_of(person)
+    if not teams:
+        return ("Only a team's managers can see its pulse results, as anonymous aggregates after a round "
+                "closes. You're not in a support team.")
+    who = "; ".join(f"{escape(t.name)}: {', '.join(user(m) for m in t.managers) or 'no manager yet'}"
+                    for t in teams)
+    return ("Only managers can see pulse results, and only as anonymous aggregates after a round closes "
+            f"(nobody can see anyone's own answers). Managers — {who}.")
+
+
+async def results_answer(db: SessionFactory, directory: Directory, person: str, argument: str,
+                         now: datetime) -> dict[str, Any]:
+    managed = [team for team in directory.teams_of(person) if team.is_manager(person)]
+    if not managed:
+        return {"text": refusal(directory, person)}
+    week: str | None = None
+    if argument:
+        found = WEEK.fullmatch(argument.strip())
+        if found is None:
+            return {"text": f"I don't know the round `{escape(argument)}`: name it by its week, e.g. "
+                            "`/pulse results 2026-W45`."}
+        week = f"{found.group(1)}-W{found.group(2)}"
+    blocks: list[Block] = []
+    lines: list[str] = []
+    shown: list[tuple[PulseRound, TeamProfile]] = []
+    async with db() as session:
+        for team in managed:
+            of = await pulse.round_of_week(session, team.id, week) if week else await pulse.latest(session, team.id)
+            if of is not None and of.closes_at > now and not week:
+                lines.append(f"{escape(team.name)}: the pulse of {of.week} is still open; results are shown "
+                             "only after it closes.")
+                of = await pulse.latest_closed(session, team.id, now)
+                if of is None:
+                    continue
+            if of is None:
+                lines.append(f"{escape(team.name)}: no closed pulse round" + (f" in {week}." if week else " yet."))
+            elif of.closes_at > now:
+                lines.append(f"{escape(team.name)}: the pulse of {of.week} is still open; results are shown "
+                             "only after it closes.")
+            else:
+                blocks += views.results_blocks(await round_results(session, of, team))
+                shown.append((of, team))
+        if len(shown) > 1 and len({of.week for of, _ in shown}) == 1:
+            blocks += views.results_blocks(await rollup_results(session, shown, shown[0][0].week))
+    return _answer(lines, blocks)
+
+
+def _answer(lines: Sequence[str], blocks: list[Block]) -> dict[str, Any]:
+    text = "\n".join(lines) or "Pulse results"
+    if not blocks:
+        return {"text": text}
+    return {"text": text, "blocks": _fit([{"type": "section", "text": {"type": "mrkdwn", "text": t}}
+                                          for t in lines] + blocks)}
+
+
+def _fit(blocks: list[Block]) -> list[Block]:
+    if len(blocks) <= MESSAGE_BLOCKS_MAX:
+        return blocks
+    return [*blocks[:MESSAGE_BLOCKS_MAX - 1],
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": "More than one message holds: ask for "
+                                              "one round at a time, e.g. `/pulse results 2026-W45`."}]}]
+
+
+# --------------------------------------------------------------------------- managers: setup
+
+async def open_setup(ack: AsyncAck, client: AsyncWebClient, directory: Directory, person: str,
+                     trigger_id: str) -> None:
+    managed = [team for team in directory.teams_of(person) if team.is_manager(person)]
+    if not managed:
+        await ack(text="Only a team's managers can set up its pulse. " + refusal(directory, person))
+        return
+    first = managed[0]
+    view = views.setup_form([(t.key, t.name) for t in managed], first.config.pulse, first.key)
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        await ack(text=f"Slack would not open the setup form ({error.response.get('error')}). "
+                       "Please type `/pulse setup` again.")
+        return
+    await ack()
