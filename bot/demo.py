@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import demo_kpi
 from bot.clock import utcnow
 from bot.rules import escalation_changes as rules
 from bot.rules.directory import TeamProfile
@@ -153,6 +154,12 @@ async def run_demo(settings: Settings, database: Path | None = None) -> Path:
                                                        await escalations.open_for_teams(session, [team.id]), now))))
 
         await _standup(services, team, now)
+
+        _say("Every morning Morgan reads the KPI digest in #support-kpis (two weeks of imported tickets)")
+        async with services.db() as session:
+            chart = path.with_name("digest-chart.png")
+            print(_named(await demo_kpi.digest(session, team, now, chart)))
+        print(f"└─ with its 14-day trend chart, written to {chart}")
 
         monday = _next_monday_morning(now, team.policy)
         _say(f"On Monday morning the weekly review arrives ({monday:%Y-%m-%d %H:%M} UTC)")

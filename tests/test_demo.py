@@ -19,7 +19,8 @@ def test_demo_prints_what_each_step_would_post(tmp_path: Path) -> None:
                      "@sam acknowledged it and owns it now.", "Outcome", "Escalations · last 30 days",
                      "Repeat customers", "Weekly escalation review · Tier 1 Support",
                      "supportbot posts in #standup (thread)", "*Alex Rivera*", "*Blockers (1)*",
-                     "*Alex Rivera*: Waiting on engineering for the ACME export bug"):
+                     "*Alex Rivera*: Waiting on engineering for the ACME export bug",
+                     "*First response (median)*", "*CSAT*", "Behind *", "digest-chart.png"):
         assert expected in out, expected
     assert "<@" not in out and "<!date" not in out  # rendered for a terminal, not raw mrkdwn
     database = Path(out.rsplit("The demo database is ", 1)[1].split(":", 1)[0])

@@ -1,0 +1,42 @@
+"""The demo's helpdesk: two weeks of made-up tickets for Tier 1, then yesterday's digest and its chart."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.rules.directory import TeamProfile
+from handlers.kpi.demo import show_digest
+from storage.kpi_models import Ticket
+
+
+async def seed_tickets(session: AsyncSession, team: TeamProfile, now: datetime) -> None:
+    """About 30 tickets a day for 15 days, slower and less happy over the last three (something to find)."""
+    shuffle = random.Random(4411)
+    number = 1000
+    for days_ago in range(15, 0, -1):
+        slow = days_ago <= 3
+        for _ in range(shuffle.randint(24, 36)):
+            number += 1
+            created = now - timedelta(days=days_ago, minutes=shuffle.randint(0, 23 * 60))
+            responded = created + timedelta(minutes=shuffle.randint(5, 140 if slow else 70))
+            solved = responded + timedelta(hours=shuffle.uniform(0.5, 30 if slow else 20))
+            open_still = solved > now
+            session.add(Ticket(
+                team_id=team.id, external_id=f"ZD-{number}", created_at=created, first_response_at=responded,
+                solved_at=None if open_still else solved, status="open" if open_still else "solved",
+                channel=shuffle.choice(["email", "chat", "web"]),
+                csat_good=None if shuffle.random() < 0.5 else shuffle.random() > (0.2 if slow else 0.06),
+                reopens=1 if shuffle.random() < 0.05 else 0, agent_replies=shuffle.choice([1, 1, 1, 2, 3]),
+                sla_breached=slow and shuffle.random() < 0.15, source="zendesk", updated_at=now))
+    await session.commit()
+
+
+async def digest(session: AsyncSession, team: TeamProfile, now: datetime, chart_file: Path) -> str:
+    yesterday = now.astimezone(ZoneInfo(team.timezone)).date() - timedelta(days=1)
+    await seed_tickets(session, team, now)
+    return await show_digest(session, team, yesterday, chart_file)

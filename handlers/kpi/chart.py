@@ -1,0 +1,45 @@
+"""The 14-day trend chart: small multiples of the headline metrics, each with its target line, as a PNG
+readable at Slack's preview size (1200 × 600 px). Rendering takes a while: jobs call it in a thread."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from bot.rules.kpi import BY_KEY, HEADLINE
+from bot.rules.team_config import KpiTargets
+
+WIDTH, HEIGHT, DPI = 1200, 600, 100
+UNITS = {"minutes": "min", "hours": "h", "percent": "%", "count": "", "score": "", "number": ""}
+
+
+def render(days: Sequence[date], series: Mapping[str, Sequence[float | None]], targets: KpiTargets,
+           title: str) -> bytes:
+    """`series[metric]` holds one value (or None) per day of `days`, oldest first."""
+    figure = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI)
+    FigureCanvasAgg(figure)
+    figure.suptitle(title, fontsize=15)
+    labels = [f"{d.day} {d:%b}" for d in days]
+    for index, key in enumerate(HEADLINE):
+        metric = BY_KEY[key]
+        axes = figure.add_subplot(2, 2, index + 1)
+        values = series.get(key, [None] * len(days))
+        points = [(n, v) for n, v in enumerate(values) if v is not None]
+        if points:
+            axes.plot([n for n, _ in points], [v for _, v in points], marker="o", linewidth=2, color="#1f6feb")
+        target = metric.target(targets)
+        if target is not None:
+            axes.axhline(target, color="#d1242f", linestyle="--", linewidth=1.5, label=f"target {target:g}")
+            axes.legend(loc="upper left", fontsize=9, frameon=False)
+        axes.set_title(f"{metric.label} ({UNITS[metric.unit]})".replace(" ()", ""), fontsize=12)
+        axes.set_xticks(range(len(days)), labels, fontsize=8, rotation=45)
+        axes.set_xlim(-0.5, len(days) - 0.5)
+        axes.grid(alpha=0.3)
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png", dpi=DPI)
+    return out.getvalue()

@@ -1,0 +1,138 @@
+"""Scheduled work of the KPI feature: the job `digest` (a tick every minute).
+
+For each team with a digest channel, from the team's digest time (team timezone) until local midnight,
+the previous local day's digest is due; each unit is claimed once (`handlers.delivery.once`):
+- the digest message (or one line when the day had no data), Monday's with last week added;
+- the 14-day trend chart, uploaded with `files_upload_v2` under it (rendered in a thread);
+- an alert for each metric that turned red that day, and one for each that recovered (the alert check
+  runs in this job, on the digest's figures: there is no separate alerts job);
+- the summary of each baseline whose 30-day plan ends that day.
+When all of them are done a last claim marks the team-day finished, so later ticks cost one query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.rules.directory import TeamProfile
+from bot.rules.kpi import HEADLINE, metric_of
+from bot.rules.kpi_days import alert_key, baseline_summary_key, chart_key, digest_day, digest_key
+from bot.rules.kpi_plan import alert, is_summary_day, still_red, summarize
+from handlers.delivery import once
+from handlers.jobs import Job
+from handlers.kpi import chart, report, views
+from handlers.services import Services
+from storage import claims, kpi
+
+log = logging.getLogger(__name__)
+
+
+def finished_key(team_key: str, day: date) -> str:
+    return digest_key(team_key, day) + ":finished"
+
+
+async def run_digest(services: Services, now: datetime) -> int:
+    done = 0
+    for team in (await services.directory.current()).teams:
+        channel = team.channels.get("digest")
+        day = digest_day(now, team.timezone, team.config.digest.time)
+        if not channel or day is None:
+            continue
+        async with services.db() as session:
+            if await claims.is_done(session, finished_key(team.key, day)):
+                continue
+            try:
+                done += await _team_day(services, session, team, channel, day, now)
+            except Exception:  # one team's failure (an upload that broke off) must not stop the others'
+                log.exception("the %s digest for %s failed; the next tick retries what is not done", team.key, day)
+    return done
+
+
+async def _team_day(services: Services, session: AsyncSession, team: TeamProfile, channel: str, day: date,
+                    now: datetime) -> int:
+    client, sent, pending = services.client, 0, False
+    built = await report.daily(session, team, day, title=views.day_title(day))
+    key = digest_key(team.key, day)
+
+    async def post_digest() -> bool:
+        if built.figures.empty:
+            await client.chat_postMessage(channel=channel, text=views.no_data(team, built.title))
+        else:
+            text, blocks = views.digest(built)
+            await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        return True
+
+    async def post_chart() -> bool:
+        days = [f.first for f in built.history]
+        series = {m: [f.values.get(m) for f in built.history] for m in HEADLINE}
+        title = f"{team.name} · last {len(days)} days to {views.short_day(day)}"
+        png = await asyncio.to_thread(chart.render, days, series, team.config.kpi_targets, title)
+        await client.files_upload_v2(channel=channel, file=png, filename=f"kpi-{team.key}-{day.isoformat()}.png",
+                                     title=title, initial_comment=f"14-day trend · {team.name}")
+        return True
+
+    sent += bool(await once(session, key, post_digest, now=now))
+    if not await claims.is_done(session, key):
+        return sent  # Slack refused it: everything else waits for the digest
+    if not built.figures.empty:
+        sent += bool(await once(session, chart_key(team.key, day), post_chart, now=now))
+        pending |= not await claims.is_done(session, chart_key(team.key, day))
+    alerts, waiting = await _alerts(services, session, team, channel, built, now)
+    summaries, later = await _summaries(services, session, team, channel, day, now)
+    if not (pending or waiting or later) and await claims.claim(session, finished_key(team.key, day), now=now):
+        await claims.complete(session, finished_key(team.key, day), now=now)
+    return sent + alerts + summaries
+
+
+async def _alerts(services: Services, session: AsyncSession, team: TeamProfile, channel: str,
+                  built: report.Report, now: datetime) -> tuple[int, bool]:
+    """One alert per metric that turned red, one per metric that recovered; (sent, any still waiting)."""
+    red, sent, waiting = await kpi.red_metrics(session, team.id), 0, False
+    for reading in built.readings:
+        was_red = reading.metric.key in red
+        kind = alert(was_red, reading.status)
+        if kind is None:
+            continue
+        key = alert_key(team.key, reading.metric.key, built.first, kind)
+        text = views.alert(team, reading, kind, built.first, built.contributors.get(reading.metric.key, ()))
+
+        async def post(text: str = text) -> bool:
+            await services.client.chat_postMessage(channel=channel, text=text)
+            return True
+
+        sent += bool(await once(session, key, post, now=now))
+        if await claims.is_done(session, key):
+            await kpi.set_red(session, team.id, reading.metric.key, still_red(was_red, reading.status), built.first)
+        else:
+            waiting = True
+    return sent, waiting
+
+
+async def _summaries(services: Services, session: AsyncSession, team: TeamProfile, channel: str, day: date,
+                     now: datetime) -> tuple[int, bool]:
+    sent, waiting = 0, False
+    for baseline in await kpi.baselines(session, team.id):
+        if not is_summary_day(baseline, day):
+            continue
+        key = baseline_summary_key(team.key, baseline.metric, baseline.pinned_on)
+        if await claims.is_done(session, key):
+            continue
+        values = await report.plan_values(session, team, baseline, day)
+        text = views.baseline_summary(team, summarize(metric_of(baseline.metric), baseline, values),
+                                      baseline.pinned_on)
+
+        async def post(text: str = text) -> bool:
+            await services.client.chat_postMessage(channel=channel, text=text)
+            return True
+
+        sent += bool(await once(session, key, post, now=now))
+        waiting |= not await claims.is_done(session, key)
+    return sent, waiting
+
+
+DIGEST = Job("digest", "the daily KPI digest, chart, alerts and baseline summaries at each team's digest time",
+             run_digest)

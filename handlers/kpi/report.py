@@ -1,0 +1,123 @@
+"""What a digest (or `/kpi` on demand) shows for one team: each metric read against its target and its
+recent past, the contributors behind each red one, last week on Mondays, the baselines in their plan, and
+the 14-day series for the chart. Assembled from storage's figures and the pure KPI rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.rules.directory import TeamProfile
+from bot.rules.kpi import CATALOGUE, Change, Metric, Reading, change, metric_of, read
+from bot.rules.kpi_days import TREND_DAYS, days_before, last_week
+from bot.rules.kpi_plan import Baseline, plan_day
+from storage import kpi
+from storage.kpi import Contributor, Figures
+
+
+@dataclass(frozen=True)
+class BaselineLine:
+    metric: Metric
+    baseline: Baseline
+    value: float | None
+    change: Change | None
+    day: int
+    """Day of the 30-day plan."""
+
+
+@dataclass(frozen=True)
+class Report:
+    team: TeamProfile
+    first: date
+    last: date
+    title: str
+    figures: Figures
+    readings: list[Reading]
+    contributors: dict[str, list[Contributor]] = field(default_factory=dict)
+    compared_with: str = "the day before"
+    week: list[Reading] | None = None
+    baselines: list[BaselineLine] = field(default_factory=list)
+    history: list[Figures] = field(default_factory=list)
+    """Oldest first, ending with the report's day: the chart's series."""
+
+    @property
+    def red(self) -> list[Reading]:
+        return [r for r in self.readings if r.status == "red"]
+
+
+def _metrics(figures: Sequence[Figures]) -> list[Metric]:
+    """The catalogue, then every logged metric seen in the figures."""
+    logged = sorted({key for f in figures for key in f.values if key not in {m.key for m in CATALOGUE}})
+    return [*CATALOGUE, *(metric_of(key) for key in logged)]
+
+
+async def _contributors(session: AsyncSession, team: TeamProfile, readings: Sequence[Reading], first: date,
+                        last: date) -> dict[str, list[Contributor]]:
+    return {r.metric.key: await kpi.contributors(session, team.id, r.metric.key, first, last, team.timezone)
+            for r in readings if r.status == "red"}
+
+
+async def daily(session: AsyncSession, team: TeamProfile, day: date, *, title: str, monday_week: bool = True,
+                history_days: int = TREND_DAYS) -> Report:
+    """The report for one local day, read against the day before and the seven days before it."""
+    figures = await kpi.figures(session, team.id, day, day, team.timezone)
+    before = [await kpi.figures(session, team.id, d, d, team.timezone)
+              for d in days_before(day, max(7, history_days - 1))]
+    targets = team.config.kpi_targets
+    readings = [read(m, figures.values, figures.samples, [b.values for b in before], targets)
+                for m in _metrics([figures])]
+    week = last_week(day) if monday_week else None
+    week_readings = None
+    if week is not None:
+        this = await kpi.figures(session, team.id, week[0], week[1], team.timezone)
+        previous = await kpi.figures(session, team.id, week[0] - timedelta(days=7), week[1] - timedelta(days=7),
+                                     team.timezone)
+        week_readings = [read(m, this.values, this.samples, [previous.values], targets) for m in _metrics([this])]
+    return Report(team, day, day, title, figures, readings,
+                  contributors=await _contributors(session, team, readings, day, day), week=week_readings,
+                  baselines=await _baselines(session, team, day, figures),
+                  history=[*reversed(before[:history_days - 1]), figures])
+
+
+async def span(session: AsyncSession, team: TeamProfile, first: date, last: date, *, title: str) -> Report:
+    """The report for several local days as one window, read against the window of as many days before."""
+    length = (last - first).days + 1
+    figures = await kpi.figures(session, team.id, first, last, team.timezone)
+    previous = await kpi.figures(session, team.id, first - timedelta(days=length), last - timedelta(days=length),
+                                 team.timezone)
+    readings = [read(m, figures.values, figures.samples, [previous.values], team.config.kpi_targets)
+                for m in _metrics([figures])]
+    readings = [Reading(r.metric, r.value, r.target, r.status, r.vs_day_before, None) for r in readings]
+    return Report(team, first, last, title, figures, readings,
+                  contributors=await _contributors(session, team, readings, first, last),
+                  compared_with=f"the {length} days before")
+
+
+async def _baselines(session: AsyncSession, team: TeamProfile, day: date, figures: Figures) -> list[BaselineLine]:
+    lines = []
+    for baseline in await kpi.baselines(session, team.id):
+        number = plan_day(baseline, day)
+        if number is None:
+            continue
+        value = figures.values.get(baseline.metric)
+        lines.append(BaselineLine(metric_of(baseline.metric), baseline, value, change(value, baseline.value),
+                                  number))
+    return lines
+
+
+async def plan_values(session: AsyncSession, team: TeamProfile, baseline: Baseline,
+                      last: date) -> dict[date, float | None]:
+    """The metric's daily values from the day it was pinned to `last`: the day-30 summary's material."""
+    days = [baseline.pinned_on + timedelta(days=n) for n in range((last - baseline.pinned_on).days + 1)]
+    return {d: (await kpi.figures(session, team.id, d, d, team.timezone)).values.get(baseline.metric)
+            for d in days}
+
+
+async def seven_days(session: AsyncSession, team: TeamProfile, metric: str,
+                     today: date) -> dict[date, float | None]:
+    """The metric over the seven local days before `today`: what a baseline pins."""
+    return {d: (await kpi.figures(session, team.id, d, d, team.timezone)).values.get(metric)
+            for d in days_before(today, 7)}

@@ -1,0 +1,169 @@
+"""Block Kit of the KPI feature: the digest, alerts, the day-30 summary, the targets form. Pure builders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from bot.rules.directory import TeamProfile
+from bot.rules.kpi import GROUP_LABELS, GROUPS, STATUS_ICONS, Metric, Reading, format_target, format_value
+from bot.rules.kpi_plan import PLAN_DAYS, AlertKind, BaselineSummary
+from bot.rules.team_config import KpiTargets
+from handlers.blocks import Block, clip, context, divider, escape, header, modal, section, text_input
+from handlers.kpi import ids
+from handlers.kpi.report import BaselineLine, Report
+from storage.kpi import Contributor
+
+HELP = "\n".join([
+    "*KPIs against targets*",
+    "`/kpi` — yesterday's digest, privately · `/kpi today` — today so far · `/kpi week` — the last 7 days",
+    "`/kpi log <metric> <value> [YYYY-MM-DD]` — log a figure from elsewhere (managers), e.g. `/kpi log nps 42`",
+    "`/kpi targets` — see the targets; managers can change them",
+    "`/kpi baseline <metric>` — pin the 7-day average and follow it for 30 days (managers),"
+    " e.g. `/kpi baseline csat`",
+    "The digest posts every morning at the team's digest time in its digest channel.",
+])
+TEXT_MAX = 3000
+
+
+def day_title(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B}"
+
+
+def short_day(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def _line(reading: Reading, compared_with: str, *, with_week: bool = True) -> str:
+    metric = reading.metric
+    icon = STATUS_ICONS[reading.status] + " " if reading.status else "▫️ "
+    parts = [f"{icon}*{escape(metric.label)}*: {format_value(metric, reading.value)}"]
+    target = format_target(metric, reading.target)
+    if target:
+        parts.append(f"target {target}")
+    if reading.vs_day_before is not None:
+        parts.append(f"{reading.vs_day_before} vs {compared_with}")
+    if with_week and reading.vs_week is not None:
+        parts.append(f"{reading.vs_week} vs 7-day avg")
+    return " · ".join(parts)
+
+
+def _contributor(metric: Metric, found: Contributor) -> str:
+    ref = f"`{escape(clip(found.ref, 60))}`"
+    if found.note:
+        return f"{ref} {escape(clip(found.note, 80))}"
+    if found.value is not None and metric.unit in ("minutes", "hours"):
+        return f"{ref} {format_value(metric, found.value)}"
+    return ref
+
+
+def contributors_text(metric: Metric, found: Sequence[Contributor]) -> str:
+    return f"Behind *{escape(metric.label)}*: " + " · ".join(_contributor(metric, c) for c in found)
+
+
+def _groups(report: Report) -> list[Block]:
+    blocks: list[Block] = []
+    for group in GROUPS:
+        readings = [r for r in report.readings if r.metric.group == group and
+                    (r.value is not None or r.metric.source != "manual")]
+        if not readings:
+            continue
+        week = report.compared_with == "the day before"
+        lines = [_line(r, report.compared_with, with_week=week) for r in readings]
+        blocks.append(section(clip(f"*{GROUP_LABELS[group]}*\n" + "\n".join(lines), TEXT_MAX)))
+        for reading in readings:
+            found = report.contributors.get(reading.metric.key)
+            if reading.status == "red" and found:
+                blocks.append(context(contributors_text(reading.metric, found)))
+    return blocks
+
+
+def _baseline_line(line: BaselineLine) -> str:
+    metric = line.metric
+    moved = f" ({line.change} vs baseline)" if line.change is not None else ""
+    return (f"*{escape(metric.label)}*: baseline {format_value(metric, line.baseline.value)} → "
+            f"{format_value(metric, line.value)}{moved} · day {line.day} of {PLAN_DAYS}")
+
+
+def summary_text(report: Report) -> str:
+    statuses = [r.status for r in report.readings if r.status]
+    counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("red", "amber", "green") if statuses.count(s))
+    return f"{report.team.name} KPIs for {report.title}" + (f": {counts}" if counts else "")
+
+
+def digest(report: Report) -> tuple[str, list[Block]]:
+    """The digest message: header, metrics by group with contributors under each red one, last week on
+    Mondays, the 30-day plans, and the fallback text."""
+    blocks: list[Block] = [
+        header(f"📊 {report.team.name} · {report.title}"),
+        context(f"Each metric against its target, {report.compared_with}"
+                + (" and the 7-day average" if report.compared_with == "the day before" else "")
+                + ". 🟢 met · 🟠 within 10% · 🔴 off target · ▫️ no target or too little data"),
+    ]
+    blocks += _groups(report)
+    if report.week:
+        first, last = report.first.toordinal() - 6, report.first
+        lines = [_line(r, "the week before", with_week=False) for r in report.week
+                 if r.value is not None or r.metric.source != "manual"]
+        blocks += [divider(), section(clip(f"*Last week* ({short_day(date.fromordinal(first))} – "
+                                           f"{short_day(last)})\n" + "\n".join(lines), TEXT_MAX))]
+    if report.baselines:
+        blocks.append(section(clip("*30-day plan*\n" + "\n".join(_baseline_line(b) for b in report.baselines),
+                                   TEXT_MAX)))
+    return escape(summary_text(report)), blocks
+
+
+def no_data(team: TeamProfile, title: str) -> str:
+    return f"📊 {escape(team.name)} · {title}: no tickets, escalations or logged figures, so nothing to report."
+
+
+def alert(team: TeamProfile, reading: Reading, kind: AlertKind, day: date,
+          found: Sequence[Contributor] = ()) -> str:
+    metric = reading.metric
+    value = format_value(metric, reading.value)
+    target = format_target(metric, reading.target)
+    if kind == "recovered":
+        return (f"✅ *{escape(metric.label)}* is back from red for {escape(team.name)} on {short_day(day)}: "
+                f"{value} (target {target}).")
+    text = (f"🔴 *{escape(metric.label)}* turned red for {escape(team.name)} on {short_day(day)}: "
+            f"{value} (target {target}).")
+    return text + (" " + contributors_text(metric, found) if found else "")
+
+
+def baseline_summary(team: TeamProfile, summary: BaselineSummary, pinned_on: date) -> str:
+    metric = summary.metric
+    moved = f" ({summary.change})" if summary.change is not None else ""
+    text = (f"🏁 30 days of *{escape(metric.label)}* for {escape(team.name)} since the baseline of "
+            f"{short_day(pinned_on)}: baseline {format_value(metric, summary.baseline)} → now "
+            f"{format_value(metric, summary.now)} (7-day average){moved}.")
+    if summary.best and summary.worst:
+        text += (f" Best day {short_day(summary.best.day)}: {format_value(metric, summary.best.value)};"
+                 f" worst day {short_day(summary.worst.day)}: {format_value(metric, summary.worst.value)}.")
+    return text
+
+
+TARGET_FIELDS = (
+    (ids.FIRST_RESPONSE_MINUTES, "First response, median (minutes)", "At most this many minutes."),
+    (ids.RESOLUTION_HOURS, "Resolution time, median (hours)", "At most this many hours."),
+    (ids.CSAT_PERCENT, "CSAT (%)", "At least this share of rated tickets rated good, 0–100."),
+    (ids.FCR_PERCENT, "First-contact resolution (%)", "At least this share of solved tickets, 0–100."),
+)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def targets_text(team: TeamProfile) -> str:
+    targets = team.config.kpi_targets
+    return "\n".join([f"*KPI targets · {escape(team.name)}*",
+                      *(f"{label}: {_number(getattr(targets, block))}" for block, label, _ in TARGET_FIELDS),
+                      "Escalation SLA attainment: 90 (built in)"])
+
+
+def targets_form(team: TeamProfile, targets: KpiTargets) -> dict[str, Any]:
+    blocks = [text_input(block, label, initial=_number(getattr(targets, block)), hint=hint, max_length=12)
+              for block, label, hint in TARGET_FIELDS]
+    return modal(ids.TARGETS_FORM, "KPI targets", [section(f"Targets for *{escape(team.name)}*"), *blocks],
+                 submit="Save", private_metadata=team.key)

@@ -1,0 +1,144 @@
+"""The daily digest through the fake Slack: content and statuses, claimed once, sent late after downtime,
+one line without data, Monday's last week, the chart, alerts once on red and once on recovery."""
+
+from __future__ import annotations
+
+import struct
+from datetime import date, timedelta
+
+from bot.app import Supportbot
+from handlers.kpi.jobs import run_digest
+from tests.conftest import TeamPeople
+from tests.kit.fake_slack import Call, FakeSlack
+from tests.kpi_steps import add_tickets, tier1, utc
+
+DIGEST = "C0DIGEST"
+
+
+def day_of_tickets(day: str, *, first_response_minutes: int, good: int, prefix: str = "") -> list[dict[str, object]]:
+    """Six tickets created at 10:00-15:00 local (New York, EST) on `day`, solved two hours later."""
+    tickets = []
+    for n in range(6):
+        created = utc(f"{day}T{15 + n:02d}:00")
+        tickets.append({
+            "id": f"{prefix}{day[5:]}-{n}", "created": created.isoformat()[:16],
+            "first_response": (created + timedelta(minutes=first_response_minutes + n)).isoformat()[:16],
+            "solved": (created + timedelta(hours=2)).isoformat()[:16], "agent_replies": 1, "csat_good": n < good,
+        })
+    return tickets
+
+
+def posts(slack: FakeSlack) -> list[Call]:
+    return [c for c in slack.calls("chat.postMessage", channel=DIGEST) if c.ok]
+
+
+def digests(slack: FakeSlack) -> list[Call]:
+    return [c for c in posts(slack) if c.blocks or "nothing to report" in (c.text or "")]
+
+
+def alerts(slack: FakeSlack) -> list[str]:
+    return [c.text or "" for c in posts(slack) if not c.blocks and ("turned red" in (c.text or "")
+                                                                   or "back from red" in (c.text or ""))]
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return int(width), int(height)
+
+
+async def test_the_digest_posts_yesterday_at_the_teams_time_with_statuses_contributors_and_chart(
+        app: Supportbot, slack: FakeSlack, team: TeamPeople) -> None:
+    profile = await tier1(app)
+    await add_tickets(app, profile.id, *day_of_tickets("2026-10-31", first_response_minutes=30, good=6),
+                      *day_of_tickets("2026-11-01", first_response_minutes=90, good=3))
+    assert await run_digest(app.services, utc("2026-11-02T13:59")) == 0  # 08:59 in New York
+    assert await run_digest(app.services, utc("2026-11-02T14:00")) == 4  # digest, chart, two alerts
+
+    [digest] = digests(slack)
+    text = str(digest.blocks)
+    assert digest.blocks and digest.blocks[0]["text"]["text"] == "📊 Tier 1 Support · Sunday 1 November"
+    assert digest.text == "Tier 1 Support KPIs for Sunday 1 November: 2 red, 2 green"
+    assert ("🔴 *First response (median)*: 1 h 32 min · target ≤ 1 h · ↑ 185% vs the day before · "
+            "↑ 185% vs 7-day avg") in text
+    assert "🔴 *CSAT*: 50.0% · target ≥ 90.0% · ↓ 50% vs the day before" in text
+    assert "🟢 *First-contact resolution*: 100.0%" in text and "🟢 *Resolution time (median)*: 2.0 h" in text
+    assert ("Behind *First response (median)*: `11-01-5` 1 h 35 min · `11-01-4` 1 h 34 min · "
+            "`11-01-3` 1 h 33 min") in text
+    assert "Behind *CSAT*: `11-01-3` · `11-01-4` · `11-01-5`" in text
+    for group in ("*Volume*", "*Speed*", "*Quality*"):
+        assert group in text
+    assert "*Last week* (Mon 26 Oct – Sun 1 Nov)" in text  # Monday's digest adds last week
+
+    upload = slack.last("files.completeUploadExternal")
+    assert upload.args["channel_id"] == DIGEST
+    [file] = [slack.file(f["id"]) for f in upload.args["files"]]
+    assert file is not None and png_size(file["data"]) == (1200, 600)
+
+    assert sorted(a.split("*")[1] for a in alerts(slack)) == ["CSAT", "First response (median)"]
+    assert "turned red for Tier 1 Support on Sun 1 Nov: 50.0% (target ≥ 90.0%). Behind *CSAT*" in " ".join(
+        alerts(slack))
+
+    before = len(slack.calls())
+    assert await run_digest(app.services, utc("2026-11-02T14:01")) == 0  # claimed once
+    assert await run_digest(app.services, utc("2026-11-02T14:00")) == 0
+    assert len(slack.calls()) == before
+
+
+async def test_a_digest_missed_during_downtime_is_sent_late_that_day(app: Supportbot, slack: FakeSlack,
+                                                                    team: TeamPeople) -> None:
+    profile = await tier1(app)
+    await add_tickets(app, profile.id, *day_of_tickets("2026-11-01", first_response_minutes=30, good=6))
+    assert await run_digest(app.services, utc("2026-11-03T04:30")) >= 1  # 23:30 in New York on Monday
+    [digest] = digests(slack)
+    assert "Sunday 1 November" in (digest.text or "")
+    assert await run_digest(app.services, utc("2026-11-03T04:31")) == 0
+
+
+async def test_slack_refusing_the_digest_sends_it_on_the_next_tick(app: Supportbot, slack: FakeSlack,
+                                                                   team: TeamPeople) -> None:
+    profile = await tier1(app)
+    await add_tickets(app, profile.id, *day_of_tickets("2026-11-01", first_response_minutes=30, good=6))
+    slack.fail_next("chat.postMessage", status=200, error="channel_not_found")
+    await run_digest(app.services, utc("2026-11-02T14:00"))
+    assert digests(slack) == [] and slack.calls("files.completeUploadExternal") == []
+    assert await run_digest(app.services, utc("2026-11-02T14:01")) == 2  # digest and chart
+    assert len(digests(slack)) == 1
+
+
+async def test_a_day_without_data_gets_one_line(app: Supportbot, slack: FakeSlack, team: TeamPeople) -> None:
+    assert await run_digest(app.services, utc("2026-11-03T14:00")) == 1
+    [line] = posts(slack)
+    assert line.text == ("📊 Tier 1 Support · Monday 2 November: no tickets, escalations or logged figures, "
+                         "so nothing to report.")
+    assert not line.blocks and slack.calls("files.getUploadURLExternal") == []
+    assert await run_digest(app.services, utc("2026-11-03T15:00")) == 0
+
+
+async def test_a_metric_alerts_once_when_it_turns_red_and_once_when_it_recovers(
+        app: Supportbot, slack: FakeSlack, team: TeamPeople) -> None:
+    profile = await tier1(app)
+    await add_tickets(app, profile.id,
+                      *day_of_tickets("2026-11-02", first_response_minutes=30, good=2),   # CSAT red
+                      *day_of_tickets("2026-11-03", first_response_minutes=30, good=1),   # still red
+                      *day_of_tickets("2026-11-05", first_response_minutes=30, good=6))   # green (4th: no data)
+    for day in range(3, 8):
+        await run_digest(app.services, utc(f"2026-11-{day:02d}T14:00"))
+    found = alerts(slack)
+    assert len(found) == 2
+    assert found[0].startswith("🔴 *CSAT* turned red for Tier 1 Support on Mon 2 Nov: 33.3%")
+    assert found[1] == "✅ *CSAT* is back from red for Tier 1 Support on Thu 5 Nov: 100.0% (target ≥ 90.0%)."
+    assert [d.text for d in digests(slack)][-1].startswith("📊 Tier 1 Support · Friday 6 November")
+
+
+async def test_tuesdays_digest_has_no_last_week(app: Supportbot, slack: FakeSlack, team: TeamPeople) -> None:
+    profile = await tier1(app)
+    await add_tickets(app, profile.id, *day_of_tickets("2026-11-02", first_response_minutes=30, good=6))
+    await run_digest(app.services, utc("2026-11-03T14:00"))
+    [digest] = digests(slack)
+    assert "Last week" not in str(digest.blocks)
+
+
+async def test_a_team_without_a_digest_channel_gets_nothing(app: Supportbot, slack: FakeSlack) -> None:
+    assert await run_digest(app.services, utc("2026-11-02T14:00")) == 0
+    assert date(2026, 11, 2).weekday() == 0
