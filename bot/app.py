@@ -24,7 +24,7 @@ from bot.clock import utcnow
 from bot.scheduler import start_scheduler
 from bot.settings import Settings
 from bot.slack_client import close_client, make_client
-from handlers import all_jobs, envelope, register_all
+from handlers import all_jobs, envelope, register_all, tickets_webhook
 from handlers.jobs import Job
 from handlers.services import Services
 from storage.db import make_engine, ping, session_factory
@@ -106,6 +106,8 @@ class Supportbot:
             routes=[
                 Route("/slack/events", events, methods=["POST"]),
                 Route("/healthz", self.healthz, methods=["GET"]),
+                Route("/webhooks/tickets", tickets_webhook.endpoint(
+                    self.services.db, self.settings.supportbot_webhook_token, self.services.clock), methods=["POST"]),
             ],
             lifespan=lifespan,
         )

@@ -70,6 +70,8 @@ def parser() -> argparse.ArgumentParser:
     tickets_commands = tickets.add_subparsers(dest="tickets_command", required=True, metavar="ACTION")
     tickets_import = tickets_commands.add_parser("import", help="load helpdesk tickets from CSV")
     tickets_import.add_argument("file", type=Path)
+    tickets_import.add_argument("--team", metavar="KEY", default=None,
+                                help="the team of rows that name none (an export with no team column)")
 
     commands.add_parser("demo", help="build a demo database and show what each feature would show")
     return root
@@ -89,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)  # its DEBUG lines hold SQL parameters: pulse answers
         return asyncio.run(dispatch(args, settings))
     except (SettingsError, ConfigError, UnknownJob, FileNotFoundError) as error:
         print(f"supportbot: {error}", file=sys.stderr)
@@ -122,10 +125,15 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{args.name}: {done} done")
         return 0
     if args.command == "tickets":
-        _read(args.file)  # a missing file is said first
-        print("supportbot: tickets import arrives with the KPI digests feature; nothing was imported",
-              file=sys.stderr)
-        return 2
+        from bot.tickets_import import ImportRefused, check_file, import_tickets
+
+        check_file(args.file)  # a missing file is said first
+        try:
+            async with database(settings) as engine:
+                return await import_tickets(engine, args.file, team=args.team, now=utcnow())
+        except ImportRefused as refused:
+            print(f"supportbot: {refused}", file=sys.stderr)
+            return 2
     from bot.demo import run_demo
 
     path = await run_demo(settings)

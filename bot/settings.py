@@ -38,12 +38,14 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
     database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     supportbot_config: Path | None = Field(default=None, alias="SUPPORTBOT_CONFIG")
+    supportbot_webhook_token: str | None = Field(default=None, alias="SUPPORTBOT_WEBHOOK_TOKEN")
+    """The bearer token of `POST /webhooks/tickets`; unset, that endpoint answers 404."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", alias="LOG_LEVEL"
     )
 
     @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", "supportbot_config",
-                     mode="before")
+                     "supportbot_webhook_token", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -1,0 +1,231 @@
+"""One helpdesk ticket in supportbot's generic fields (DESIGN.md 3.3), whether it came from a CSV row or
+a webhook body: `TicketRow` parses and checks it; what does not parse is a `RowError` or a field error
+worded for the person who sent it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
+"""Every helpdesk's statuses are mapped to these."""
+FIELDS = ("id", "team", "created_at", "first_response_at", "solved_at", "status", "channel", "csat", "reopens",
+          "agent_replies", "sla_breached")
+"""The generic columns (and webhook keys), in the order the README lists them."""
+TIMES = ("created_at", "first_response_at", "solved_at")
+TRUE = frozenset({"true", "yes", "y", "1", "t"})
+FALSE = frozenset({"false", "no", "n", "0", "f", ""})
+CSAT_WORDS = {"good": True, "bad": False}
+MAX_ID = 128
+MAX_CHANNEL = 32
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A row that was not imported: its line in the file (the header is line 1) and why."""
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+class TicketRow(BaseModel):
+    """A ticket in the generic fields. Times are aware and in UTC (a time without an offset is read as UTC);
+    `csat` is good (True), bad (False) or unrated (None): good|bad, or 4-5 of 5 counts as good."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    id: str = Field(max_length=MAX_ID)
+    team: str | None = None
+    created_at: datetime
+    first_response_at: datetime | None = None
+    solved_at: datetime | None = None
+    status: str
+    channel: str | None = Field(default=None, max_length=MAX_CHANNEL)
+    csat_good: bool | None = Field(default=None, alias="csat")
+    reopens: int = Field(default=0, ge=0)
+    agent_replies: int | None = Field(default=None, ge=0)
+    sla_breached: bool = False
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ValueError("missing id")
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("team", "channel", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+    @field_validator(*TIMES, mode="before")
+    @classmethod
+    def _instant(cls, value: object, info: ValidationInfo) -> object:
+        found = instant(value)
+        if found is None and info.field_name == "created_at":
+            raise ValueError("missing created_at")
+        return found
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ValueError("missing status")
+        if not isinstance(value, str):
+            return value
+        status = normal_status(value)
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {value.strip()!r} (expected {', '.join(STATUSES)})")
+        return status
+
+    @field_validator("csat_good", mode="before")
+    @classmethod
+    def _csat(cls, value: object) -> object:
+        return csat(value)
+
+    @field_validator("reopens", mode="before")
+    @classmethod
+    def _reopens(cls, value: object) -> object:
+        return 0 if value is None else count(value, "reopens")
+
+    @field_validator("agent_replies", mode="before")
+    @classmethod
+    def _agent_replies(cls, value: object) -> object:
+        return count(value, "agent_replies")
+
+    @field_validator("sla_breached", mode="before")
+    @classmethod
+    def _sla_breached(cls, value: object) -> object:
+        if value is None:
+            return False
+        if isinstance(value, str):
+            word = value.strip().casefold()
+            if word in TRUE:
+                return True
+            if word in FALSE:
+                return False
+            raise ValueError(f"expected true or false, got {value.strip()!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _in_order(self) -> TicketRow:
+        if self.solved_at is not None and self.solved_at < self.created_at:
+            raise ValueError("solved_at is before created_at")
+        if self.first_response_at is not None and self.first_response_at < self.created_at:
+            raise ValueError("first_response_at is before created_at")
+        return self
+
+
+def instant(value: object) -> datetime | None:
+    """An ISO-8601 time (`2026-11-02T14:00:00Z`, `2026-11-02 09:00:00-05:00`, `2026-11-02 14:00`) in UTC;
+    a time written without an offset is read as UTC. Empty is none."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"bad date {value.strip()!r} (expected ISO-8601, e.g. 2026-11-02T14:00:00Z)") from None
+    else:
+        raise ValueError(f"bad date {value!r} (expected an ISO-8601 string)")
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def normal_status(value: str) -> str:
+    """`On Hold`, `on-hold` and `hold` are all on_hold; otherwise lower case with underscores."""
+    status = "_".join(value.strip().casefold().replace("-", " ").split())
+    return "on_hold" if status == "hold" else status
+
+
+def csat(value: object) -> bool | None:
+    """good|bad, or a score of 1-5 (4-5 good, 1-3 bad); empty is unrated."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().casefold()
+    if not text:
+        return None
+    if text in CSAT_WORDS:
+        return CSAT_WORDS[text]
+    try:
+        score = float(text)
+    except ValueError:
+        score = 0.0
+    if score.is_integer() and 1 <= score <= 5:
+        return score >= 4
+    raise ValueError(f"bad csat {value!r} (expected good, bad or a score of 1-5)")
+
+
+def count(value: object, name: str) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        number = -1.0
+    if number < 0 or not number.is_integer():
+        raise ValueError(f"{name}: expected a whole number, got {text!r}")
+    return int(number)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """What is wrong with one field of one ticket (`field` is the generic name, e.g. created_at)."""
+
+    field: str
+    error: str
+
+
+def field_errors(error: ValidationError) -> list[FieldError]:
+    """pydantic's report in the generic field names, each message one short sentence."""
+    found = []
+    for problem in error.errors():
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        location = problem["loc"]
+        if location:
+            field = str(location[0])
+        else:  # the row as a whole: the message starts with the field it blames
+            first = message.split(" ", 1)[0]
+            field = first if first in FIELDS else "ticket"
+        if problem["type"] == "missing":
+            message = f"missing {field}"
+        elif problem["type"] == "extra_forbidden":
+            message = f"unknown field {field!r} (expected {', '.join(FIELDS)})"
+        found.append(FieldError(field=field, error=message))
+    return found
+
+
+def reason(error: ValidationError) -> str:
+    """One line for a rejected CSV row: `solved_at is before created_at`, `created_at: bad date '…'`."""
+    parts = []
+    for problem in field_errors(error):
+        bare = problem.field in problem.error or problem.field == "ticket"
+        parts.append(problem.error if bare else f"{problem.field}: {problem.error}")
+    return "; ".join(parts)
+
+
+def parse(values: dict[str, Any]) -> TicketRow:
+    """A ticket from generic field values (strings from CSV, or JSON values); ValidationError otherwise."""
+    return TicketRow.model_validate(values)

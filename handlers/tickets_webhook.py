@@ -1,0 +1,118 @@
+"""`POST /webhooks/tickets` (HTTP mode): helpdesk tickets as JSON, one or a list, in the generic fields.
+
+The caller is checked before the body is read (`Authorization: Bearer <SUPPORTBOT_WEBHOOK_TOKEN>`,
+compared in constant time): 401 otherwise. A body over `envelope.MAX_BODY` is 413. Every ticket is parsed
+before anything is stored: one bad ticket refuses the whole body (422, each field error with the ticket's
+index), and nothing is written. Otherwise the tickets are upserted by (team, id) as the CSV import does:
+200 with how many were imported and updated. Without a token configured the endpoint does not exist (404)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.rules.ticket_rows import TicketRow, field_errors, parse
+from handlers import envelope
+from storage import tickets
+from storage.db import SessionFactory
+
+log = logging.getLogger(__name__)
+
+SOURCE = "webhook"
+OFF = {"error": "the tickets webhook is off: set SUPPORTBOT_WEBHOOK_TOKEN to turn it on"}
+UNAUTHORIZED = {"error": "missing or wrong bearer token (Authorization: Bearer <SUPPORTBOT_WEBHOOK_TOKEN>)"}
+TOO_LARGE = {"error": "request too large"}
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def endpoint(db: SessionFactory, token: str | None, clock: Callable[[], datetime]) -> Endpoint:
+    """The Starlette endpoint, given where tickets are stored, the expected token and the clock."""
+    expected = token.encode() if token else None
+
+    async def receive_tickets(request: Request) -> Response:
+        if expected is None:
+            return JSONResponse(OFF, status_code=404)
+        if not _authorized(request.headers.get("authorization"), expected):
+            return JSONResponse(UNAUTHORIZED, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        if envelope.too_large(request.headers.get("content-length")):
+            return JSONResponse(TOO_LARGE, status_code=413)
+        raw = await _body_within(request, envelope.MAX_BODY)
+        if raw is None:
+            return JSONResponse(TOO_LARGE, status_code=413)
+        items, errors = _parse_body(raw)
+        if errors:
+            return _refused(errors)
+        async with db() as session:
+            teams = await tickets.team_ids(session)
+            errors = _team_errors(items, teams)
+            if errors:
+                return _refused(errors)
+            count = await tickets.upsert(session, items, teams=teams, source=SOURCE, now=clock())
+            await session.commit()
+        log.info("tickets webhook: %d imported, %d updated, %d unchanged", count.imported, count.updated,
+                 count.unchanged)
+        return JSONResponse({"imported": count.imported, "updated": count.updated, "unchanged": count.unchanged})
+
+    return receive_tickets
+
+
+def _authorized(header: str | None, expected: bytes) -> bool:
+    scheme, _, given = (header or "").partition(" ")
+    if scheme.casefold() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), expected)
+
+
+async def _body_within(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it passes `limit` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_body(raw: bytes) -> tuple[list[TicketRow], list[dict[str, Any]]]:
+    """Every ticket of the body, or every error found in it."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        return [], [{"index": None, "field": None, "error": f"the body is not JSON: {error}"}]
+    listed = body if isinstance(body, list) else [body]
+    items: list[TicketRow] = []
+    errors: list[dict[str, Any]] = []
+    for index, item in enumerate(listed):
+        if not isinstance(item, dict):
+            errors.append({"index": index, "field": None, "error": "expected a ticket: a JSON object"})
+            continue
+        try:
+            ticket = parse(item)
+        except ValidationError as error:
+            errors.extend({"index": index, "field": problem.field, "error": problem.error}
+                          for problem in field_errors(error))
+            continue
+        if ticket.team is None:
+            errors.append({"index": index, "field": "team", "error": "missing team"})
+        items.append(ticket)
+    return items, errors
+
+
+def _team_errors(items: list[TicketRow], teams: dict[str, int]) -> list[dict[str, Any]]:
+    return [{"index": index, "field": "team", "error": f"unknown team {ticket.team!r}"}
+            for index, ticket in enumerate(items) if ticket.team not in teams]
+
+
+def _refused(errors: list[dict[str, Any]]) -> Response:
+    return JSONResponse({"errors": errors}, status_code=422)

@@ -1,0 +1,193 @@
+"""Helpdesk exports read as generic tickets: the format told by the header, each vendor's columns and values
+mapped, and every bad row refused with its line (the header is line 1) and a reason a person understands."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bot.rules.ticket_formats import TicketReader, UnknownFormat, detect
+from bot.rules.ticket_rows import RowError, TicketRow
+
+GENERIC_HEADER = "id,team,created_at,first_response_at,solved_at,status,channel,csat,reopens,agent_replies,sla_breached"
+ZENDESK_HEADER = ("Id,Requester,Subject,Status,Priority,Via,Ticket type,Created at,Updated at,Solved at,"
+                  "Satisfaction Score,Reopens,Replies,First reply time in minutes")
+SALESFORCE_HEADER = "Id,CaseNumber,Subject,Status,Origin,Priority,CreatedDate,ClosedDate,MilestoneStatus"
+SALESFORCE_REPORT_HEADER = "Case Number,Subject,Status,Case Origin,Date/Time Opened,Date/Time Closed"
+INTERCOM_HEADER = ("Conversation ID,Conversation started at,Conversation first replied at,Conversation last closed at,"
+                   "Conversation state,Channel,Conversation rating")
+INTERCOM_API_HEADER = ("id,created_at,state,statistics.first_admin_reply_at,statistics.last_close_at,"
+                       "statistics.count_reopens,conversation_rating.rating,source.type,sla_applied.sla_status")
+FRESHDESK_HEADER = ("Ticket ID,Subject,Status,Priority,Source,Type,Agent,Group,Created time,Due by Time,Resolved time,"
+                    "Closed time,Last update time,Initial response time,Agent interactions,Customer interactions,"
+                    "Resolution status,First response status,Survey results")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def read(header: str, *rows: str, team: str | None = None, teams: set[str] | None = None
+         ) -> list[TicketRow | RowError]:
+    text = "\n".join((header, *rows)) + "\n"
+    return list(TicketReader(io.StringIO(text, newline="")).rows(team=team, teams=teams))
+
+
+def fields(ticket: TicketRow | RowError) -> dict[str, Any]:
+    assert isinstance(ticket, TicketRow), ticket
+    return ticket.model_dump(by_alias=True)
+
+
+@pytest.mark.parametrize("header, expected", [
+    (GENERIC_HEADER, "generic"),
+    ("id,created_at,status", "generic"),
+    (ZENDESK_HEADER, "zendesk"),
+    (ZENDESK_HEADER.upper(), "zendesk"),
+    (SALESFORCE_HEADER, "salesforce"),
+    (SALESFORCE_REPORT_HEADER, "salesforce"),
+    (INTERCOM_HEADER, "intercom"),
+    (INTERCOM_API_HEADER, "intercom"),
+    (FRESHDESK_HEADER, "freshdesk"),
+    ("\ufeffTicket ID , Created time,Status", "freshdesk"),
+    ("a,b,c", None),
+    ("Id,Subject,Status", None),
+])  # fmt: skip
+def test_the_format_is_told_by_the_header(header: str, expected: str | None) -> None:
+    found = detect(header.lstrip("\ufeff").split(","))
+    assert (found.key if found else None) == expected
+
+
+def test_an_unknown_header_names_the_formats_it_would_have_read() -> None:
+    with pytest.raises(UnknownFormat, match=r"Zendesk ticket export.*Freshdesk ticket export"):
+        TicketReader(io.StringIO("a,b\n1,2\n"))
+    with pytest.raises(UnknownFormat, match="empty"):
+        TicketReader(io.StringIO(""))
+
+
+def test_whether_the_file_names_teams() -> None:
+    assert TicketReader(io.StringIO(GENERIC_HEADER + "\n")).has_team
+    assert not TicketReader(io.StringIO("id,created_at,status\n")).has_team
+    assert not TicketReader(io.StringIO(ZENDESK_HEADER + "\n")).has_team
+
+
+@pytest.mark.parametrize("header, row, expected", [
+    (GENERIC_HEADER,
+     "T1,tier1,2026-11-02T09:00:00-05:00,2026-11-02T09:30:00-05:00,2026-11-03 10:00,solved,email,5,1,2,true",
+     {"id": "T1", "team": "tier1", "created_at": at("2026-11-02T14:00:00+00:00"),
+      "first_response_at": at("2026-11-02T14:30:00+00:00"), "solved_at": at("2026-11-03T10:00:00+00:00"),
+      "status": "solved", "channel": "email", "csat": True, "reopens": 1, "agent_replies": 2, "sla_breached": True}),
+    (GENERIC_HEADER, "T2,tier1,2026-11-02T23:30:00Z,,,On Hold,,bad,,,",
+     {"id": "T2", "team": "tier1", "created_at": at("2026-11-02T23:30:00+00:00"), "first_response_at": None,
+      "solved_at": None, "status": "on_hold", "channel": None, "csat": False, "reopens": 0, "agent_replies": None,
+      "sla_breached": False}),
+    (ZENDESK_HEADER, "4411,Ann,Login,Solved,High,Web form,Incident,2026-11-02 14:00:00,2026-11-03 09:00:00,"
+     "2026-11-02 18:00:00,Good,2,3,45",
+     {"id": "4411", "team": "tier1", "created_at": at("2026-11-02T14:00:00+00:00"),
+      "first_response_at": at("2026-11-02T14:45:00+00:00"), "solved_at": at("2026-11-02T18:00:00+00:00"),
+      "status": "solved", "channel": "Web form", "csat": True, "reopens": 2, "agent_replies": 3,
+      "sla_breached": False}),
+    (ZENDESK_HEADER, "4412,Bo,Help,Hold,Low,Email,Question,2026-11-02T10:00:00+01:00,,,Offered,0,0,",
+     {"id": "4412", "team": "tier1", "created_at": at("2026-11-02T09:00:00+00:00"), "first_response_at": None,
+      "solved_at": None, "status": "on_hold", "channel": "Email", "csat": None, "reopens": 0, "agent_replies": 0,
+      "sla_breached": False}),
+    (SALESFORCE_HEADER, "5003000000D8cuI,00001026,Broken,Closed,Phone,High,2026-11-02T14:00:00.000Z,"
+     "2026-11-04T14:00:00.000Z,Closed Violation",
+     {"id": "00001026", "team": "tier1", "created_at": at("2026-11-02T14:00:00+00:00"), "first_response_at": None,
+      "solved_at": at("2026-11-04T14:00:00+00:00"), "status": "closed", "channel": "Phone", "csat": None,
+      "reopens": 0, "agent_replies": None, "sla_breached": True}),
+    (SALESFORCE_REPORT_HEADER, "00001027,Slow,Working,Web,2026-11-02 15:00,",
+     {"id": "00001027", "team": "tier1", "created_at": at("2026-11-02T15:00:00+00:00"), "first_response_at": None,
+      "solved_at": None, "status": "open", "channel": "Web", "csat": None, "reopens": 0, "agent_replies": None,
+      "sla_breached": False}),
+    (INTERCOM_HEADER, "215,2026-11-02 14:00:00,2026-11-02 14:05:00,2026-11-02 15:00:00,closed,Chat,4",
+     {"id": "215", "team": "tier1", "created_at": at("2026-11-02T14:00:00+00:00"),
+      "first_response_at": at("2026-11-02T14:05:00+00:00"), "solved_at": at("2026-11-02T15:00:00+00:00"),
+      "status": "solved", "channel": "Chat", "csat": True, "reopens": 0, "agent_replies": None,
+      "sla_breached": False}),
+    (INTERCOM_API_HEADER, "216,1793628000,snoozed,1793628300,,1,2,email,missed",
+     {"id": "216", "team": "tier1", "created_at": at("2026-11-02T14:00:00+00:00"),
+      "first_response_at": at("2026-11-02T14:05:00+00:00"), "solved_at": None, "status": "pending",
+      "channel": "email", "csat": False, "reopens": 1, "agent_replies": None, "sla_breached": True}),
+    (FRESHDESK_HEADER, "77,Refund,Resolved,Medium,Email,Question,Ana,Billing,2026-11-02 14:00:00,2026-11-03 14:00:00,"
+     "2026-11-02 20:00:00,,2026-11-02 20:00:00,2026-11-02 14:30:00,1,2,SLA Violated,Within SLA,Awesome",
+     {"id": "77", "team": "tier1", "created_at": at("2026-11-02T14:00:00+00:00"),
+      "first_response_at": at("2026-11-02T14:30:00+00:00"), "solved_at": at("2026-11-02T20:00:00+00:00"),
+      "status": "solved", "channel": "Email", "csat": True, "reopens": 0, "agent_replies": 1,
+      "sla_breached": True}),
+    (FRESHDESK_HEADER, "78,Spam,5,Low,Portal,,,,2026-11-02 14:00:00,,,2026-11-02 16:00:00,,,0,1,Within SLA,,Not Good",
+     {"id": "78", "team": "tier1", "created_at": at("2026-11-02T14:00:00+00:00"), "first_response_at": None,
+      "solved_at": at("2026-11-02T16:00:00+00:00"), "status": "closed", "channel": "Portal", "csat": False,
+      "reopens": 0, "agent_replies": 0, "sla_breached": False}),
+])  # fmt: skip
+def test_each_format_maps_to_the_generic_fields(header: str, row: str, expected: dict[str, Any]) -> None:
+    [ticket] = read(header, row, team="tier1")
+    assert fields(ticket) == expected
+
+
+@pytest.mark.parametrize("header, rows, expected", [
+    (GENERIC_HEADER, ["T1,tier1,2026-13-45T00:00:00Z,,,open,,,,,"],
+     [(2, "created_at: bad date '2026-13-45T00:00:00Z' (expected ISO-8601, e.g. 2026-11-02T14:00:00Z)")]),
+    (GENERIC_HEADER, [",tier1,2026-11-02T00:00:00Z,,,open,,,,,"], [(2, "missing id")]),
+    (GENERIC_HEADER, ["T1,tier9,2026-11-02T00:00:00Z,,,open,,,,,"], [(2, "unknown team 'tier9'")]),
+    (GENERIC_HEADER, ["T1,tier1,2026-11-02T10:00:00Z,,2026-11-02T09:00:00Z,solved,,,,,"],
+     [(2, "solved_at is before created_at")]),
+    (GENERIC_HEADER, ["T1,tier1,2026-11-02T10:00:00Z,2026-11-02T09:00:00Z,,open,,,,,"],
+     [(2, "first_response_at is before created_at")]),
+    (GENERIC_HEADER, ["T1,tier1,2026-11-02T10:00:00Z,,,in progress,,,,,"],
+     [(2, "unknown status 'in progress' (expected new, open, pending, on_hold, solved, closed)")]),
+    (GENERIC_HEADER, ["T1,tier1,2026-11-02T10:00:00Z,,,open,,6,,,"],
+     [(2, "bad csat '6' (expected good, bad or a score of 1-5)")]),
+    (GENERIC_HEADER, ["T1,tier1,2026-11-02T10:00:00Z,,,open,,,-1,,"],
+     [(2, "reopens: expected a whole number, got '-1'")]),
+    (GENERIC_HEADER, ["T1,tier1,,,,open,,,,,"], [(2, "missing created_at")]),
+    (GENERIC_HEADER, ["T1,tier1,2026-11-02T10:00:00Z,,,,,,,,"], [(2, "missing status")]),
+    (GENERIC_HEADER, ["T1,tier1,2026-11-02T10:00:00Z,,,open,,,,,,extra"],
+     [(2, "12 values, but the header has 11 columns")]),
+    (GENERIC_HEADER, ["T1,,2026-11-02T10:00:00Z,,,open,,,,,"],
+     [(2, "missing team (this file has no team for the row: give --team KEY)")]),
+    # a quoted value spanning lines: the next record's line is still its line in the file
+    (GENERIC_HEADER, ['"T1",tier1,2026-11-02T10:00:00Z,,,open,"chat\nwidget",,,,', "", "T2,tier1,nope,,,open,,,,,"],
+     [(5, "created_at: bad date 'nope' (expected ISO-8601, e.g. 2026-11-02T14:00:00Z)")]),
+    (ZENDESK_HEADER, ["4411,Ann,Login,Deleted,High,Web form,Incident,2026-11-02 14:00:00,,,,0,0,"],
+     [(2, "unknown status 'Deleted' (expected new, open, pending, on_hold, solved, closed)")]),
+    (ZENDESK_HEADER, ["4411,Ann,Login,Open,High,Web form,Incident,2026-11-02 14:00:00,,,,0,0,soon"],
+     [(2, "First reply time in minutes: expected a number, got 'soon'")]),
+    (SALESFORCE_HEADER, ["x,00001026,Broken,Closed,Phone,High,2026-11-04T14:00:00Z,2026-11-02T14:00:00Z,"],
+     [(2, "solved_at is before created_at")]),
+    (INTERCOM_HEADER, ["215,yesterday,,,closed,Chat,"],
+     [(2, "created_at: bad date 'yesterday' (expected ISO-8601, e.g. 2026-11-02T14:00:00Z)")]),
+    (FRESHDESK_HEADER, ["79,Refund,Escalated to L2,Medium,Email,,,,2026-11-02 14:00:00,,,,,,,,,,"],
+     [(2, "unknown status 'Escalated to L2' (expected new, open, pending, on_hold, solved, closed)")]),
+])  # fmt: skip
+def test_a_bad_row_is_refused_with_its_line_and_reason(header: str, rows: list[str],
+                                                       expected: list[tuple[int, str]]) -> None:
+    found = read(header, *rows, team=None if header == GENERIC_HEADER else "tier1", teams={"tier1"})
+    assert [(e.line, e.reason) for e in found if isinstance(e, RowError)] == expected
+
+
+def test_the_rest_of_the_file_loads_around_bad_rows() -> None:
+    found = read(GENERIC_HEADER,
+                 "T1,tier1,2026-11-02T10:00:00Z,,,open,,,,,",
+                 "T2,tier1,bad,,,open,,,,,",
+                 "",
+                 "T3,tier1,2026-11-02T11:00:00Z,,,closed,,,,,", teams={"tier1"})
+    assert [t.id if isinstance(t, TicketRow) else t.line for t in found] == ["T1", 3, "T3"]
+
+
+def test_a_team_given_on_the_command_line_fills_rows_that_name_none() -> None:
+    found = read(GENERIC_HEADER, "T1,,2026-11-02T10:00:00Z,,,open,,,,,", "T2,tier2,2026-11-02T10:00:00Z,,,open,,,,,",
+                 team="tier1")
+    assert [t.team for t in found if isinstance(t, TicketRow)] == ["tier1", "tier2"]
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("good", True), ("bad", False), ("5", True), ("4", True), ("3", False), ("1", False), ("", None),
+    (5, True), (2, False), (True, True),
+])  # fmt: skip
+def test_csat_on_both_scales(value: object, expected: bool | None) -> None:
+    ticket = TicketRow.model_validate({"id": "1", "created_at": "2026-11-02T10:00:00Z", "status": "open",
+                                       "csat": value})
+    assert ticket.csat_good is expected
