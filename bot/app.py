@@ -71,9 +71,7 @@ class Supportbot:
             what Slack signed but Bolt could not read (200 and a refusal, `handlers.envelope`); hand the rest
             to Bolt, parsed and checked."""
             headers = request.headers
-            if envelope.too_large(headers.get("content-length")):
-                return JSONResponse(TOO_LARGE, status_code=413)
-            raw = await _body_within(request, envelope.MAX_BODY)
+            raw = await envelope.read_capped(request)
             if raw is None:
                 return JSONResponse(TOO_LARGE, status_code=413)
             if signatures is None or not signatures.signed(raw, headers.get("x-slack-request-timestamp"),
@@ -163,18 +161,6 @@ def build_bolt(services: Services, settings: Settings, *, process_before_respons
     bolt.middleware(_with_services(services))
     register_all(bolt)
     return bolt
-
-
-async def _body_within(request: Request, limit: int) -> bytes | None:
-    """The body, or None as soon as it passes `limit` bytes (when no Content-Length said so up front)."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def _dispatch(bolt: AsyncApp, request: Request, body: dict[str, Any]) -> Response:

@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
+from starlette.requests import Request
 
 from handlers.payloads import UNREADABLE
 
@@ -82,6 +83,21 @@ def too_large(content_length: str | None) -> bool:
     if content_length is None or not (content_length.isascii() and content_length.isdigit()):
         return False  # not given (or not a number): the read itself stops at the cap
     return len(content_length) > 9 or int(content_length) > MAX_BODY
+
+
+async def read_capped(request: Request) -> bytes | None:
+    """The body, or None when it is over `MAX_BODY`: by its Content-Length before a byte is read, else as soon
+    as the stream passes the limit."""
+    if too_large(request.headers.get("content-length")):
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def is_ssl_check(raw: bytes) -> bool:

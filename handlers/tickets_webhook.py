@@ -43,9 +43,7 @@ def endpoint(db: SessionFactory, token: str | None, clock: Callable[[], datetime
             return JSONResponse(OFF, status_code=404)
         if not _authorized(request.headers.get("authorization"), expected):
             return JSONResponse(UNAUTHORIZED, status_code=401, headers={"WWW-Authenticate": "Bearer"})
-        if envelope.too_large(request.headers.get("content-length")):
-            return JSONResponse(TOO_LARGE, status_code=413)
-        raw = await _body_within(request, envelope.MAX_BODY)
+        raw = await envelope.read_capped(request)
         if raw is None:
             return JSONResponse(TOO_LARGE, status_code=413)
         items, errors = _parse_body(raw)
@@ -70,18 +68,6 @@ def _authorized(header: str | None, expected: bytes) -> bool:
     if scheme.casefold() != "bearer":
         return False
     return hmac.compare_digest(given.strip().encode(), expected)
-
-
-async def _body_within(request: Request, limit: int) -> bytes | None:
-    """The body, or None as soon as it passes `limit` bytes."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _parse_body(raw: bytes) -> tuple[list[TicketRow], list[dict[str, Any]]]:
