@@ -106,29 +106,35 @@ async def prompt(services: Services, team: TeamProfile, user: str, day: date, no
 async def remind(services: Services, team: TeamProfile, schedule: Schedule, members: list[Member],
                  now: datetime) -> int:
     """Once, after the reminder delay, to those still silent: how many teammates have answered."""
-    sent = 0
+    due = {m.user_id: day for m in members
+           if (day := open_day(schedule, m, now)) is not None and reminder_due(schedule, m, day, now)}
+    if not due:
+        return 0
+    async with services.db() as session:
+        rows = {day: await stored.entries(session, team.id, day) for day in set(due.values())}
+    waiting = {}
     for member in members:
-        day = open_day(schedule, member, now)
-        if day is None or not reminder_due(schedule, member, day, now):
+        day = due.get(member.user_id)
+        mine = next((row for row in rows.get(day, []) if row.user_id == member.user_id), None) if day else None
+        if day and mine is not None and mine.status == "prompted" and \
+                reminder_due(schedule, member, day, now, prompted_at=mine.prompted_at):
+            waiting[claim_keys.standup_reminder(team.key, member.user_id, day)] = (member.user_id, day)
+    async with services.db() as session:
+        taken = await claims.taken(session, list(waiting), now=now)
+    sent = 0
+    for key, (user, day) in waiting.items():
+        if key in taken:
             continue
-        async with services.db() as session:
-            rows = await stored.entries(session, team.id, day)
-        mine = next((row for row in rows if row.user_id == member.user_id), None)
-        if mine is None or mine.status != "prompted" or not mine.prompt_channel or \
-                not reminder_due(schedule, member, day, now, prompted_at=mine.prompted_at):
-            continue
-        others = [row for row in rows if row.user_id != member.user_id and row.status != "away"]
+        others = [row for row in rows[day] if row.user_id != user and row.status != "away"]
         nudge = reminder_text(sum(row.status == "answered" for row in others), len(others))
         text, blocks = views.reminder(team.name, team.key, day, nudge)
-        channel = member.user_id  # the DM, as the prompt was sent
 
-        async def send(channel: str = channel, text: str = text, blocks: list[dict[str, object]] = blocks) -> bool:
-            await services.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        async def send(user: str = user, text: str = text, blocks: list[dict[str, object]] = blocks) -> bool:
+            await services.client.chat_postMessage(channel=user, text=text, blocks=blocks)  # the DM, as the prompt
             return True
 
         async with services.db() as session:
-            sent += bool(await once(session, claim_keys.standup_reminder(team.key, member.user_id, day), send,
-                                    now=now))
+            sent += bool(await once(session, key, send, now=now))
     return sent
 
 

@@ -67,7 +67,7 @@ def prompt(team_name: str, team_key: str, day: date, *, state: str = "open",
         text = f"Skipped: no reminder today for your {escape(team_name)} stand-up ({day_label(day)})."
         actions = [button("Answer anyway", ids.START, value)]
     else:
-        text = f"Time for your *{escape(team_name)}* stand-up for {day_label(day)}: two minutes, three questions."
+        text = f"Time for your *{escape(team_name)}* stand-up for {day_label(day)}. It takes two minutes."
         actions = [button("Start", ids.START, value, style="primary"), button("Skip today", ids.SKIP, value)]
     return text, [section(text), {"type": "actions", "elements": actions}]
 
