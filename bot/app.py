@@ -25,6 +25,7 @@ from bot.scheduler import start_scheduler
 from bot.settings import Settings
 from bot.slack_client import close_client, make_client
 from handlers import all_jobs, envelope, register_all, tickets_webhook
+from handlers.debounce import Debouncer
 from handlers.jobs import Job
 from handlers.services import Services
 from storage.db import make_engine, ping, session_factory
@@ -57,7 +58,8 @@ class Supportbot:
         return Starlette(routes=[Route("/healthz", self.healthz, methods=["GET"])])
 
     async def close(self) -> None:
-        """Close the Slack HTTP session and the database pool."""
+        """Drop pending App Home refreshes; close the Slack HTTP session and the database pool."""
+        await self.services.later.close()
         await close_client(self.services.client)
         await self.services.engine.dispose()
 
@@ -127,17 +129,19 @@ def _quiet_bolt() -> None:
 
 def create_app(
     settings: Settings, *, client: AsyncWebClient | None = None, engine: AsyncEngine | None = None,
-    clock: Callable[[], datetime] = utcnow, directory_check_every: float = 2.0,
+    clock: Callable[[], datetime] = utcnow, directory_check_every: float = 2.0, home_refresh_after: float = 3.0,
 ) -> Supportbot:
     """Everything the bot needs, built from its settings (call it from a running event loop: the Slack
     client opens its keep-alive session). `directory_check_every` is how often, in seconds, a replica
-    looks for a configuration change made elsewhere."""
+    looks for a configuration change made elsewhere; `home_refresh_after` how long a person's App Home waits
+    after a change before it is republished (one `views.publish` for a burst of clicks)."""
     _quiet_bolt()
     client = client or make_client(settings, token=settings.require_bot_token())
     engine = engine or make_engine(settings.database_url)
     db = session_factory(engine)
     services = Services(client=client, engine=engine, db=db, clock=clock,
-                        directory=TeamDirectory(db, check_every=directory_check_every))
+                        directory=TeamDirectory(db, check_every=directory_check_every),
+                        later=Debouncer(home_refresh_after))
     return Supportbot(settings=settings, bolt=build_bolt(services, settings), services=services, jobs=all_jobs())
 
 

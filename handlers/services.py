@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from handlers.debounce import Debouncer
 from storage.db import SessionFactory
 from storage.directory import TeamDirectory
 
@@ -21,3 +22,5 @@ class Services:
     directory: TeamDirectory
     clock: Callable[[], datetime]
     """What time it is for listeners (each request reads it once, as `context["now"]`) and jobs."""
+    later: Debouncer = field(default_factory=Debouncer)
+    """Work worth doing once after a burst of changes (republishing someone's App Home)."""

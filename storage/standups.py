@@ -28,6 +28,17 @@ async def entries(session: AsyncSession, team_id: int, day: date) -> list[Standu
     return list(rows)
 
 
+async def of_person(session: AsyncSession, user_id: str, days: Collection[tuple[int, date]]) -> dict[int, StandupEntry]:
+    """The person's entry of each (team, day), by team: one query."""
+    if not days:
+        return {}
+    wanted = set(days)
+    rows = await session.scalars(select(StandupEntry).where(
+        StandupEntry.user_id == user_id, StandupEntry.team_id.in_([team for team, _ in wanted]),
+        StandupEntry.day.in_([day for _, day in wanted])))
+    return {row.team_id: row for row in rows if (row.team_id, row.day) in wanted}
+
+
 async def _entry_for(session: AsyncSession, team_id: int, user_id: str, day: date, status: str) -> StandupEntry:
     """The member's row for the day, created with `status` when there is none (a race is won by one)."""
     found = await entry(session, team_id, user_id, day)

@@ -125,8 +125,16 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def app(settings: Settings, clock: Clock) -> AsyncIterator[Supportbot]:
-    built = create_app(settings, clock=clock, directory_check_every=0)  # tests change teams between requests
+def home_refresh_after() -> float:
+    """App Home refreshes wait past any test's end (and are dropped at close); tests/test_app_home.py, which
+    checks them, waits a moment instead."""
+    return 3600.0
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: Clock, home_refresh_after: float) -> AsyncIterator[Supportbot]:
+    built = create_app(settings, clock=clock, directory_check_every=0,  # tests change teams between requests
+                       home_refresh_after=home_refresh_after)
     yield built
     await built.close()
 

@@ -23,6 +23,7 @@ from handlers.escalations.views.reports import (
     LIST_MAX,
     TIMELINE_MAX,
     escalation_detail,
+    escalation_items,
     escalation_list,
     stats_blocks,
     weekly_review,
@@ -30,7 +31,8 @@ from handlers.escalations.views.reports import (
 
 __all__ = [
     "HELP", "LIST_MAX", "PRIORITY_ICONS", "STATUS_LABELS", "TIMELINE_MAX", "card_text", "confirmation",
-    "describe", "escalation_card", "escalation_detail", "escalation_form", "escalation_list", "handed_over",
+    "describe", "escalation_card", "escalation_detail", "escalation_form", "escalation_items", "escalation_list",
+    "handed_over",
     "label", "priority_form", "ref", "reminder_text", "reopen_form", "resolve_form", "resolved_notice",
     "stats_blocks", "ticket_links", "tickets_of", "update_form", "weekly_review",
 ]

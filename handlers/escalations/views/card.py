@@ -125,11 +125,12 @@ def escalation_card(escalation: Escalation, policy: TeamPolicy, now: datetime) -
         told = "customer told" if escalation.customer_told else "customer *not* told yet"
         cause = ROOT_CAUSES.get(escalation.root_cause or "", "Other")
         blocks.append(section(f"*Outcome* ({cause}; {told})\n{escape(escalation.outcome or '')}"))
-    blocks.append(_actions(escalation))
+    blocks.append(card_actions(escalation))
     return blocks
 
 
-def _actions(escalation: Escalation) -> Block:
+def card_actions(escalation: Escalation) -> Block:
+    """The card's buttons, wherever the card is shown (channels, the App Home)."""
     value = str(escalation.id)
     if escalation.status == "resolved":
         elements = [button("Reopen", ids.REOPEN, value)]

@@ -29,7 +29,14 @@ from handlers.blocks import (
     section,
     user,
 )
-from handlers.escalations.views.card import PRIORITY_ICONS, STATUS_LABELS, describe, escalation_card, ref
+from handlers.escalations.views.card import (
+    PRIORITY_ICONS,
+    STATUS_LABELS,
+    card_actions,
+    describe,
+    escalation_card,
+    ref,
+)
 from storage.escalations import OpenList
 from storage.models import Escalation, EscalationEvent
 
@@ -71,6 +78,16 @@ def escalation_list(title: str, listed: OpenList, now: datetime) -> list[Block]:
     if listed.total > LIST_MAX:
         blocks.append(context(f"…and {listed.total - LIST_MAX} more, less urgent. "
                               "Type `/escalate ESC-<number>` to see any one in full."))
+    return blocks
+
+
+def escalation_items(listed: OpenList, now: datetime, *, limit: int) -> list[Block]:
+    """Each of the first `limit` escalations with the card's own buttons (the App Home), then how many more."""
+    blocks: list[Block] = []
+    for escalation in listed.escalations[:limit]:
+        blocks += [section(_line(escalation, now)), card_actions(escalation)]
+    if listed.total > limit:
+        blocks.append(context(f"…and {listed.total - limit} more: `/escalate mine` lists them."))
     return blocks
 
 

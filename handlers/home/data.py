@@ -1,0 +1,100 @@
+"""What a person's App Home shows, gathered with one query (or one report) per section, never one per row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.rules.directory import TeamProfile
+from bot.rules.kpi import Reading
+from bot.rules.standups import Member, local_day, open_day
+from handlers.kpi import report
+from handlers.people import person
+from handlers.services import Services
+from handlers.standups.report import schedule_of
+from storage import escalations, pulse, standups
+from storage.escalations import OpenList
+from storage.pulse import PulseScore
+from storage.pulse_models import PulseRound
+from storage.standups import Participation
+
+ESCALATIONS_SHOWN = 8
+MANAGED_SHOWN = 3
+"""Teams with a manager's section (a head of several teams sees the first three, by key)."""
+
+
+@dataclass(frozen=True)
+class StandupToday:
+    team: TeamProfile
+    day: date
+    team_day: bool
+    status: str | None
+    """prompted, answered, skipped, away, or None (not asked yet)."""
+
+
+@dataclass(frozen=True)
+class PulseNow:
+    team: TeamProfile
+    round: PulseRound | None
+    answered: bool
+
+
+@dataclass(frozen=True)
+class Managed:
+    team: TeamProfile
+    kpis: list[Reading]
+    kpi_day: date
+    participation: list[Participation]
+    pulse: PulseScore | None
+
+
+@dataclass(frozen=True)
+class Home:
+    user: str
+    now: datetime
+    mine: OpenList
+    standups: list[StandupToday] = field(default_factory=list)
+    pulses: list[PulseNow] = field(default_factory=list)
+    managed: list[Managed] = field(default_factory=list)
+    team_escalations: OpenList | None = None
+    """Open escalations of the teams they manage, by priority and oldest first."""
+
+
+async def gather(services: Services, user: str, now: datetime) -> Home:
+    directory = await services.directory.current()
+    teams = directory.teams_of(user)
+    member_of = [team for team in teams if user in team.config.members]
+    managed = [team for team in teams if team.is_manager(user)][:MANAGED_SHOWN]
+    zone = (await person(services, user, now)).zone(teams[0].timezone if teams else "UTC")
+    days = {}
+    for team in member_of:
+        if team.channels.get("standup"):
+            days[team.id] = open_day(schedule_of(team), Member(user, zone), now) or local_day(now, zone)
+    async with services.db() as session:
+        mine = await escalations.mine(session, user, limit=ESCALATIONS_SHOWN)
+        entries = await standups.of_person(session, user, list(days.items()))
+        pulses = []
+        for team in member_of:
+            latest = await pulse.latest(session, team.id)
+            current = latest if latest is not None and latest.opens_at <= now < latest.closes_at else None
+            pulses.append(PulseNow(team, current, current is not None and
+                                   await pulse.has_answered(session, current.id, user)))
+        sections = [await _managed(session, team, now) for team in managed]
+        team_open = await escalations.open_for_teams(session, [t.id for t in managed]) if managed else None
+    today = [StandupToday(team, days[team.id], schedule_of(team).is_team_day(days[team.id]),
+                          entries[team.id].status if team.id in entries else None)
+             for team in member_of if team.id in days]
+    return Home(user, now, mine, today, pulses, sections, team_open)
+
+
+async def _managed(session: AsyncSession, team: TeamProfile, now: datetime) -> Managed:
+    today = now.astimezone(ZoneInfo(team.timezone)).date()
+    yesterday = today - timedelta(days=1)
+    built = await report.daily(session, team, yesterday, title="", monday_week=False, history_days=8)
+    monday = today - timedelta(days=today.weekday())
+    return Managed(team, [r for r in built.readings if r.target is not None], yesterday,
+                   await standups.participation(session, team.id, monday, today),
+                   await pulse.latest_result(session, team.id, now))

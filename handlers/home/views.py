@@ -1,0 +1,111 @@
+"""The App Home tab: pure Block Kit from what `data.gather` found. Everyone: their open escalations with the
+card's buttons, today's stand-up, this week's pulse. Managers also: each team's KPI tiles, open escalations
+by priority (oldest first), stand-up participation this week and the last pulse result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.rules.kpi import STATUS_ICONS, format_target, format_value
+from handlers.blocks import (
+    VIEW_BLOCKS_MAX,
+    Block,
+    button,
+    clip,
+    context,
+    date,
+    divider,
+    escape,
+    fields,
+    header,
+    section,
+)
+from handlers.escalations.views import escalation_items, escalation_list
+from handlers.home.data import ESCALATIONS_SHOWN, Home, Managed, PulseNow, StandupToday
+from handlers.pulse import ids as pulse_ids
+from handlers.standups import ids as standup_ids
+from handlers.standups import views as standup_views
+
+STANDUP_LINES = {
+    "answered": "✅ answered", "skipped": "⏭️ skipped today", "away": "🌴 away today", "prompted": "✍️ waiting for you",
+}
+
+
+def home(data: Home) -> dict[str, Any]:
+    blocks: list[Block] = [header("Your support day"), context(f"Updated {date(data.now)}")]
+    blocks += _escalations(data)
+    if data.standups:
+        blocks += [divider(), section("*Today's stand-up*")] + [_standup(item) for item in data.standups]
+    if data.pulses:
+        blocks += [divider(), section("*This week's pulse*")] + [_pulse(item, data) for item in data.pulses]
+    if data.managed:
+        blocks += _managers(data)
+    if len(blocks) > VIEW_BLOCKS_MAX:
+        blocks = [*blocks[:VIEW_BLOCKS_MAX - 1], context("More than fits here: the commands show the rest.")]
+    return {"type": "home", "blocks": blocks}
+
+
+def _escalations(data: Home) -> list[Block]:
+    if not data.mine.total:
+        return [section("*Your open escalations*\nNone: nothing you reported or own is open. 🎉")]
+    return [section(f"*Your open escalations* ({data.mine.total})"),
+            *escalation_items(data.mine, data.now, limit=ESCALATIONS_SHOWN)]
+
+
+def _standup(item: StandupToday) -> Block:
+    name, day = escape(item.team.name), standup_views.day_label(item.day)
+    if not item.team_day:
+        return section(f"*{name}*: no stand-up today ({day}).")
+    value = standup_views.button_value(item.team.key, item.day)
+    if item.status == "answered":
+        return section(f"*{name}* · {day}: {STANDUP_LINES['answered']}",
+                       accessory=button("Edit", standup_ids.EDIT, value))
+    if item.status in ("skipped", "away"):
+        return section(f"*{name}* · {day}: {STANDUP_LINES[item.status]}")
+    return section(f"*{name}* · {day}: {STANDUP_LINES['prompted'] if item.status else 'not asked yet'}",
+                   accessory=button("Answer", standup_ids.START, value, style="primary"))
+
+
+def _pulse(item: PulseNow, data: Home) -> Block:
+    name = escape(item.team.name)
+    if item.round is None:
+        return section(f"*{name}*: no pulse open right now.")
+    if item.answered:
+        return section(f"*{name}* · {item.round.week}: ✅ answered, thank you. Results reach managers after "
+                       f"{date(item.round.closes_at)}, only as anonymous totals.")
+    return section(f"*{name}* · {item.round.week}: two minutes, anonymous; open until {date(item.round.closes_at)}.",
+                   accessory=button("Answer", pulse_ids.ANSWER, str(item.round.id), style="primary"))
+
+
+def _managers(data: Home) -> list[Block]:
+    blocks: list[Block] = [divider(), header("Your teams")]
+    for managed in data.managed:
+        blocks += _team(managed)
+    if data.team_escalations is not None:
+        blocks += escalation_list("Open escalations, by priority", data.team_escalations, data.now)
+    return blocks
+
+
+def _team(managed: Managed) -> list[Block]:
+    blocks: list[Block] = [section(f"*{escape(managed.team.name)}*")]
+    tiles = [(f"{STATUS_ICONS[r.status] if r.status else '▫️'} {r.metric.label}",
+              f"{format_value(r.metric, r.value)} ({format_target(r.metric, r.target)})")
+             for r in managed.kpis if r.value is not None]
+    if tiles:
+        blocks += [fields(tiles[:10]), context(f"KPIs for {standup_views.day_label(managed.kpi_day)} · `/kpi` for the "
+                                              "whole digest")]
+    else:
+        blocks.append(context("No KPI data yet: `supportbot tickets import FILE` loads a helpdesk export."))
+    asked = sum(p.expected for p in managed.participation)
+    if asked:
+        answered = sum(p.answered for p in managed.participation)
+        rate = round(100 * answered / asked)
+        blocks.append(section(f"Stand-up this week: *{rate}%* answered ({answered} of {asked})"))
+    if managed.pulse is not None:
+        score = f"{managed.pulse.score:.1f} / 5" if managed.pulse.score is not None else "—"
+        enps = f"{managed.pulse.enps:+d}" if managed.pulse.enps is not None else "—"
+        blocks.append(section(clip(f"Last pulse ({managed.pulse.week}, {managed.pulse.respondents} answers): "
+                                   f"score *{score}*, eNPS *{enps}*", 3000)))
+    else:
+        blocks.append(context("No pulse result to show yet (results appear once a round closes with enough answers)."))
+    return blocks
