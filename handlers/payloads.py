@@ -73,6 +73,8 @@ class InputValue(Payload):
     selected_option: Option | None = None
     selected_options: list[Option] | None = None
     selected_user: Short | None = None
+    selected_users: Annotated[list[Short], Field(max_length=1000)] | None = None
+    selected_conversation: Short | None = None
 
     @property
     def chosen(self) -> str | list[str] | None:
@@ -80,6 +82,10 @@ class InputValue(Payload):
             return self.selected_option.value if self.selected_option else None
         if self.type == "users_select":
             return self.selected_user
+        if self.type == "multi_users_select":
+            return list(self.selected_users or [])
+        if self.type == "conversations_select":
+            return self.selected_conversation
         if self.type == "checkboxes":
             return [o.value for o in self.selected_options or []]
         return self.value.strip() if self.value is not None else None

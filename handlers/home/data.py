@@ -61,6 +61,8 @@ class Home:
     managed: list[Managed] = field(default_factory=list)
     team_escalations: OpenList | None = None
     """Open escalations of the teams they manage, by priority and oldest first."""
+    in_a_team: bool = True
+    """False: a newcomer, shown how to get started."""
 
 
 async def gather(services: Services, user: str, now: datetime) -> Home:
@@ -87,7 +89,7 @@ async def gather(services: Services, user: str, now: datetime) -> Home:
     today = [StandupToday(team, days[team.id], schedule_of(team).is_team_day(days[team.id]),
                           entries[team.id].status if team.id in entries else None)
              for team in member_of if team.id in days]
-    return Home(user, now, mine, today, pulses, sections, team_open)
+    return Home(user, now, mine, today, pulses, sections, team_open, in_a_team=bool(teams))
 
 
 async def _managed(session: AsyncSession, team: TeamProfile, now: datetime) -> Managed:

@@ -25,6 +25,7 @@ from handlers.home.data import ESCALATIONS_SHOWN, Home, Managed, PulseNow, Stand
 from handlers.pulse import ids as pulse_ids
 from handlers.standups import ids as standup_ids
 from handlers.standups import views as standup_views
+from handlers.supportbot import onboarding
 
 STANDUP_LINES = {
     "answered": "✅ answered", "skipped": "⏭️ skipped today", "away": "🌴 away today", "prompted": "✍️ waiting for you",
@@ -33,6 +34,8 @@ STANDUP_LINES = {
 
 def home(data: Home) -> dict[str, Any]:
     blocks: list[Block] = [header("Your support day"), context(f"Updated {date(data.now)}")]
+    if not data.in_a_team:
+        return {"type": "home", "blocks": [*blocks, *onboarding.checklist()]}
     blocks += _escalations(data)
     if data.standups:
         blocks += [divider(), section("*Today's stand-up*")] + [_standup(item) for item in data.standups]

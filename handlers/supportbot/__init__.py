@@ -1,28 +1,65 @@
-"""`/supportbot`: what the bot can do."""
+"""`/supportbot`: what the bot can do, and setting a team up from Slack."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.jobs import Job
+from handlers.payloads import UNREADABLE, ButtonClick, SlashCommand, parse
+from handlers.supportbot import ids, setup
 
-COMMANDS = {"/supportbot": "What supportbot can do: `/supportbot help`"}
+COMMANDS = {"/supportbot": "What supportbot can do, and setting up a team: `/supportbot help`"}
 JOBS: list[Job] = []
+GROUPS = (
+    ("Escalations", "/escalate", "`/escalate [summary]` log one · `list` · `mine` · `ESC-42` · `stats [7d|30d|90d]`"),
+    ("Stand-ups", "/standup", "`/standup` answer today's · `skip` · `away FIRST [LAST]` · `back` · "
+                              "`report [YYYY-MM-DD]` · `setup`"),
+    ("Pulse", "/pulse", "`/pulse` answer this week's (or see that you did) · `results [round]` · `setup`"),
+    ("KPIs", "/kpi", "`/kpi` yesterday's digest · `today` · `week` · `log <metric> <value> [YYYY-MM-DD]` · "
+                     "`targets` · `baseline <metric>`"),
+    ("Your team", "/supportbot", "`/supportbot setup` edit your team · `/supportbot setup new` create one "
+                                 "(workspace admins) · `/supportbot setup KEY` edit team KEY"),
+)
+HELP = "\n".join(["*supportbot* runs your support team's rhythm in Slack:",
+                  *[f"*{name}*: {usage}" for name, _, usage in GROUPS],
+                  "Every command answers `help` with its usage, e.g. `/escalate help`. "
+                  "The *Home* tab shows what needs you today."])
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/supportbot")(show_help)
+    app.command("/supportbot")(supportbot)
+    app.view(ids.SETUP_FORM)(setup.submit_setup)
+    app.action(ids.OPEN_SETUP)(open_setup_from_button)
 
 
-async def show_help(ack: AsyncAck, command: dict[str, Any]) -> None:
-    from handlers import all_commands  # the catalogue of every feature, built after all are imported
+async def supportbot(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+    command = parse(SlashCommand, body)
+    if command is None:
+        await ack(text=UNREADABLE)
+        return
+    word, _, rest = " ".join(command.text.split()).partition(" ")
+    match word.lower():
+        case "" | "help" if not rest:
+            await ack(text=HELP)
+        case "setup" if " " not in rest:
+            form = await setup.form_for(client, context["directory"], command.user_id, rest.lower())
+            opened = form if isinstance(form, str) else await setup.open_form(client, form, command.trigger_id)
+            await ack(text=opened or "")
+        case _:
+            await ack(text=f"I don't know `{command.text.strip()[:50]}`. Here is what I can do:\n{HELP}")
 
-    argument = command.get("text", "").strip().lower()
-    lines = ["*supportbot* runs your support team's rhythm in Slack:"]
-    lines += [f"• `{name}` — {text}" for name, text in all_commands().items() if name != "/supportbot"]
-    lines.append("Type `help` after any command for its usage, e.g. `/escalate help`.")
-    if argument not in ("", "help"):
-        lines.insert(0, f"I don't know `{argument}`. Here is what I can do:")
-    await ack(text="\n".join(lines))  # a slash command's ack body is shown only to the caller
+
+async def open_setup_from_button(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                                 context: dict[str, Any], respond: AsyncRespond) -> None:
+    """"Create a team" on the getting-started checklist."""
+    await ack()
+    click = parse(ButtonClick, body)
+    if click is None or click.trigger_id is None:
+        return
+    form = await setup.form_for(client, context["directory"], click.user.id, "new")
+    refusal = form if isinstance(form, str) else await setup.open_form(client, form, click.trigger_id)
+    if refusal and context.get("response_url"):
+        await respond(text=refusal, response_type="ephemeral", replace_original=False)

@@ -1,0 +1,40 @@
+"""Getting started: the checklist a newcomer sees in the App Home before they are in a team, and the one a
+team's creator gets by DM."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.rules.team_config import TeamConfig
+from handlers.blocks import Block, button, context, escape, header, section
+from handlers.supportbot import ids
+
+
+def checklist(team: TeamConfig | None = None) -> list[Block]:
+    """What to do next, each step one line (with a button where one helps)."""
+    where = [getattr(team.channels, name) for name in ("escalations", "standup", "digest")] if team else []
+    where += [path.channel for path in team.escalation_paths] if team else []
+    channels = ", ".join(f"<#{c}>" for c in dict.fromkeys(c for c in where if c)) or "the team's channels"
+    first = (section(f"✅ *{escape(team.name)}* is set up.") if team else
+             section("1. *Create your support team*: its people, channels and escalation paths.",
+                     accessory=button("Create a team", ids.OPEN_SETUP, "new", style="primary")))
+    return [
+        header("Getting started with supportbot"),
+        first,
+        section(f"2. *Invite the bot* to private channels it should post in: `/invite @supportbot` in {channels}."),
+        section("3. *Try an escalation*: type `/escalate Checkout fails for ACME` and fill in the form."),
+        section("4. *Import tickets* for the KPI digest: `supportbot tickets import export.csv` (Zendesk, Salesforce, "
+                "Intercom, Freshdesk or the generic CSV), or point your helpdesk at the tickets webhook."),
+        section("5. *Set the rhythm*: `/standup setup`, `/pulse setup` and `/kpi targets`."),
+        context("`/supportbot help` lists every command."),
+    ]
+
+
+async def welcome_team(client: AsyncWebClient, user: str, team: TeamConfig) -> None:
+    """The creator's DM once a team exists: the checklist, with the team's own channels."""
+    with suppress(SlackApiError):  # the App Home shows the same steps
+        await client.chat_postMessage(channel=user, text=f"{escape(team.name)} is set up: here is what comes next.",
+                                      blocks=checklist(team))
