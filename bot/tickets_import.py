@@ -1,10 +1,10 @@
-"""`supportbot tickets import FILE [--team KEY]`: a helpdesk export into the tickets table.
+"""`supportbot tickets import FILE [--team KEY] [--timezone ZONE]`: a helpdesk export into the tickets table.
 
 It streams: the file is read one record at a time and written `storage.tickets.BATCH` tickets per
 statement, each batch committed, so memory stays flat whatever the file's size. A bad row is reported on
 stderr with its line (`line 17: solved_at is before created_at`) and the rest loads; the summary goes to
 stdout (`1,204 imported, 3 updated, 2 rejected`). Exit status: 0, 1 when a row was rejected, 2 when nothing
-could be read (no such file, an unknown format, a team to name)."""
+could be read (no such file, an unknown format, a team to name, an unknown timezone)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import BinaryIO, Protocol, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -93,9 +94,19 @@ def check_file(file: Path) -> None:
         raise FileNotFoundError(f"{file}: no such file")
 
 
-async def import_tickets(engine: AsyncEngine, file: Path, *, team: str | None, now: datetime,
+def time_zone(name: str) -> tzinfo:
+    """`--timezone`: an IANA name (`America/New_York`, `UTC`)."""
+    try:
+        return UTC if name.strip().upper() == "UTC" else ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ImportRefused(f"unknown timezone {name!r}: give an IANA name such as America/New_York or UTC"
+                            ) from None
+
+
+async def import_tickets(engine: AsyncEngine, file: Path, *, team: str | None, now: datetime, zone: tzinfo = UTC,
                          out: TextIO = sys.stdout, err: TextIO = sys.stderr, terminal: bool | None = None) -> int:
-    """Import `file`; the exit status. Raises ImportRefused (and FileNotFoundError) for status 2."""
+    """Import `file`, reading times written without an offset in `zone`; the exit status. Raises
+    ImportRefused (and FileNotFoundError) for status 2."""
     with open_export(file) as export:
         raw, reader, size = export.raw, export.reader, export.size
         if not reader.has_team and team is None:
@@ -110,7 +121,7 @@ async def import_tickets(engine: AsyncEngine, file: Path, *, team: str | None, n
             summary = Summary()
             read = 0
             try:
-                for batch in _batches(reader.rows(team=team, teams=known), summary, progress):
+                for batch in _batches(reader.rows(team=team, teams=known, zone=zone), summary, progress):
                     summary.count.add(await tickets.upsert(session, batch, teams=known,
                                                            source=reader.format.key, now=now))
                     await session.commit()

@@ -8,6 +8,7 @@ index), and nothing is written. Otherwise the tickets are upserted by (team, id)
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -46,7 +47,9 @@ def endpoint(db: SessionFactory, token: str | None, clock: Callable[[], datetime
         raw = await envelope.read_capped(request)
         if raw is None:
             return JSONResponse(TOO_LARGE, status_code=413)
-        items, errors = _parse_body(raw)
+        # A full 1 MiB body (4,000 tickets) takes ~50 ms to validate: off the event loop, so Slack's requests
+        # are not kept waiting behind it
+        items, errors = await asyncio.to_thread(_parse_body, raw)
         if errors:
             return _refused(errors)
         async with db() as session:

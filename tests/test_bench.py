@@ -12,6 +12,7 @@ import pytest
     ["bench.acks", "--requests", "5", "--concurrency", "1"],
     ["bench.timers", "--escalations", "5", "--ticks", "1"],
     ["bench.command_path", "--seconds", "1", "--rounds", "1", "--database", "sqlite"],
+    ["bench.tickets_import", "--rows", "2000"],
 ])
 def test_benchmark_runs_and_reports_a_ratio(command: list[str]) -> None:
     done = subprocess.run([sys.executable, "-m", *command], capture_output=True, text=True, timeout=120,

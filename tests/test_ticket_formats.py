@@ -4,12 +4,13 @@ mapped, and every bad row refused with its line (the header is line 1) and a rea
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.rules.ticket_formats import TicketReader, UnknownFormat, detect
+from bot.rules.ticket_formats import TicketReader, UnknownFormat, column, detect
 from bot.rules.ticket_rows import RowError, TicketRow
 
 GENERIC_HEADER = "id,team,created_at,first_response_at,solved_at,status,channel,csat,reopens,agent_replies,sla_breached"
@@ -17,8 +18,9 @@ ZENDESK_HEADER = ("Id,Requester,Subject,Status,Priority,Via,Ticket type,Created 
                   "Satisfaction Score,Reopens,Replies,First reply time in minutes")
 SALESFORCE_HEADER = "Id,CaseNumber,Subject,Status,Origin,Priority,CreatedDate,ClosedDate,MilestoneStatus"
 SALESFORCE_REPORT_HEADER = "Case Number,Subject,Status,Case Origin,Date/Time Opened,Date/Time Closed"
-INTERCOM_HEADER = ("Conversation ID,Conversation started at,Conversation first replied at,Conversation last closed at,"
-                   "Conversation state,Channel,Conversation rating")
+INTERCOM_HEADER = ("Conversation ID,Conversation started at (America/New_York),"
+                   "Conversation first replied at (America/New_York),Conversation last closed at (America/New_York),"
+                   "Current conversation state,Channel,Last teammate rating")
 INTERCOM_API_HEADER = ("id,created_at,state,statistics.first_admin_reply_at,statistics.last_close_at,"
                        "statistics.count_reopens,conversation_rating.rating,source.type,sla_applied.sla_status")
 FRESHDESK_HEADER = ("Ticket ID,Subject,Status,Priority,Source,Type,Agent,Group,Created time,Due by Time,Resolved time,"
@@ -30,10 +32,13 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def read(header: str, *rows: str, team: str | None = None, teams: set[str] | None = None
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def read(header: str, *rows: str, team: str | None = None, teams: set[str] | None = None, zone: tzinfo = UTC
          ) -> list[TicketRow | RowError]:
     text = "\n".join((header, *rows)) + "\n"
-    return list(TicketReader(io.StringIO(text, newline="")).rows(team=team, teams=teams))
+    return list(TicketReader(io.StringIO(text, newline="")).rows(team=team, teams=teams, zone=zone))
 
 
 def fields(ticket: TicketRow | RowError) -> dict[str, Any]:
@@ -49,6 +54,7 @@ def fields(ticket: TicketRow | RowError) -> dict[str, Any]:
     (SALESFORCE_HEADER, "salesforce"),
     (SALESFORCE_REPORT_HEADER, "salesforce"),
     (INTERCOM_HEADER, "intercom"),
+    ("Conversation ID,Conversation started at,Current conversation state", "intercom"),
     (INTERCOM_API_HEADER, "intercom"),
     (FRESHDESK_HEADER, "freshdesk"),
     ("\ufeffTicket ID , Created time,Status", "freshdesk"),
@@ -58,6 +64,17 @@ def fields(ticket: TicketRow | RowError) -> dict[str, Any]:
 def test_the_format_is_told_by_the_header(header: str, expected: str | None) -> None:
     found = detect(header.lstrip("\ufeff").split(","))
     assert (found.key if found else None) == expected
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("Conversation started at (America/New_York)", ("conversation started at", NEW_YORK)),
+    (" Conversation last closed at  (Europe/Paris) ", ("conversation last closed at", ZoneInfo("Europe/Paris"))),
+    ("First response time (in hrs)", ("first response time (in hrs)", None)),
+    ("Landed at (Mars/Olympus)", ("landed at (mars/olympus)", None)),
+    ("Created time", ("created time", None)),
+])  # fmt: skip
+def test_a_column_may_name_the_zone_of_its_times(cell: str, expected: tuple[str, tzinfo | None]) -> None:
+    assert column(cell) == expected
 
 
 def test_an_unknown_header_names_the_formats_it_would_have_read() -> None:
@@ -102,7 +119,8 @@ def test_whether_the_file_names_teams() -> None:
      {"id": "00001027", "team": "tier1", "created_at": at("2026-11-02T15:00:00+00:00"), "first_response_at": None,
       "solved_at": None, "status": "open", "channel": "Web", "csat": None, "reopens": 0, "agent_replies": None,
       "sla_breached": False}),
-    (INTERCOM_HEADER, "215,2026-11-02 14:00:00,2026-11-02 14:05:00,2026-11-02 15:00:00,closed,Chat,4",
+    # Intercom names the zone of its times in the header: 09:00 in New York on 2 November is 14:00 UTC
+    (INTERCOM_HEADER, "215,2026-11-02 09:00:00,2026-11-02 09:05:00,2026-11-02 10:00:00,closed,Chat,4",
      {"id": "215", "team": "tier1", "created_at": at("2026-11-02T14:00:00+00:00"),
       "first_response_at": at("2026-11-02T14:05:00+00:00"), "solved_at": at("2026-11-02T15:00:00+00:00"),
       "status": "solved", "channel": "Chat", "csat": True, "reopens": 0, "agent_replies": None,
@@ -166,6 +184,33 @@ def test_a_bad_row_is_refused_with_its_line_and_reason(header: str, rows: list[s
                                                        expected: list[tuple[int, str]]) -> None:
     found = read(header, *rows, team=None if header == GENERIC_HEADER else "tier1", teams={"tier1"})
     assert [(e.line, e.reason) for e in found if isinstance(e, RowError)] == expected
+
+
+def test_times_without_an_offset_are_read_in_the_zone_given_across_a_dst_change() -> None:
+    # New York leaves daylight time at 02:00 on Sunday 1 November 2026: 01:00-02:00 happens twice
+    found = read(GENERIC_HEADER,
+                 "T1,tier1,2026-10-31 12:00,,2026-11-01 12:00,solved,,,,,",
+                 "T2,tier1,2026-11-01 01:30,2026-11-01T01:45:00-05:00,,open,,,,,",
+                 "T3,tier1,2026-11-01T12:00:00Z,,,open,,,,,", zone=NEW_YORK)
+    t1, t2, t3 = (fields(ticket) for ticket in found)
+    assert (t1["created_at"], t1["solved_at"]) == (at("2026-10-31T16:00:00+00:00"), at("2026-11-01T17:00:00+00:00"))
+    assert t1["solved_at"] - t1["created_at"] == timedelta(hours=25)  # the day that lasts 25 hours
+    assert t2["created_at"] == at("2026-11-01T05:30:00+00:00")  # the hour that repeats: its first time (EDT)
+    assert t2["first_response_at"] == at("2026-11-01T06:45:00+00:00")  # an offset in the file wins
+    assert t3["created_at"] == at("2026-11-01T12:00:00+00:00")
+
+
+def test_minutes_after_creation_count_in_real_time_across_a_dst_change() -> None:
+    # 00:30 EDT (04:30 UTC) plus 120 minutes is 06:30 UTC, which New York's clocks show as 01:30 EST
+    [ticket] = read(ZENDESK_HEADER, "4413,Cy,Late,Solved,Low,Email,Question,2026-11-01 00:30:00,,,,0,1,120",
+                    team="tier1", zone=NEW_YORK)
+    assert fields(ticket)["first_response_at"] == at("2026-11-01T06:30:00+00:00")
+
+
+def test_a_zone_in_the_header_wins_over_the_zone_given() -> None:
+    [ticket] = read(INTERCOM_HEADER, "215,2026-11-02 09:00:00,,,open,Chat,", team="tier1",
+                    zone=ZoneInfo("Europe/Paris"))
+    assert fields(ticket)["created_at"] == at("2026-11-02T14:00:00+00:00")
 
 
 def test_the_rest_of_the_file_loads_around_bad_rows() -> None:

@@ -76,7 +76,8 @@ def stored(url: str) -> dict[str, dict[str, Any]]:
         try:
             async with session_factory(engine)() as session:
                 found = (await session.scalars(select(Ticket))).all()
-                return {t.external_id: {"pk": t.id, "status": t.status, "solved_at": t.solved_at,
+                return {t.external_id: {"pk": t.id, "status": t.status, "created_at": t.created_at,
+                                        "solved_at": t.solved_at,
                                         "csat_good": t.csat_good, "source": t.source} for t in found}
         finally:
             await engine.dispose()
@@ -137,7 +138,7 @@ def test_a_ticket_twice_in_one_file_is_one_ticket_the_later_row_winning(env: dic
      "2026-11-02 18:00:00,Good,0,1,45"),
     ("salesforce", SALESFORCE_HEADER, "5003000000D8cuI,4411,Broken,Closed,Phone,High,2026-11-02T14:00:00.000Z,"
      "2026-11-02T18:00:00.000Z,Compliant"),
-    ("intercom", INTERCOM_HEADER, "4411,2026-11-02 14:00:00,2026-11-02 14:05:00,2026-11-02 18:00:00,closed,Chat,5"),
+    ("intercom", INTERCOM_HEADER, "4411,2026-11-02 09:00:00,2026-11-02 09:05:00,2026-11-02 13:00:00,closed,Chat,5"),
     ("freshdesk", FRESHDESK_HEADER, "4411,Refund,Resolved,Medium,Email,Question,Ana,Billing,2026-11-02 14:00:00,,"
      "2026-11-02 18:00:00,,,2026-11-02 14:30:00,1,2,Within SLA,Within SLA,Awesome"),
 ])  # fmt: skip
@@ -155,6 +156,23 @@ def test_each_helpdesk_export_imports_with_its_team_named(
     ticket = stored(env["DATABASE_URL"])["4411"]
     assert (ticket["source"], ticket["status"]) == (source, "closed" if source == "salesforce" else "solved")
     assert ticket["solved_at"] == datetime(2026, 11, 2, 18, 0, tzinfo=UTC)
+
+
+def test_times_without_an_offset_are_read_in_the_timezone_given(env: dict[str, str], tmp_path: Path) -> None:
+    export = write(tmp_path / "tickets.csv", GENERIC_HEADER,
+                   "T1,tier1,2026-10-31 12:00,,2026-11-01 12:00,solved,email,,,,",  # DST ends in between
+                   "T2,tier1,2026-11-02T09:00:00Z,,,open,chat,,,,")
+    unknown = supportbot("tickets", "import", str(export), "--timezone", "America/Gotham", env=env, cwd=tmp_path)
+    assert (unknown.returncode, unknown.stderr.strip()) == (
+        2, "supportbot: unknown timezone 'America/Gotham': give an IANA name such as America/New_York or UTC")
+    assert stored(env["DATABASE_URL"]) == {}
+
+    done = supportbot("tickets", "import", str(export), "--timezone", "America/New_York", env=env, cwd=tmp_path)
+    assert (done.returncode, done.stdout.splitlines()[0]) == (0, "2 imported, 0 updated, 0 rejected"), done.stderr
+    rows = stored(env["DATABASE_URL"])
+    assert rows["T1"]["solved_at"] == datetime(2026, 11, 1, 17, 0, tzinfo=UTC)  # 12:00 EST, not 12:00 UTC
+    assert rows["T1"]["created_at"] == datetime(2026, 10, 31, 16, 0, tzinfo=UTC)  # 12:00 EDT
+    assert rows["T2"]["created_at"] == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # it said Z
 
 
 def test_what_cannot_be_read_at_all_is_one_line_and_status_2(env: dict[str, str], tmp_path: Path) -> None:

@@ -2,20 +2,25 @@
 
 The format is told by the header row: the generic CSV, or the ticket export of Zendesk, the case export of
 Salesforce Service Cloud, the conversation export of Intercom or the ticket export of Freshdesk, each with
-the column names its vendor documents (the README lists every mapping and cites the pages). Rows stream:
+the column names its vendor documents (the README lists every mapping and cites the pages). A column may
+name the zone its times are written in, as Intercom's do (`Conversation started at (America/New_York)`);
+other times without an offset are read in the zone the reader is given (UTC unless told). Rows stream:
 `TicketReader.rows()` yields a `TicketRow` or a `RowError` per record, with the record's first line in the
 file (the header is line 1; a quoted value may span lines)."""
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
-from bot.rules.ticket_rows import FIELDS, RowError, TicketRow, instant, parse, reason
+from bot.rules.ticket_rows import FIELDS, TIMES, RowError, TicketRow, instant, localized, parse, reason
 
 Values = dict[str, str | None]
 
@@ -46,19 +51,30 @@ class Format:
     """Anything else the vendor needs (e.g. a time given in minutes since creation), given the generic
     values and the row's raw cells by lower-cased column name."""
 
-    def matches(self, header: Iterable[str]) -> bool:
-        names = {_name(column) for column in header}
+    @cached_property
+    def _names(self) -> dict[str, tuple[str, ...]]:
+        """`columns` as `_name` writes them, worked out once rather than on every row."""
+        return {generic: tuple(_name(n) for n in names) for generic, names in self.columns.items()}
+
+    def matches(self, names: Container[str]) -> bool:
+        """Whether a header (its columns as `_name` writes them) is this format's."""
         return any(all(_name(mark) in names for mark in marks) for marks in self.marks)
 
-    def has_team(self, header: Iterable[str]) -> bool:
-        names = {_name(column) for column in header}
-        return any(_name(column) in names for column in self.columns.get("team", ()))
+    def has_team(self, names: Container[str]) -> bool:
+        return any(name in names for name in self._names.get("team", ()))
 
-    def generic(self, cells: Mapping[str, str | None]) -> Values:
-        """The row's generic values from its cells (keys: lower-cased column names)."""
+    def generic(self, cells: Mapping[str, str | None], zones: Mapping[str, tzinfo], zone: tzinfo) -> Values:
+        """The row's generic values from its cells (keys: columns as `_name` writes them). A time without an
+        offset is read in its column's own zone (`zones`), else in `zone`."""
         values: Values = {}
-        for generic, names in self.columns.items():
-            values[generic] = next((v for n in names if (v := cells.get(_name(n))) not in (None, "")), None)
+        for generic, names in self._names.items():
+            found = next(((n, v) for n in names if (v := cells.get(n)) not in (None, "")), None)
+            if found is None:
+                values[generic] = None
+            elif generic in TIMES:
+                values[generic] = localized(found[1], zones.get(found[0], zone))
+            else:
+                values[generic] = found[1]
         status = values.get("status")
         if status is not None:
             values["status"] = self.statuses.get(status.strip().casefold(), status)
@@ -74,35 +90,48 @@ def _name(column: str) -> str:
     return " ".join(column.strip().casefold().split())
 
 
+ZONED = re.compile(r"^(?P<name>.*\S)\s*\((?P<zone>[^()]+)\)$")
+
+
+def column(header_cell: str) -> tuple[str, tzinfo | None]:
+    """A header cell as its name (`_name`) and the zone it names, if any: Intercom's exports write the
+    workspace's zone after each time column, `Conversation started at (America/New_York)`. A bracket that
+    is no zone (`First response time (in hrs)`) is part of the name."""
+    found = ZONED.match(header_cell.strip())
+    if found is not None:
+        try:
+            return _name(found["name"]), ZoneInfo(found["zone"].strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return _name(header_cell), None
+
+
 def _same(*names: str) -> dict[str, tuple[str, ...]]:
     return {name: (name,) for name in names}
 
 
 def _zendesk(values: Values, cells: Mapping[str, str | None]) -> None:
-    """Zendesk gives the first reply as minutes after creation."""
+    """Zendesk gives the first reply as minutes after creation (added to the instant, so a DST change in
+    between counts right: `created_at` has its offset by now)."""
     minutes = (cells.get("first reply time in minutes") or "").strip()
     if not minutes:
         return
-    if not _is_number(minutes) or float(minutes) < 0:
+    try:
+        after = timedelta(minutes=float(minutes))
+    except (ValueError, OverflowError):
+        after = timedelta(-1)
+    if after < timedelta(0):
         raise RowProblem(f"First reply time in minutes: expected a number, got {minutes!r}")
     try:
         created = instant(values.get("created_at"))
     except ValueError:
         return  # created_at's own error is the one reported
     if created is not None:
-        values["first_response_at"] = (created + timedelta(minutes=float(minutes))).isoformat()
+        values["first_response_at"] = (created + after).isoformat()
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _epochs(values: Values, _cells: Mapping[str, str | None]) -> None:
-    """Intercom's API gives times as Unix seconds; its reports as dates."""
+def _intercom(values: Values, _cells: Mapping[str, str | None]) -> None:
+    """Intercom's API gives times as Unix seconds (its CSV exports as dates), and an SLA as hit or missed."""
     for name in ("created_at", "first_response_at", "solved_at"):
         text = (values.get(name) or "").strip()
         if text.isdigit():
@@ -155,13 +184,13 @@ INTERCOM = Format(
         "id": ("Conversation ID", "id"), "created_at": ("Conversation started at", "created_at"),
         "first_response_at": ("Conversation first replied at", "statistics.first_admin_reply_at"),
         "solved_at": ("Conversation last closed at", "statistics.last_close_at"),
-        "status": ("Conversation state", "state"), "channel": ("Channel", "source.type"),
-        "csat": ("Conversation rating", "conversation_rating.rating"),
-        "reopens": ("statistics.count_reopens",), "sla_breached": ("SLA status", "sla_applied.sla_status"),
+        "status": ("Current conversation state", "state"), "channel": ("Channel", "source.type"),
+        "csat": ("Last teammate rating", "conversation_rating.rating"),
+        "reopens": ("statistics.count_reopens",), "sla_breached": ("sla_applied.sla_status",),
     },
     marks=(("Conversation ID", "Conversation started at"), ("id", "created_at", "state")),
     statuses={"open": "open", "snoozed": "pending", "closed": "solved"},
-    adjust=_epochs,
+    adjust=_intercom,
 )
 
 FRESHDESK = Format(
@@ -186,8 +215,8 @@ FORMATS = (GENERIC, ZENDESK, SALESFORCE, INTERCOM, FRESHDESK)
 
 
 def detect(header: Iterable[str]) -> Format | None:
-    columns = list(header)
-    return next((candidate for candidate in FORMATS if candidate.matches(columns)), None)
+    names = {column(cell)[0] for cell in header}
+    return next((candidate for candidate in FORMATS if candidate.matches(names)), None)
 
 
 def recognised() -> str:
@@ -206,17 +235,20 @@ class TicketReader:
         if header is None:
             raise UnknownFormat("the file is empty: expected a header row")
         self.header = [cell.lstrip("\ufeff") for cell in header]
+        columns = [column(cell) for cell in self.header]
+        self._names = [name for name, _zone in columns]
+        self._zones = {name: zone for name, zone in columns if zone is not None}
         found = detect(self.header)
         if found is None:
             raise UnknownFormat(f"the header row is not one of the recognised formats: {recognised()}")
         self.format = found
-        self.has_team = found.has_team(self.header)
-        self._names = [_name(column) for column in self.header]
+        self.has_team = found.has_team(set(self._names))
 
-    def rows(self, *, team: str | None = None, teams: Container[str] | None = None
+    def rows(self, *, team: str | None = None, teams: Container[str] | None = None, zone: tzinfo = UTC
              ) -> Iterator[TicketRow | RowError]:
         """Each record as a ticket or a reason. `team` is the team of rows that name none; `teams`, when
-        given, are the known team keys (a row of another team is refused)."""
+        given, are the known team keys (a row of another team is refused); `zone` is where times without an
+        offset were written, unless their column names its own."""
         end = self._reader.line_num
         while True:
             start = end + 1
@@ -231,15 +263,15 @@ class TicketReader:
             end = self._reader.line_num
             if not any(cell.strip() for cell in record):
                 continue
-            yield self._ticket(start, record, team, teams)
+            yield self._ticket(start, record, team, teams, zone)
 
-    def _ticket(self, line: int, record: list[str], team: str | None, teams: Container[str] | None
-                ) -> TicketRow | RowError:
+    def _ticket(self, line: int, record: list[str], team: str | None, teams: Container[str] | None,
+                zone: tzinfo) -> TicketRow | RowError:
         if len(record) > len(self._names):
             return RowError(line, f"{len(record)} values, but the header has {len(self._names)} columns")
         cells = dict(zip(self._names, record, strict=False))
         try:
-            values = self.format.generic(cells)
+            values = self.format.generic(cells, self._zones, zone)
         except RowProblem as problem:
             return RowError(line, str(problem))
         if not values.get("team"):

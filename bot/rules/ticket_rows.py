@@ -4,8 +4,9 @@ worded for the person who sent it."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from pydantic import (
@@ -43,8 +44,9 @@ class RowError:
 
 
 class TicketRow(BaseModel):
-    """A ticket in the generic fields. Times are aware and in UTC (a time without an offset is read as UTC);
-    `csat` is good (True), bad (False) or unrated (None): good|bad, or 4-5 of 5 counts as good."""
+    """A ticket in the generic fields. Times are aware and in UTC (a time without an offset is read as UTC:
+    the CSV reader has given such times the file's zone first, see `localized`); `csat` is good (True), bad
+    (False) or unrated (None): good|bad, or 4-5 of 5 counts as good."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -101,15 +103,11 @@ class TicketRow(BaseModel):
     def _csat(cls, value: object) -> object:
         return csat(value)
 
-    @field_validator("reopens", mode="before")
+    @field_validator("reopens", "agent_replies", mode="before")
     @classmethod
-    def _reopens(cls, value: object) -> object:
-        return 0 if value is None else count(value, "reopens")
-
-    @field_validator("agent_replies", mode="before")
-    @classmethod
-    def _agent_replies(cls, value: object) -> object:
-        return count(value, "agent_replies")
+    def _count(cls, value: object, info: ValidationInfo) -> object:
+        found = count(value)
+        return 0 if found is None and info.field_name == "reopens" else found
 
     @field_validator("sla_breached", mode="before")
     @classmethod
@@ -134,9 +132,10 @@ class TicketRow(BaseModel):
         return self
 
 
-def instant(value: object) -> datetime | None:
+def instant(value: object, zone: tzinfo = UTC) -> datetime | None:
     """An ISO-8601 time (`2026-11-02T14:00:00Z`, `2026-11-02 09:00:00-05:00`, `2026-11-02 14:00`) in UTC;
-    a time written without an offset is read as UTC. Empty is none."""
+    a time written without an offset is read in `zone` (on the hour a DST change repeats, its first
+    occurrence; in the hour it skips, the offset before the change). Empty is none."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, datetime):
@@ -148,7 +147,19 @@ def instant(value: object) -> datetime | None:
             raise ValueError(f"bad date {value.strip()!r} (expected ISO-8601, e.g. 2026-11-02T14:00:00Z)") from None
     else:
         raise ValueError(f"bad date {value!r} (expected an ISO-8601 string)")
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parsed.replace(tzinfo=zone).astimezone(UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def localized(value: str | None, zone: tzinfo) -> str | None:
+    """`value` with the offset `zone` gives it, when it is a time written without one; anything else as it
+    is (Unix seconds, a time with an offset, or text that is no time, which parsing then refuses)."""
+    if zone is UTC or value is None or value.strip().isdigit():
+        return value
+    try:
+        found = instant(value, zone)
+    except ValueError:
+        return value
+    return value if found is None else found.isoformat()
 
 
 def normal_status(value: str) -> str:
@@ -175,7 +186,7 @@ def csat(value: object) -> bool | None:
     raise ValueError(f"bad csat {value!r} (expected good, bad or a score of 1-5)")
 
 
-def count(value: object, name: str) -> int | None:
+def count(value: object) -> int | None:
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
     text = str(value).strip()
@@ -186,7 +197,7 @@ def count(value: object, name: str) -> int | None:
     except ValueError:
         number = -1.0
     if number < 0 or not number.is_integer():
-        raise ValueError(f"{name}: expected a whole number, got {text!r}")
+        raise ValueError(f"expected a whole number, got {text!r}")
     return int(number)
 
 
@@ -221,8 +232,8 @@ def reason(error: ValidationError) -> str:
     """One line for a rejected CSV row: `solved_at is before created_at`, `created_at: bad date '…'`."""
     parts = []
     for problem in field_errors(error):
-        bare = problem.field in problem.error or problem.field == "ticket"
-        parts.append(problem.error if bare else f"{problem.field}: {problem.error}")
+        named = problem.field == "ticket" or re.search(rf"\b{re.escape(problem.field)}\b", problem.error)
+        parts.append(problem.error if named else f"{problem.field}: {problem.error}")
     return "; ".join(parts)
 
 
