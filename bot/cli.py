@@ -72,8 +72,11 @@ def parser() -> argparse.ArgumentParser:
     tickets_import.add_argument("file", type=Path)
     tickets_import.add_argument("--team", metavar="KEY", default=None,
                                 help="the team of rows that name none (an export with no team column)")
+    tickets_import.add_argument("--timezone", metavar="ZONE", default="UTC",
+                                help="IANA zone of times written without an offset (default: %(default)s)")
 
-    commands.add_parser("demo", help="build a demo database and show what each feature would show")
+    demo = commands.add_parser("demo", help="build a demo database and show what each feature would show")
+    demo.add_argument("--json", action="store_true", help="print each message's raw Block Kit, one JSON object a line")
     return root
 
 
@@ -125,19 +128,21 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{args.name}: {done} done")
         return 0
     if args.command == "tickets":
-        from bot.tickets_import import ImportRefused, check_file, import_tickets
+        from bot.tickets_import import ImportRefused, check_file, import_tickets, time_zone
 
-        check_file(args.file)  # a missing file is said first
         try:
+            zone = time_zone(args.timezone)
+            check_file(args.file)  # said before the database is touched
             async with database(settings) as engine:
-                return await import_tickets(engine, args.file, team=args.team, now=utcnow())
+                return await import_tickets(engine, args.file, team=args.team, now=utcnow(), zone=zone)
         except ImportRefused as refused:
             print(f"supportbot: {refused}", file=sys.stderr)
             return 2
     from bot.demo import run_demo
 
-    path = await run_demo(settings)
-    print(f"\nThe demo database is {path}: `DATABASE_URL=sqlite:///{path} supportbot config show` shows its team.")
+    path = await run_demo(settings, as_json=args.json)
+    if not args.json:
+        print(f"\nThe demo database is {path}: `DATABASE_URL=sqlite:///{path} supportbot config show` shows its team.")
     return 0
 
 

@@ -6,25 +6,22 @@ transcript that prints each message instead of sending it.
 
 from __future__ import annotations
 
-import itertools
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import demo_kpi
+from bot import demo_kpi, demo_pulse
 from bot.clock import utcnow
+from bot.demo_transcript import Transcript
 from bot.rules import escalation_changes as rules
 from bot.rules.directory import TeamProfile
 from bot.rules.escalations import TeamPolicy
 from bot.seed import act, seed_escalation, seed_teams, state
 from bot.settings import Settings
-from handlers.blocks import as_text
+from handlers import home
 from handlers.escalations import views
 from handlers.escalations.announce import show_change, show_new
 from handlers.escalations.jobs import run_review, run_timers
@@ -41,68 +38,27 @@ teams:
   - key: tier1
     name: Tier 1 Support
     timezone: America/New_York
-    members: [U0ALEX, U0SAM]
+    members: [U0ALEX, U0SAM, U0JORDAN, U0PRIYA, U0CHEN, U0DANA]
     managers: [U0MORGAN]
     channels: {escalations: C0ESCALATIONS, standup: C0STANDUP}
     escalation_paths:
       - {key: engineering, name: Engineering, channel: C0ENGINEERING}
       - {key: billing, name: Billing, channel: C0BILLING}
 """
-PEOPLE = {"U0ALEX": "Alex Rivera", "U0SAM": "Sam Okafor", "U0MORGAN": "Morgan Lee"}
+PEOPLE = {"U0ALEX": "Alex Rivera", "U0SAM": "Sam Okafor", "U0MORGAN": "Morgan Lee", "U0JORDAN": "Jordan Blake",
+          "U0PRIYA": "Priya Shah", "U0CHEN": "Chen Wu", "U0DANA": "Dana Kim"}
 """What users.info says of the demo's people."""
-NAMES = {"U0ALEX": "@alex", "U0SAM": "@sam", "U0MORGAN": "@morgan", "C0ESCALATIONS": "#escalations",
+NAMES = {"U0ALEX": "@alex", "U0SAM": "@sam", "U0MORGAN": "@morgan", "U0JORDAN": "@jordan", "U0PRIYA": "@priya",
+         "U0CHEN": "@chen", "U0DANA": "@dana", "C0ESCALATIONS": "#escalations",
          "C0STANDUP": "#standup",
          "C0ENGINEERING": "#eng-escalations", "C0BILLING": "#billing-escalations"}
 
 
-class Transcript(AsyncWebClient):
-    """A Web API client that prints what it would send and answers like Slack."""
-
-    def __init__(self) -> None:
-        super().__init__(token="xoxb-demo")
-        self._ts = itertools.count(1)
-        self.quiet = False  # while the demo's history is made
-        self._last: tuple[str, str] | None = None  # (method, body) of the message printed last
-
-    async def api_call(self, api_method: str, *, json: dict[str, Any] | None = None,
-                       **kwargs: Any) -> AsyncSlackResponse:
-        args = {**(kwargs.get("data") or {}), **(kwargs.get("params") or {}), **(json or {})}
-        channel = str(args.get("channel", ""))
-        where = NAMES.get(channel, channel) + (" (thread)" if args.get("thread_ts") else "")
-        if api_method in ("chat.postMessage", "chat.update") and not self.quiet:
-            verb = "posts in" if api_method == "chat.postMessage" else "updates its message in"
-            body = _named(as_text(args["blocks"]) if args.get("blocks") else
-                          as_text([{"type": "section", "text": {"text": args["text"]}}]))
-            if self._last == (api_method, body):  # the same card in the team's channel too: say where, once
-                print(f"└─ and the same in {where}")
-            else:
-                print(f"\n┌─ supportbot {verb} {where}\n" + "\n".join(f"│ {line}" for line in body.splitlines()))
-            self._last = (api_method, body)
-        ts = f"1700000000.{next(self._ts):06d}"
-        data: dict[str, Any] = {"ok": True, "channel": channel, "ts": ts,
-                                "permalink": f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
-        if api_method == "users.info":
-            user = str(args.get("user", ""))
-            data["user"] = {"id": user, "real_name": PEOPLE.get(user, user), "tz": "America/New_York"}
-        return AsyncSlackResponse(client=self, http_verb="POST", api_url=api_method, req_args={}, data=data,
-                                  headers={}, status_code=200)
-
-
-def _named(text: str) -> str:
-    """Slack IDs as the people and channels of the demo."""
-    for slack_id, name in NAMES.items():
-        text = text.replace(f"@{slack_id}", name).replace(f"#{slack_id}", name).replace(slack_id, name)
-    return text
-
-
-def _say(text: str) -> None:
-    print(f"\n### {text}")
-
-
-async def run_demo(settings: Settings, database: Path | None = None) -> Path:
+async def run_demo(settings: Settings, database: Path | None = None, *, as_json: bool = False) -> Path:
     path = database or Path(tempfile.mkdtemp(prefix="supportbot-demo-")) / "demo.db"
     engine = make_engine(f"sqlite:///{path}")
-    client = Transcript()
+    client = Transcript(PEOPLE, NAMES, as_json=as_json)
+    _say = client.say
     now = utcnow().replace(second=0, microsecond=0)
     db = session_factory(engine)
     services = Services(client=client, engine=engine, db=db, directory=TeamDirectory(db), clock=lambda: now)
@@ -148,18 +104,23 @@ async def run_demo(settings: Settings, database: Path | None = None) -> Path:
 
             _say("Morgan (manager) types `/escalate stats 30d`")
             figures = await escalations.stats(session, [team.id], now - timedelta(days=30), now + timedelta(hours=2))
-            print(_named(as_text(views.stats_blocks(figures, "Escalations · last 30 days"))))
+            client.show("@morgan", views.stats_blocks(figures, "Escalations · last 30 days"))
             _say("Morgan types `/escalate list`")
-            print(_named(as_text(views.escalation_list("Open escalations · Tier 1 Support",
-                                                       await escalations.open_for_teams(session, [team.id]), now))))
+            client.show("@morgan", views.escalation_list("Open escalations · Tier 1 Support",
+                                                         await escalations.open_for_teams(session, [team.id]), now))
 
-        await _standup(services, team, now)
+        await _standup(services, client, team, now)
 
         _say("Every morning Morgan reads the KPI digest in #support-kpis (two weeks of imported tickets)")
         async with services.db() as session:
             chart = path.with_name("digest-chart.png")
-            print(_named(await demo_kpi.digest(session, team, now, chart)))
-        print(f"└─ with its 14-day trend chart, written to {chart}")
+            client.show("#support-kpis", await demo_kpi.digest(session, team, now, chart))
+        client.note(f"with its 14-day trend chart, written to {chart}")
+
+        await demo_pulse.show_pulse(services, team, now, client.say)
+
+        _say("Morgan opens supportbot's Home tab: what needs a manager today")
+        await home.publish(services, "U0MORGAN", now)
 
         monday = _next_monday_morning(now, team.policy)
         _say(f"On Monday morning the weekly review arrives ({monday:%Y-%m-%d %H:%M} UTC)")
@@ -169,10 +130,10 @@ async def run_demo(settings: Settings, database: Path | None = None) -> Path:
     return path
 
 
-async def _standup(services: Services, team: TeamProfile, now: datetime) -> None:
+async def _standup(services: Services, client: Transcript, team: TeamProfile, now: datetime) -> None:
     """The day's stand-up: two answers in the thread, then the summary at the window's close."""
     day = now.astimezone(ZoneInfo(team.timezone)).date()
-    _say("Stand-up: Alex and Sam answer their DM prompts; each answer is a reply in the day's thread")
+    client.say("Stand-up: Alex and Sam answer their DM prompts; each answer is a reply in the day's thread")
     async with services.db() as session:
         await standups.answer(session, team.id, "U0ALEX", day, [
             "Closed 14 tickets, wrote the refund macro", "ACME follow-ups, then the billing queue",
@@ -180,7 +141,7 @@ async def _standup(services: Services, team: TeamProfile, now: datetime) -> None
         await standups.answer(session, team.id, "U0SAM", day, [
             "Ran the checkout incident", "Post-incident notes for ACME", "none"], 3, now=now)
     await publish(services, team, day, now)
-    _say("At the window's close the day's message becomes the summary: blockers first, each with Escalate")
+    client.say("At the window's close the day's message becomes the summary: blockers first, each with Escalate")
     await summarise_day(services, team, day, now + timedelta(hours=4))
 
 

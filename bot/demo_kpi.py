@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.directory import TeamProfile
-from handlers.kpi.demo import show_digest
+from bot.rules.kpi_days import local_date
+from handlers.blocks import Block, section
+from handlers.kpi import chart, report, views
 from storage.kpi_models import Ticket
 
 
@@ -36,7 +38,18 @@ async def seed_tickets(session: AsyncSession, team: TeamProfile, now: datetime) 
     await session.commit()
 
 
-async def digest(session: AsyncSession, team: TeamProfile, now: datetime, chart_file: Path) -> str:
-    yesterday = now.astimezone(ZoneInfo(team.timezone)).date() - timedelta(days=1)
+async def digest(session: AsyncSession, team: TeamProfile, now: datetime, chart_file: Path) -> list[Block]:
+    """Yesterday's digest after two weeks of made-up tickets."""
     await seed_tickets(session, team, now)
-    return await show_digest(session, team, yesterday, chart_file)
+    return await digest_of(session, team, local_date(now, team.timezone) - timedelta(days=1), chart_file)
+
+
+async def digest_of(session: AsyncSession, team: TeamProfile, day: date, chart_file: Path) -> list[Block]:
+    """The digest of `day` as the `digest` job posts it; its 14-day chart is written to `chart_file` (a day with
+    no data is one line, and no chart)."""
+    built = await report.daily(session, team, day, title=views.day_title(day))
+    if built.figures.empty:
+        return [section(views.no_data(team, built.title))]
+    png = await asyncio.to_thread(chart.render_trend, built)
+    await asyncio.to_thread(chart_file.write_bytes, png)
+    return views.digest(built)[1]

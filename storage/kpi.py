@@ -1,5 +1,5 @@
 """KPI figures per team per local day (or span of days), computed in SQL; the tickets and escalations behind
-a red number; manual metrics, alert states, baselines and targets.
+a red number; manual metrics, alert states and baselines. (Targets are team settings: `storage.teams.apply`.)
 
 Every aggregate is one indexed query on one team's window: tickets created in it (`ix_tickets_team_created`),
 solved in it (`ix_tickets_team_solved`), unsolved at its end (`ix_tickets_team_solved_created`, covering). Percentiles
@@ -21,14 +21,14 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from bot.rules.kpi import BY_KEY
 from bot.rules.kpi_days import span_bounds
 from bot.rules.kpi_plan import Baseline
 from bot.rules.percentiles import percentile
-from bot.rules.team_config import KpiTargets
-from storage import directory, escalations, pulse, standups
+from storage import escalations, pulse, standups
 from storage.kpi_models import Ticket
 from storage.metric_models import ManualMetric, MetricAlertState, MetricBaseline
-from storage.models import Escalation, Team
+from storage.models import Escalation
 
 CONTRIBUTORS = 3
 
@@ -66,14 +66,8 @@ class Figures:
     def empty(self) -> bool:
         """No ticket or escalation activity and no logged figure in the span."""
         activity = ("created", "solved", "escalations_opened", "escalations_resolved")
-        manual = [k for k, n in self.samples.items() if n and k not in _COMPUTED]
-        return not manual and not any(self.values.get(key) for key in activity)
-
-
-_COMPUTED = {"created", "solved", "backlog", "escalations_opened", "escalations_resolved", "escalations_open",
-             "first_response_mean", "first_response_median", "first_response_p90", "resolution_median",
-             "resolution_p90", "fcr", "csat", "sla_breaches", "escalation_sla", "standup_participation",
-             "pulse_score", "enps"}
+        logged = any(n for key, n in self.samples.items() if key not in BY_KEY)
+        return not logged and not any(self.values.get(key) for key in activity)
 
 
 async def _ranked(session: AsyncSession, expression: ColumnElement[float], where: Sequence[ColumnElement[bool]],
@@ -288,14 +282,3 @@ async def baselines(session: AsyncSession, team_id: int) -> list[Baseline]:
                                  .order_by(MetricBaseline.metric))
     return [Baseline(row.metric, row.value, row.pinned_on) for row in rows.all()]
 
-
-async def save_targets(session: AsyncSession, team_id: int, targets: KpiTargets, *, now: datetime) -> None:
-    """Store the team's KPI targets in its settings, as `config apply` does, and raise the teams revision so
-    every replica's directory sees them."""
-    team = await session.get(Team, team_id)
-    if team is None:
-        raise LookupError(f"no team {team_id}")
-    team.settings = {**team.settings, "kpi_targets": targets.model_dump(mode="json")}
-    team.updated_at = now
-    await directory.bump(session)
-    await session.commit()

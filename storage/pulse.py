@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.pulse import Question, questions_from_json
-from bot.rules.pulse_results import Tally, enps, score
+from bot.rules.pulse_results import Tally, enps_of, score
 from bot.rules.team_config import PulseConfig
 from storage import directory
 from storage.models import Team
@@ -49,7 +49,7 @@ async def open_round(session: AsyncSession, team_id: int, *, week: str, day: dat
         async with session.begin_nested():
             await session.execute(insert(PulseRound).values(
                 team_id=team_id, week=week, day=day, questions=[q.as_json() for q in questions],
-                min_responses=min_responses, opens_at=opens_at, closes_at=closes_at, ballots=0, closed=False))
+                min_responses=min_responses, opens_at=opens_at, closes_at=closes_at, ballots=0))
     except IntegrityError:  # another replica opened it first
         pass
     await session.commit()
@@ -90,12 +90,8 @@ async def open_rounds(session: AsyncSession, now: datetime) -> list[PulseRound]:
                                                                 PulseRound.closes_at > now))).all())
 
 
-async def closing(session: AsyncSession, now: datetime, *, since: datetime) -> list[PulseRound]:
-    """Rounds that closed between `since` and `now`, marked closed (their reports are due)."""
-    due = PulseRound.closes_at <= now, PulseRound.closed.is_(False)
-    if await session.scalar(select(PulseRound.id).where(*due).limit(1)) is not None:  # no write on idle ticks
-        await session.execute(update(PulseRound).where(*due).values(closed=True))
-        await session.commit()
+async def closed_between(session: AsyncSession, since: datetime, now: datetime) -> list[PulseRound]:
+    """Rounds that closed after `since` and by `now`, first closed first (their reports are due)."""
     return list((await session.scalars(select(PulseRound).where(
         PulseRound.closes_at <= now, PulseRound.closes_at > since).order_by(PulseRound.closes_at))).all())
 
@@ -218,18 +214,17 @@ class PulseScore:
     enps: int | None
 
 
-async def latest_result(session: AsyncSession, team_id: int, now: datetime | None = None) -> PulseScore | None:
-    """The latest closed round of the team that met its threshold (closed: marked by the `pulse` job, or,
-    with `now`, its close has passed); None when there is none. A hidden round is never returned."""
-    closed = PulseRound.closed.is_(True) if now is None else PulseRound.closes_at <= now
-    found = await session.scalar(select(PulseRound).where(PulseRound.team_id == team_id, closed,
+async def latest_result(session: AsyncSession, team_id: int, now: datetime) -> PulseScore | None:
+    """The team's latest round closed by `now` that met its threshold; None when there is none. A hidden
+    round is never returned."""
+    found = await session.scalar(select(PulseRound).where(PulseRound.team_id == team_id,
+                                                          PulseRound.closes_at <= now,
                                                           PulseRound.ballots >= PulseRound.min_responses)
                                  .order_by(PulseRound.closes_at.desc()).limit(1))
     if found is None:
         return None
     counted = await tally(session, found)
-    index = next((i for i, q in enumerate(counted.questions) if q.is_enps), None)
-    net = enps(counted.counts.get(index, {})) if index is not None else None
+    net = enps_of(counted)
     return PulseScore(found.week, found.closes_at, found.ballots, score(counted), net.score if net else None)
 
 

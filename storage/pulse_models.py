@@ -39,8 +39,6 @@ class PulseRound(Base):
     closes_at: Mapped[datetime]
     ballots: Mapped[int] = mapped_column(Integer, default=0)
     """How many answer sets the round holds; raising it is also the lock that serialises `cast`."""
-    closed: Mapped[bool] = mapped_column(Boolean, default=False)
-    """Set by the `pulse` job once `closes_at` has passed."""
 
 
 class PulseParticipant(Base):

@@ -1,9 +1,11 @@
-"""Helpers for the KPI tests: tickets and escalations inserted as rows (the importer is not needed)."""
+"""Helpers for the KPI tests: tickets and escalations inserted as rows (the importer is not needed), and
+the size of a chart."""
 
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+import struct
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.app import Supportbot
@@ -55,3 +57,22 @@ async def add_escalation(app: Supportbot, team: TeamProfile, *, opened: str, ack
         session.add(escalation)
         await session.commit()
         return escalation.id
+
+
+def day_of_tickets(day: str, *, first_response_minutes: int, good: int, prefix: str = "") -> list[dict[str, object]]:
+    """Six tickets created at 10:00-15:00 local (New York, EST) on `day`, solved two hours later."""
+    tickets = []
+    for n in range(6):
+        created = utc(f"{day}T{15 + n:02d}:00")
+        tickets.append({
+            "id": f"{prefix}{day[5:]}-{n}", "created": created.isoformat()[:16],
+            "first_response": (created + timedelta(minutes=first_response_minutes + n)).isoformat()[:16],
+            "solved": (created + timedelta(hours=2)).isoformat()[:16], "agent_replies": 1, "csat_good": n < good,
+        })
+    return tickets
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return int(width), int(height)

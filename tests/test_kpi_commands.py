@@ -4,18 +4,35 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from bot.app import Supportbot
-from handlers.kpi import ids
+from handlers.kpi import ids, report
 from handlers.kpi.jobs import run_digest
 from storage import kpi
 from tests.conftest import Clock, TeamPeople
 from tests.kit.block_limits import problems, view_problems
 from tests.kit.driver import SlackDriver
-from tests.kit.fake_slack import FakeSlack
-from tests.kpi_steps import add_tickets, tier1, utc
-from tests.test_kpi_digest import day_of_tickets, digests
+from tests.kit.fake_slack import Call, FakeSlack
+from tests.kpi_steps import add_tickets, day_of_tickets, tier1, utc
+from tests.test_kpi_digest import digests
 
 # The clock fixture reads Monday 2 November 2026, 09:00 in New York.
+
+
+async def kpi_on_demand(bot: SlackDriver, slack: FakeSlack, text: str, *, user: str) -> Call:
+    """`/kpi [today|week]`: acknowledged at once with nothing shown, then the digest, privately, through
+    the command's response_url."""
+    sent = slack.count("response_url")
+    acked = await bot.command("/kpi", text, user=user)
+    assert (acked.status, acked.body) == (200, "")
+    answer = (await slack.await_for("response_url", count=sent + 1))[-1]
+    assert answer.ok and answer.args["response_type"] == "ephemeral"
+    return answer
+
+
+def shown(answer: Call) -> str:
+    return "\n".join([answer.text or "", str(answer.blocks or "")])
 
 
 async def test_help_and_unknown_arguments(bot: SlackDriver, team: TeamPeople) -> None:
@@ -26,29 +43,30 @@ async def test_help_and_unknown_arguments(bot: SlackDriver, team: TeamPeople) ->
 
 
 async def test_kpi_shows_yesterday_today_and_the_week_privately(bot: SlackDriver, app: Supportbot,
-                                                                team: TeamPeople) -> None:
+                                                                slack: FakeSlack, team: TeamPeople) -> None:
     profile = await tier1(app)
     await add_tickets(app, profile.id, *day_of_tickets("2026-11-01", first_response_minutes=90, good=3),
                       *day_of_tickets("2026-10-29", first_response_minutes=20, good=6, prefix="w"))
-    yesterday = await bot.command("/kpi", "", user=team.agent)
-    assert yesterday.json["blocks"][0]["text"]["text"] == "📊 Tier 1 Support · Sunday 1 November"
-    assert "🔴 *CSAT*: 50.0%" in yesterday.text and "Behind *CSAT*" in yesterday.text
-    assert problems(yesterday.json["blocks"]) == []
-    today = await bot.command("/kpi", "today", user=team.agent)
-    assert "today so far (Mon 2 Nov): no tickets" in today.text
-    week = await bot.command("/kpi", "week", user=team.teammate)
-    assert "last 7 days (Mon 26 Oct – Sun 1 Nov)" in week.text
-    assert "*Tickets created*: 12" in week.text and "vs the 7 days before" in week.text
+    yesterday = await kpi_on_demand(bot, slack, "", user=team.agent)
+    assert yesterday.blocks and yesterday.blocks[0]["text"]["text"] == "📊 Tier 1 Support · Sunday 1 November"
+    assert "🔴 *CSAT*: 50.0%" in shown(yesterday) and "Behind *CSAT*" in shown(yesterday)
+    assert problems(yesterday.blocks) == []
+    today = await kpi_on_demand(bot, slack, "today", user=team.agent)
+    assert "today so far (Mon 2 Nov): no tickets" in shown(today)
+    week = await kpi_on_demand(bot, slack, "week", user=team.teammate)
+    assert "last 7 days (Mon 26 Oct – Sun 1 Nov)" in shown(week)
+    assert "*Tickets created*: 12" in shown(week) and "vs the 7 days before" in shown(week)
+    assert slack.calls("chat.postMessage") == []  # nothing in a channel: only the person who asked sees it
 
 
-async def test_managers_log_figures_from_elsewhere(bot: SlackDriver, app: Supportbot, team: TeamPeople) -> None:
+async def test_managers_log_figures_from_elsewhere(bot: SlackDriver, app: Supportbot, slack: FakeSlack,
+                                                  team: TeamPeople) -> None:
     logged = await bot.command("/kpi", "log nps 42", user=team.manager)
     assert logged.text == "Logged *nps* = 42 for Mon 2 Nov."
     again = await bot.command("/kpi", "log nps 45.5 2026-11-02", user=team.manager)
     assert again.text == "Logged *nps* = 45.5 for Mon 2 Nov (replacing the earlier figure)."
     await bot.command("/kpi", "log churn_rate 1.5 2026-11-01", user=team.manager)
-    shown = await bot.command("/kpi", "", user=team.agent)
-    assert "*Churn rate (logged)*: 1.5" in shown.text
+    assert "*Churn rate (logged)*: 1.5" in shown(await kpi_on_demand(bot, slack, "", user=team.agent))
 
     refusals = {
         ("log nps 42", team.agent): "Only the team's managers can log figures.",
@@ -70,25 +88,30 @@ async def test_managers_log_figures_from_elsewhere(bot: SlackDriver, app: Suppor
 async def test_managers_set_targets_in_a_form_validated_like_the_yaml(bot: SlackDriver, app: Supportbot,
                                                                       slack: FakeSlack, team: TeamPeople) -> None:
     seen = await bot.command("/kpi", "targets", user=team.agent)
-    assert "CSAT (%): 90" in seen.text and "Only the team's managers can change them" in seen.text
+    assert "CSAT (%): 90" in seen.text and "Escalation SLA attainment (%): 90" in seen.text
+    assert "Only the team's managers can change them" in seen.text
     await bot.command("/kpi", "targets", user=team.manager)
     view = slack.last("views.open").view
     assert view is not None and view["callback_id"] == ids.TARGETS_FORM and view_problems(view) == []
 
     values = {ids.FIRST_RESPONSE_MINUTES: "30", ids.RESOLUTION_HOURS: "8", ids.CSAT_PERCENT: "120",
-              ids.FCR_PERCENT: "soon"}
+              ids.FCR_PERCENT: "soon", ids.ESCALATION_SLA_PERCENT: "95"}
     refused = await bot.submit(view, user=team.manager, **values)
     assert refused.errors == {ids.FCR_PERCENT: "Enter a number, e.g. 60."}
     refused = await bot.submit(view, user=team.manager, **{**values, ids.FCR_PERCENT: "75"})
     assert set(refused.errors) == {ids.CSAT_PERCENT}
+    refused = await bot.submit(view, user=team.manager, **{**values, ids.CSAT_PERCENT: "85", ids.FCR_PERCENT: "75",
+                                                           ids.FIRST_RESPONSE_MINUTES: "inf"})
+    assert set(refused.errors) == {ids.FIRST_RESPONSE_MINUTES}  # a number, but no target anyone can miss
     assert (await bot.submit(view, user=team.agent, **{**values, ids.FCR_PERCENT: "75"})).errors
 
     saved = await bot.submit(view, user=team.manager, **{**values, ids.CSAT_PERCENT: "85", ids.FCR_PERCENT: "75"})
     assert saved.status == 200 and "errors" not in saved.body
     targets = (await tier1(app)).config.kpi_targets
-    assert (targets.first_response_minutes, targets.resolution_hours, targets.csat_percent,
-            targets.fcr_percent) == (30, 8, 85, 75)
-    assert "CSAT (%): 85" in (await bot.command("/kpi", "targets", user=team.agent)).text
+    assert (targets.first_response_minutes, targets.resolution_hours, targets.csat_percent, targets.fcr_percent,
+            targets.escalation_sla_percent) == (30, 8, 85, 75, 95)
+    seen = (await bot.command("/kpi", "targets", user=team.agent)).text
+    assert "CSAT (%): 85" in seen and "Escalation SLA attainment (%): 95" in seen
 
 
 async def test_a_baseline_is_followed_for_thirty_days_and_summarised_on_day_thirty(
@@ -115,3 +138,13 @@ async def test_a_baseline_is_followed_for_thirty_days_and_summarised_on_day_thir
                        "now 100.0% (7-day average) (↑ 33%). Best day Mon 30 Nov: 100.0%; worst day Mon 2 Nov: 66.7%.")
     await run_digest(app.services, utc("2026-12-02T15:00"))
     assert len([c for c in slack.calls("chat.postMessage") if "🏁" in (c.text or "")]) == 1
+
+
+async def test_kpi_says_so_when_the_figures_cannot_be_worked_out(bot: SlackDriver, slack: FakeSlack, team: TeamPeople,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(report, "daily", broken)
+    answer = await kpi_on_demand(bot, slack, "", user=team.agent)
+    assert answer.text == "Sorry, I couldn't work out the KPIs just now. Please try `/kpi` again in a minute."

@@ -3,29 +3,23 @@ one line without data, Monday's last week, the chart, alerts once on red and onc
 
 from __future__ import annotations
 
-import struct
-from datetime import date, timedelta
-
 from bot.app import Supportbot
+from bot.rules.team_config import parse_teams
 from handlers.kpi.jobs import run_digest
+from storage import teams
 from tests.conftest import TeamPeople
 from tests.kit.fake_slack import Call, FakeSlack
-from tests.kpi_steps import add_tickets, tier1, utc
+from tests.kpi_steps import add_tickets, day_of_tickets, png_size, tier1, utc
 
 DIGEST = "C0DIGEST"
-
-
-def day_of_tickets(day: str, *, first_response_minutes: int, good: int, prefix: str = "") -> list[dict[str, object]]:
-    """Six tickets created at 10:00-15:00 local (New York, EST) on `day`, solved two hours later."""
-    tickets = []
-    for n in range(6):
-        created = utc(f"{day}T{15 + n:02d}:00")
-        tickets.append({
-            "id": f"{prefix}{day[5:]}-{n}", "created": created.isoformat()[:16],
-            "first_response": (created + timedelta(minutes=first_response_minutes + n)).isoformat()[:16],
-            "solved": (created + timedelta(hours=2)).isoformat()[:16], "agent_replies": 1, "csat_good": n < good,
-        })
-    return tickets
+NO_DIGEST_CHANNEL = """
+teams:
+  - key: tier2
+    name: Tier 2 Support
+    timezone: America/New_York
+    members: [U0AGENT1]
+    channels: {escalations: C0ESC}
+"""
 
 
 def posts(slack: FakeSlack) -> list[Call]:
@@ -39,12 +33,6 @@ def digests(slack: FakeSlack) -> list[Call]:
 def alerts(slack: FakeSlack) -> list[str]:
     return [c.text or "" for c in posts(slack) if not c.blocks and ("turned red" in (c.text or "")
                                                                    or "back from red" in (c.text or ""))]
-
-
-def png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", data[16:24])
-    return int(width), int(height)
 
 
 async def test_the_digest_posts_yesterday_at_the_teams_time_with_statuses_contributors_and_chart(
@@ -140,5 +128,10 @@ async def test_tuesdays_digest_has_no_last_week(app: Supportbot, slack: FakeSlac
 
 
 async def test_a_team_without_a_digest_channel_gets_nothing(app: Supportbot, slack: FakeSlack) -> None:
+    async with app.services.db() as session:
+        await teams.apply(session, parse_teams(NO_DIGEST_CHANNEL), now=utc("2026-01-01T00:00"))
+    tier2 = (await app.services.directory.current()).find("tier2")
+    assert tier2 is not None
+    await add_tickets(app, tier2.id, *day_of_tickets("2026-11-01", first_response_minutes=90, good=3))
     assert await run_digest(app.services, utc("2026-11-02T14:00")) == 0
-    assert date(2026, 11, 2).weekday() == 0
+    assert slack.calls("chat.postMessage") == [] and slack.calls("files.getUploadURLExternal") == []

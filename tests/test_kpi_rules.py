@@ -56,6 +56,16 @@ def test_a_reading_compares_with_the_day_before_and_the_seven_day_average() -> N
     assert reading.vs_week is not None and round(reading.vs_week.percent, 2) == round(100 * (70 - week) / week, 2)
 
 
+@pytest.mark.parametrize("targets, status", [
+    (KpiTargets(), "amber"),                              # 85 % against the default 90 %
+    (KpiTargets(escalation_sla_percent=80), "green"),
+    (KpiTargets(escalation_sla_percent=100), "red"),
+])
+def test_escalation_sla_attainment_is_judged_against_the_teams_target(targets: KpiTargets, status: str) -> None:
+    reading = read(BY_KEY["escalation_sla"], {"escalation_sla": 85.0}, {"escalation_sla": 20}, [], targets)
+    assert (reading.target, reading.status) == (targets.escalation_sla_percent, status)
+
+
 @pytest.mark.parametrize("metric, value, shown", [
     ("created", 1204, "1,204"),
     ("first_response_median", 42.4, "42 min"),

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import struct
 from datetime import date, timedelta
 from pathlib import Path
 
 from bot.app import Supportbot
+from bot.demo_kpi import digest_of
 from bot.rules.directory import TeamProfile
 from bot.rules.escalations import TeamPolicy
 from bot.rules.kpi import CATALOGUE, Change, Reading, manual_metric
 from bot.rules.kpi_plan import Baseline
 from bot.rules.team_config import KpiTargets, TeamConfig
+from handlers.blocks import as_text
 from handlers.kpi import chart, views
-from handlers.kpi.demo import show_digest
 from handlers.kpi.report import BaselineLine, Report
 from storage.kpi import Contributor, Figures
 from tests.conftest import TeamPeople
 from tests.kit.block_limits import problems
-from tests.kpi_steps import add_tickets, tier1
-from tests.test_kpi_digest import day_of_tickets
+from tests.kpi_steps import add_tickets, day_of_tickets, png_size, tier1
 
 DAY = date(2026, 11, 1)  # a Sunday: Monday's digest, with last week
 TEAM = TeamProfile(id=1, config=TeamConfig(key="tier1", name="Tier 1 <Support> & Success " + "x" * 150,
@@ -58,12 +57,6 @@ def test_alerts_and_summaries_are_within_a_messages_text_limit() -> None:
     assert views.alert(TEAM, reading, "recovered", DAY).startswith("✅ *Tickets created* is back from red")
 
 
-def png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", data[16:24])
-    return int(width), int(height)
-
-
 def test_the_chart_is_a_png_at_slacks_preview_size_with_or_without_data() -> None:
     days = [DAY - timedelta(days=n) for n in reversed(range(14))]
     full = {"csat": [80.0 + n for n in range(14)], "first_response_median": [None, *[30.0] * 13],
@@ -76,8 +69,8 @@ async def test_the_demo_shows_a_digest_and_writes_its_chart(app: Supportbot, tea
     profile = await tier1(app)
     await add_tickets(app, profile.id, *day_of_tickets("2026-11-01", first_response_minutes=90, good=3))
     async with app.services.db() as session:
-        shown = await show_digest(session, profile, DAY, tmp_path / "kpi.png")
-        empty = await show_digest(session, profile, DAY - timedelta(days=1), tmp_path / "none.png")
+        shown = as_text(await digest_of(session, profile, DAY, tmp_path / "kpi.png"))
+        empty = as_text(await digest_of(session, profile, DAY - timedelta(days=1), tmp_path / "none.png"))
     assert shown.startswith("== 📊 Tier 1 Support · Sunday 1 November ==") and "Behind *CSAT*" in shown
     assert png_size((tmp_path / "kpi.png").read_bytes()) == (1200, 600)
     assert "nothing to report" in empty and not (tmp_path / "none.png").exists()

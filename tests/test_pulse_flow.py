@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bot.app import Supportbot
 from bot.rules.pulse_results import enps
-from handlers.pulse import ids
+from handlers.pulse import ids, views
 from storage import pulse
 from tests.conftest import Clock
 from tests.kit.driver import SlackDriver
@@ -40,6 +40,7 @@ async def test_each_member_is_asked_once_at_their_own_time(app: Supportbot, slac
     assert await tick(app, OPENS - timedelta(minutes=1)) == 0
     await tick(app, OPENS)
     assert [len(asks(slack, m)) for m in team.members] == [0, 0, 0, 0, 0, 1]  # only Paris at 13:00 UTC
+    assert "5 quick questions" in asks(slack, PARIS)[0].text  # four on a 1–5 scale, then the eNPS
     await tick(app, NEW_YORK_ASK - timedelta(minutes=1))
     assert len(asks(slack, team.members[0])) == 0
     await tick(app, NEW_YORK_ASK)
@@ -72,7 +73,7 @@ async def test_below_the_threshold_managers_see_participation_only(app: Supportb
     assert "4 of 6" in seen and "67 %" in seen and "hidden to protect anonymity" in seen
     for hidden in ("Great week", "Too many tickets", "More training", "eNPS:", "promoters", "/ 5", "▁", "█"):
         assert hidden not in seen, hidden
-    assert "1–5:" not in seen and " · 2: " not in seen  # no distribution
+    assert views.DISTRIBUTION not in seen and " · 2: " not in seen  # no distribution
 
 
 async def test_six_answers_show_averages_enps_and_a_trend_against_shown_rounds(
@@ -100,6 +101,7 @@ async def test_six_answers_show_averages_enps_and_a_trend_against_shown_rounds(
         assert f"*{round(sum(values) / 6 + 1e-9, 1):.1f}* / 5" in text
     # eNPS as defined: promoters 10, 9, 9 (3 of 6), detractors 6, 3 (2 of 6): 50 % − 33.3 % = 16.7 -> 17
     assert "*eNPS: +17*" in text and "3 promoters (9–10) · 1 passives (7–8) · 2 detractors (0–6)" in text
+    assert f"{views.DISTRIBUTION} 1: 0 · 2: 1 · 3: 1 · 4: 2 · 5: 2" in text  # the first question's answers
     assert enps({10: 1, 9: 2, 8: 1, 6: 1, 3: 1}).score == round(100 * (3 - 2) / 6)
     assert "vs 2026-W45" not in text  # round 1 was below the threshold: no trend against it
     assert "No earlier round met the threshold" in text
@@ -174,6 +176,22 @@ async def test_the_reminder_goes_to_non_responders_once(app: Supportbot, slack: 
         assert await tick(app, REMINDER + timedelta(minutes=minute)) == 0
     assert [len(reminders(slack, m)) for m in team.members] == [0, 0, 1, 1, 1, 1]
     assert "closes" in reminders(slack, PARIS)[0].text
+
+
+async def test_a_member_who_answered_early_through_the_command_is_not_asked(
+        app: Supportbot, slack: FakeSlack, bot: SlackDriver, clock: Clock) -> None:
+    team = await pulse_team(app, slack)
+    await tick(app, OPENS)  # the round opens with Paris; New York's own time is 19:00 UTC
+    clock.now = OPENS + timedelta(hours=1)
+    early = team.members[0]
+    await bot.command("/pulse", user=early)
+    form = slack.last("views.open").response["view"]
+    assert (await answer(bot, slack, early, (3, 3, 3, 3), 7, view=form)).json["response_action"] == "update"
+    await tick(app, NEW_YORK_ASK)
+    assert not asks(slack, early)
+    assert [len(asks(slack, m)) for m in team.members[1:]] == [1] * 5
+    await tick(app, REMINDER)
+    assert not reminders(slack, early)
 
 
 async def test_a_member_sees_whether_they_answered(app: Supportbot, slack: FakeSlack, bot: SlackDriver,

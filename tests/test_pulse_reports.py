@@ -3,11 +3,13 @@ the KPI digest's figure, and every pulse message and view within Slack's limits.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from bot.app import Supportbot
 from bot.rules.pulse import COMMENT_MAX, ENPS_QUESTION, questions_of
-from bot.rules.pulse_results import Tally, results
+from bot.rules.pulse_results import Tally, TeamRound, results, rollup
 from bot.rules.team_config import PulseConfig
 from handlers.pulse import ids, views
 from storage import pulse
@@ -61,24 +63,30 @@ async def _week_with_billing_hidden(app: Supportbot, slack: FakeSlack, bot: Slac
     return rollups[0].args["blocks"], care.args["blocks"]
 
 
+@pytest.mark.parametrize("billing_value", [1, 5])
 async def test_the_rollup_cannot_be_used_to_recover_a_hidden_team(app: Supportbot, slack: FakeSlack,
-                                                                  bot: SlackDriver, clock: Clock) -> None:
-    rollup, care = await _week_with_billing_hidden(app, slack, bot, clock, billing_value=1)
-    text = str(rollup)
+                                                                  bot: SlackDriver, clock: Clock,
+                                                                  billing_value: int) -> None:
+    """Whatever the hidden team answered (all 1s and 0s, or all 5s and 10s), the roll-up's figures are
+    Customer Care's alone: the roll-up minus Care isolates nobody."""
+    rollup_blocks, care = await _week_with_billing_hidden(app, slack, bot, clock, billing_value=billing_value)
+    text = str(rollup_blocks)
     assert "Billing Support" in text and "Left out of the combined figures" in text
     assert "10 of 13" in text  # participation counts everyone
-    # The combined figures are Customer Care's alone: roll-up minus Care isolates nobody.
-    assert len(question_lines(rollup)) == 5
-    assert [line.split("\n")[1] for line in question_lines(rollup)] == [
+    assert len(question_lines(rollup_blocks)) == 5
+    assert [line.split("\n")[1] for line in question_lines(rollup_blocks)] == [
         line.split("\n")[1] for line in question_lines(care)]
+    assert "*eNPS: +17*" in text  # Care's eNPS
 
 
-async def test_the_rollup_is_the_same_whatever_the_hidden_team_answered(app: Supportbot, slack: FakeSlack,
-                                                                        bot: SlackDriver, clock: Clock) -> None:
-    rollup, _ = await _week_with_billing_hidden(app, slack, bot, clock, billing_value=5)
-    low = results("x", Tally(questions_of(PulseConfig()), {}, 0), invited=0, min_responses=5)
-    assert not low.visible
-    assert "*eNPS: +17*" in str(rollup)  # Care's eNPS; Billing's 10s are in no figure
+def test_a_rollup_where_no_team_met_its_threshold_says_so() -> None:
+    questions = questions_of(PulseConfig())
+    four = Tally(questions, {i: {3: 4} for i in range(5)}, 4)
+    hidden = rollup("All your teams · 2026-W45", [TeamRound("A", four, 6, 5), TeamRound("B", four, 6, 5)])
+    blocks = views.results_blocks(hidden.results)
+    assert not hidden.results.visible and "8 of 12" in str(blocks)
+    assert views.ALL_HIDDEN in str(blocks) and "fewer than" not in str(blocks)
+    assert not question_lines(blocks)
 
 
 async def test_a_manager_changes_the_questions_and_past_rounds_keep_theirs(
@@ -137,7 +145,7 @@ async def test_the_kpi_digest_gets_only_rounds_that_met_the_threshold(app: Suppo
     care = (await app.services.directory.current()).find("care")
     assert care is not None
     async with app.services.db() as session:
-        assert await pulse.latest_result(session, care.id) is None  # still open
+        assert await pulse.latest_result(session, care.id, clock.now) is None  # still open
     await tick(app, CLOSES)
     await tick(app, NEXT_OPENS)
     await tick(app, NEXT_OPENS + timedelta(hours=6))
@@ -146,7 +154,7 @@ async def test_the_kpi_digest_gets_only_rounds_that_met_the_threshold(app: Suppo
         await answer(bot, slack, member, (1, 1, 1, 1), 0)
     await tick(app, NEXT_CLOSES)
     async with app.services.db() as session:
-        found = await pulse.latest_result(session, care.id)
+        found = await pulse.latest_result(session, care.id, NEXT_CLOSES)
     assert found is not None and found.week == "2026-W45" and found.enps == 17 and found.respondents == 6
     assert found.score == 3.7
 
@@ -164,14 +172,31 @@ def test_the_largest_report_fits_a_message() -> None:
                     "message") == []
 
 
+def test_comments_that_do_not_fit_are_counted() -> None:
+    questions = questions_of(PulseConfig())
+    counts = {i: {v: 1 for v in q.values} for i, q in enumerate(questions)}
+    comments = [f"comment {n} " + "x" * 1990 for n in range(60)]  # one section each: more than fit
+    blocks = views.results_blocks(results("Care · 2026-W45", Tally(questions, counts, 60), invited=60,
+                                          min_responses=5, comments=comments))
+    assert problems(blocks, "message") == []
+    shown = sum(str(blocks).count(f"comment {n} ") for n in range(60))
+    assert 0 < shown < 60 and f"{60 - shown} more comments did not fit in one Slack message" in str(blocks)
+
+
+def test_the_notification_text_escapes_the_team_name() -> None:
+    hidden = results("R&D <Support> · 2026-W45", Tally(questions_of(PulseConfig()), {}, 2), invited=6,
+                     min_responses=5)
+    assert views.fallback_text(hidden) == "Pulse results · R&amp;D &lt;Support&gt; · 2026-W45: 2 of 6 answered"
+
+
 def test_the_forms_and_dms_fit() -> None:
     questions = questions_of(PulseConfig(questions=["Q" * 150] * 5))
     assert view_problems(views.answer_form(1, "T" * 200, "2026-W45", questions, 5)) == []
     team_names = [(f"team{i}", "N" * 200) for i in range(150)]
     assert view_problems(views.setup_form(team_names, PulseConfig(), "team0")) == []
-    from datetime import UTC, datetime
-    text, blocks = views.ask_message(1, "<T>" * 100, "2026-W45", datetime(2026, 11, 9, tzinfo=UTC), 5)
-    assert problems(blocks, "message") == [] and "<T>" not in text
+    text, blocks = views.ask_message(1, "<T>" * 100, "2026-W45", datetime(2026, 11, 9, tzinfo=UTC), 5,
+                                     questions=len(questions))
+    assert problems(blocks, "message") == [] and "<T>" not in text and "6 quick questions" in text
 
 
 async def test_the_head_of_support_asks_for_results_across_teams(app: Supportbot, slack: FakeSlack,

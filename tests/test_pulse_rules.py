@@ -167,8 +167,7 @@ def test_the_trend_compares_only_with_a_round_that_met_the_threshold() -> None:
     hidden = results("W45", FOUR, invited=6, min_responses=5)
     shown = results("W46", SIX, invited=6, min_responses=5)
     assert results("W47", SIX, invited=6, min_responses=5, previous=hidden).compared_with is None
-    later = results("W47", tally(*[(5, 5, 5, 5, 10)] * 6), invited=6, min_responses=5, previous=shown,
-                    previous_name="W46")
+    later = results("W47", tally(*[(5, 5, 5, 5, 10)] * 6), invited=6, min_responses=5, previous=shown)
     assert later.compared_with == "W46"
     assert [q.change for q in later.questions] == [1.2, 1.5, 1.2, 1.5]
     assert later.enps_change == 100 - 17

@@ -39,14 +39,10 @@ class Metric:
     better: Better | None = None
     """Which direction is good; None for figures that are neither (volume)."""
     target_field: str | None = None
-    """The `KpiTargets` field holding the team's target."""
-    default_target: float | None = None
-    """A built-in target for metrics that `KpiTargets` does not (yet) configure."""
+    """The `KpiTargets` field holding the team's target; None for metrics without one."""
 
     def target(self, targets: KpiTargets) -> float | None:
-        if self.target_field is not None:
-            return float(getattr(targets, self.target_field))
-        return self.default_target
+        return None if self.target_field is None else float(getattr(targets, self.target_field))
 
 
 CATALOGUE: tuple[Metric, ...] = (
@@ -68,12 +64,13 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric("csat", "CSAT", "quality", "percent", "tickets", better="higher", target_field="csat_percent"),
     Metric("sla_breaches", "SLA breaches", "quality", "count", "tickets", better="lower"),
     Metric("escalation_sla", "Escalation SLA attainment", "quality", "percent", "escalations", better="higher",
-           default_target=90.0),
+           target_field="escalation_sla_percent"),
     Metric("standup_participation", "Stand-up participation", "team", "percent", "standups", better="higher"),
     Metric("pulse_score", "Pulse score (latest round)", "team", "score", "pulse", better="higher"),
     Metric("enps", "eNPS (latest round)", "team", "number", "pulse", better="higher"),
 )
 BY_KEY: Mapping[str, Metric] = {metric.key: metric for metric in CATALOGUE}
+"""The computed metrics; any other key is a figure logged with `/kpi log`."""
 HEADLINE = ("first_response_median", "resolution_median", "csat", "fcr")
 """The metrics drawn on the 14-day trend chart (small multiples, each with its target line)."""
 

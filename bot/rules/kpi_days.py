@@ -60,7 +60,12 @@ def digest_key(team_key: str, day: date) -> str:
 
 
 def chart_key(team_key: str, day: date) -> str:
-    return f"kpi-digest:{team_key}:{day.isoformat()}:chart"
+    return digest_key(team_key, day) + ":chart"
+
+
+def finished_key(team_key: str, day: date) -> str:
+    """Every part of the team-day's digest is done: later ticks skip it."""
+    return digest_key(team_key, day) + ":finished"
 
 
 def alert_key(team_key: str, metric: str, day: date, kind: str) -> str:

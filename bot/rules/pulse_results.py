@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from bot.rules.pulse import Question
@@ -97,7 +97,7 @@ class Tally:
 
 @dataclass(frozen=True)
 class Results:
-    """A closed round as managers see it; `visible` is False below the threshold."""
+    """A closed round as managers see it: figures only at or above the threshold."""
 
     name: str
     """The team (or teams) and the round, e.g. `Tier 1 Support · 2026-W45`."""
@@ -115,7 +115,8 @@ class Results:
 
     @property
     def visible(self) -> bool:
-        return self.respondents >= self.min_responses
+        """Whether there are figures to show (the threshold was met; in a roll-up, by a team at least)."""
+        return bool(self.questions) or self.enps is not None
 
     @property
     def participation(self) -> int:
@@ -123,9 +124,9 @@ class Results:
 
 
 def results(name: str, tally: Tally, *, invited: int, min_responses: int, comments: Sequence[str] = (),
-            previous: Results | None = None, previous_name: str | None = None) -> Results:
-    """The round's results; below `min_responses` only participation. `previous` is the last round of
-    the team that met its threshold (a hidden one is never compared with)."""
+            previous: Results | None = None) -> Results:
+    """The round's results; below `min_responses` only participation. `previous` is the team's last round
+    that met its threshold, named as the trend shows it (`2026-W45`); a hidden one is never compared with."""
     if tally.respondents < min_responses:
         return Results(name, invited, tally.respondents, min_responses)
     if previous is not None and not previous.visible:
@@ -142,13 +143,14 @@ def results(name: str, tally: Tally, *, invited: int, min_responses: int, commen
                   and before.average is not None else None)
         shown.append(QuestionResult(question, mean, tuple(counts.get(v, 0) for v in question.values),
                                     bar(question, counts), change))
-    score = _enps_of(tally)
-    enps_change = score.score - previous.enps.score if score and previous and previous.enps else None
-    return Results(name, invited, tally.respondents, min_responses, tuple(shown), score, enps_change,
-                   tuple(comments), previous_name if previous else None)
+    net = enps_of(tally)
+    enps_change = net.score - previous.enps.score if net and previous and previous.enps else None
+    return Results(name, invited, tally.respondents, min_responses, tuple(shown), net, enps_change,
+                   tuple(comments), previous.name if previous else None)
 
 
-def _enps_of(tally: Tally) -> Enps | None:
+def enps_of(tally: Tally) -> Enps | None:
+    """The eNPS of a round's answers (None when it asked no eNPS question or nobody answered it)."""
     for index, question in enumerate(tally.questions):
         if question.is_enps:
             return enps(tally.counts.get(index, {}))
@@ -184,7 +186,8 @@ class TeamRound:
 @dataclass(frozen=True)
 class Rollup:
     results: Results
-    included: tuple[str, ...] = field(default=())
+    included: tuple[str, ...] = ()
+    """The teams whose answers are in the figures."""
 
 
 def rollup(name: str, rounds: Sequence[TeamRound]) -> Rollup:
@@ -210,9 +213,8 @@ def rollup(name: str, rounds: Sequence[TeamRound]) -> Rollup:
             merged = counts.setdefault(questions.index(question), {})
             for value, n in team_round.tally.counts.get(index, {}).items():
                 merged[value] = merged.get(value, 0) + n
-    counted = sum(r.tally.respondents for r in shown)
-    tally = Tally(tuple(questions), counts, counted)
+    tally = Tally(tuple(questions), counts, sum(r.tally.respondents for r in shown))
     combined = results(name, tally, invited=invited, min_responses=min(r.min_responses for r in shown))
-    # The respondents shown are everyone's (participation); the figures are the shown teams' only.
-    return Rollup(Results(name, invited, respondents, combined.min_responses, combined.questions, combined.enps,
-                          left_out=left_out), included=tuple(r.team for r in shown))
+    # The participation is everyone's; the figures are the shown teams' only.
+    return Rollup(replace(combined, respondents=respondents, left_out=left_out),
+                  included=tuple(r.team for r in shown))

@@ -129,10 +129,13 @@ class DigestConfig(Section):
 
 
 class KpiTargets(Section):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # "inf" is no target (nor JSON)
+
     first_response_minutes: Annotated[float, Field(gt=0)] = 60
     resolution_hours: Annotated[float, Field(gt=0)] = 24
     csat_percent: Annotated[float, Field(ge=0, le=100)] = 90
     fcr_percent: Annotated[float, Field(ge=0, le=100)] = 70
+    escalation_sla_percent: Annotated[float, Field(ge=0, le=100)] = 90
 
 
 class BusinessHoursConfig(Section):

@@ -12,6 +12,8 @@ from matplotlib.figure import Figure
 
 from bot.rules.kpi import BY_KEY, HEADLINE
 from bot.rules.team_config import KpiTargets
+from handlers.kpi.report import Report
+from handlers.kpi.views import short_day
 
 WIDTH, HEIGHT, DPI = 1200, 600, 100
 UNITS = {"minutes": "min", "hours": "h", "percent": "%", "count": "", "score": "", "number": ""}
@@ -43,3 +45,14 @@ def render(days: Sequence[date], series: Mapping[str, Sequence[float | None]], t
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=DPI)
     return out.getvalue()
+
+
+def trend_title(report: Report) -> str:
+    return f"{report.team.name} · last {len(report.history)} days to {short_day(report.last)}"
+
+
+def render_trend(report: Report) -> bytes:
+    """The chart of a daily report's history (its `history_days`, oldest first)."""
+    days = [f.first for f in report.history]
+    series = {key: [f.values.get(key) for f in report.history] for key in HEADLINE}
+    return render(days, series, report.team.config.kpi_targets, trend_title(report))

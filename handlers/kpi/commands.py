@@ -1,18 +1,23 @@
 """`/kpi …`: the digest privately on demand, logged figures, targets and baselines.
 
-Every answer is the slash command's own (private) response. On demand there is no chart: rendering it
-would hold the acknowledgement; the daily digest carries it.
+Every answer is private. The digest on demand reads about eight days of figures (some 200 queries, 0.2-0.5 s
+at 100,000 tickets on SQLite), so Slack gets its acknowledgement first and the digest follows through the
+command's response_url; the other answers are the acknowledgement itself. On demand there is no chart: the
+daily digest carries it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import re
+from collections.abc import Coroutine
 from datetime import date, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from slack_bolt.async_app import AsyncAck
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -20,20 +25,26 @@ from bot.rules.directory import TeamProfile
 from bot.rules.kpi import BY_KEY, format_value, metric_of
 from bot.rules.kpi_days import local_date
 from bot.rules.kpi_plan import PLAN_DAYS, pin
-from bot.rules.team_config import KpiTargets
+from bot.rules.team_config import KpiTargets, TeamsFile
 from handlers.blocks import escape
 from handlers.kpi import ids, report, views
 from handlers.payloads import UNREADABLE, SlashCommand, ViewSubmission, parse
-from storage import kpi
+from storage import kpi, teams
+
+logger = logging.getLogger(__name__)
 
 METRIC_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 USAGE = "I don't know that one. " + views.HELP
 NOT_IN_A_TEAM = ("You're not in a support team yet, so I have no KPIs to show you. Ask your support manager "
                  "to add you to a team (the `members` list of the teams configuration).")
 MANAGERS_ONLY = "Only the team's managers can {what}."
+TRY_AGAIN = "Sorry, I couldn't work out the KPIs just now. Please try `/kpi` again in a minute."
+_after_ack: set[asyncio.Task[None]] = set()
+"""Digests being worked out for `/kpi` after its acknowledgement (the loop keeps only weak references)."""
 
 
-async def kpi_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+async def kpi_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
+                      context: dict[str, Any]) -> None:
     """`/kpi [today|week] | log <metric> <value> [YYYY-MM-DD] | targets | baseline <metric> | help`."""
     command = parse(SlashCommand, body)
     if command is None:
@@ -50,7 +61,8 @@ async def kpi_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClien
     team, user = mine[0], command.user_id
     match word, rest:
         case ("" | "yesterday" | "today" | "week"), []:
-            await ack(**await on_demand(context, team, word))
+            await ack()
+            _later(send_on_demand(respond, context, team, word))
         case "log", [metric, value, *day] if len(day) <= 1:
             await ack(text=await log(context, team, user, metric, value, day[0] if day else None))
         case "targets", []:
@@ -59,6 +71,25 @@ async def kpi_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClien
             await ack(text=await baseline(context, team, user, metric))
         case _:
             await ack(text=USAGE)
+
+
+def _later(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(work)
+    _after_ack.add(task)
+    task.add_done_callback(_after_ack.discard)
+
+
+async def send_on_demand(respond: AsyncRespond, context: dict[str, Any], team: TeamProfile, which: str) -> None:
+    """The digest on demand, privately through the command's response_url (after the acknowledgement)."""
+    try:
+        message = await on_demand(context, team, which)
+    except Exception:
+        logger.exception("/kpi %s for team %s failed", which, team.key)
+        message = {"text": TRY_AGAIN}
+    try:
+        await respond(response_type="ephemeral", **message)
+    except Exception as error:  # an expired or missing response_url: nobody is left to tell
+        logger.warning("/kpi %s for team %s not delivered: %s", which, team.key, error)
 
 
 async def on_demand(context: dict[str, Any], team: TeamProfile, which: str) -> dict[str, Any]:
@@ -170,7 +201,8 @@ async def submit_targets(ack: AsyncAck, body: dict[str, Any], context: dict[str,
     if targets is None:
         await ack(response_action="errors", errors=errors)
         return
+    updated = team.config.model_copy(update={"kpi_targets": targets})
     async with context["db"]() as session:
-        await kpi.save_targets(session, team.id, targets, now=context["now"])
+        await teams.apply(session, TeamsFile(teams=[updated]), now=context["now"])
     context["services"].directory.invalidate()
     await ack()

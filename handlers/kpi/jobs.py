@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.directory import TeamProfile
-from bot.rules.kpi import HEADLINE, metric_of
-from bot.rules.kpi_days import alert_key, baseline_summary_key, chart_key, digest_day, digest_key
+from bot.rules.kpi import metric_of
+from bot.rules.kpi_days import alert_key, baseline_summary_key, chart_key, digest_day, digest_key, finished_key
 from bot.rules.kpi_plan import alert, is_summary_day, still_red, summarize
+from handlers.blocks import Block
 from handlers.delivery import once
 from handlers.jobs import Job
 from handlers.kpi import chart, report, views
@@ -31,8 +34,14 @@ from storage import claims, kpi
 log = logging.getLogger(__name__)
 
 
-def finished_key(team_key: str, day: date) -> str:
-    return digest_key(team_key, day) + ":finished"
+def _say(client: AsyncWebClient, channel: str, text: str,
+         blocks: list[Block] | None = None) -> Callable[[], Awaitable[bool]]:
+    """One message for `handlers.delivery.once` to send."""
+    async def send() -> bool:
+        await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        return True
+
+    return send
 
 
 async def run_digest(services: Services, now: datetime) -> int:
@@ -58,21 +67,15 @@ async def _team_day(services: Services, session: AsyncSession, team: TeamProfile
     built = await report.daily(session, team, day, title=views.day_title(day))
     key = digest_key(team.key, day)
 
-    async def post_digest() -> bool:
-        if built.figures.empty:
-            await client.chat_postMessage(channel=channel, text=views.no_data(team, built.title))
-        else:
-            text, blocks = views.digest(built)
-            await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-        return True
+    if built.figures.empty:
+        post_digest = _say(client, channel, views.no_data(team, built.title))
+    else:
+        post_digest = _say(client, channel, *views.digest(built))
 
     async def post_chart() -> bool:
-        days = [f.first for f in built.history]
-        series = {m: [f.values.get(m) for f in built.history] for m in HEADLINE}
-        title = f"{team.name} · last {len(days)} days to {views.short_day(day)}"
-        png = await asyncio.to_thread(chart.render, days, series, team.config.kpi_targets, title)
+        png = await asyncio.to_thread(chart.render_trend, built)
         await client.files_upload_v2(channel=channel, file=png, filename=f"kpi-{team.key}-{day.isoformat()}.png",
-                                     title=title, initial_comment=f"14-day trend · {team.name}")
+                                     title=chart.trend_title(built), initial_comment=f"14-day trend · {team.name}")
         return True
 
     sent += bool(await once(session, key, post_digest, now=now))
@@ -99,12 +102,7 @@ async def _alerts(services: Services, session: AsyncSession, team: TeamProfile, 
             continue
         key = alert_key(team.key, reading.metric.key, built.first, kind)
         text = views.alert(team, reading, kind, built.first, built.contributors.get(reading.metric.key, ()))
-
-        async def post(text: str = text) -> bool:
-            await services.client.chat_postMessage(channel=channel, text=text)
-            return True
-
-        sent += bool(await once(session, key, post, now=now))
+        sent += bool(await once(session, key, _say(services.client, channel, text), now=now))
         if await claims.is_done(session, key):
             await kpi.set_red(session, team.id, reading.metric.key, still_red(was_red, reading.status), built.first)
         else:
@@ -124,12 +122,7 @@ async def _summaries(services: Services, session: AsyncSession, team: TeamProfil
         values = await report.plan_values(session, team, baseline, day)
         text = views.baseline_summary(team, summarize(metric_of(baseline.metric), baseline, values),
                                       baseline.pinned_on)
-
-        async def post(text: str = text) -> bool:
-            await services.client.chat_postMessage(channel=channel, text=text)
-            return True
-
-        sent += bool(await once(session, key, post, now=now))
+        sent += bool(await once(session, key, _say(services.client, channel, text), now=now))
         waiting |= not await claims.is_done(session, key)
     return sent, waiting
 

@@ -5,15 +5,16 @@ the 14-day series for the chart. Assembled from storage's figures and the pure K
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.directory import TeamProfile
-from bot.rules.kpi import CATALOGUE, Change, Metric, Reading, change, metric_of, read
+from bot.rules.kpi import BY_KEY, CATALOGUE, Change, Metric, Reading, change, metric_of, read
 from bot.rules.kpi_days import TREND_DAYS, days_before, last_week
 from bot.rules.kpi_plan import Baseline, plan_day
+from bot.rules.team_config import KpiTargets
 from storage import kpi
 from storage.kpi import Contributor, Figures
 
@@ -43,15 +44,17 @@ class Report:
     history: list[Figures] = field(default_factory=list)
     """Oldest first, ending with the report's day: the chart's series."""
 
-    @property
-    def red(self) -> list[Reading]:
-        return [r for r in self.readings if r.status == "red"]
-
 
 def _metrics(figures: Sequence[Figures]) -> list[Metric]:
     """The catalogue, then every logged metric seen in the figures."""
-    logged = sorted({key for f in figures for key in f.values if key not in {m.key for m in CATALOGUE}})
+    logged = sorted({key for f in figures for key in f.values if key not in BY_KEY})
     return [*CATALOGUE, *(metric_of(key) for key in logged)]
+
+
+def _read_window(figures: Figures, previous: Figures, targets: KpiTargets) -> list[Reading]:
+    """Several days as one window, against the window before it (which is also the only "week" it has)."""
+    return [replace(read(m, figures.values, figures.samples, [previous.values], targets), vs_week=None)
+            for m in _metrics([figures])]
 
 
 async def _contributors(session: AsyncSession, team: TeamProfile, readings: Sequence[Reading], first: date,
@@ -75,7 +78,7 @@ async def daily(session: AsyncSession, team: TeamProfile, day: date, *, title: s
         this = await kpi.figures(session, team.id, week[0], week[1], team.timezone)
         previous = await kpi.figures(session, team.id, week[0] - timedelta(days=7), week[1] - timedelta(days=7),
                                      team.timezone)
-        week_readings = [read(m, this.values, this.samples, [previous.values], targets) for m in _metrics([this])]
+        week_readings = _read_window(this, previous, targets)
     return Report(team, day, day, title, figures, readings,
                   contributors=await _contributors(session, team, readings, day, day), week=week_readings,
                   baselines=await _baselines(session, team, day, figures),
@@ -88,9 +91,7 @@ async def span(session: AsyncSession, team: TeamProfile, first: date, last: date
     figures = await kpi.figures(session, team.id, first, last, team.timezone)
     previous = await kpi.figures(session, team.id, first - timedelta(days=length), last - timedelta(days=length),
                                  team.timezone)
-    readings = [read(m, figures.values, figures.samples, [previous.values], team.config.kpi_targets)
-                for m in _metrics([figures])]
-    readings = [Reading(r.metric, r.value, r.target, r.status, r.vs_day_before, None) for r in readings]
+    readings = _read_window(figures, previous, team.config.kpi_targets)
     return Report(team, first, last, title, figures, readings,
                   contributors=await _contributors(session, team, readings, first, last),
                   compared_with=f"the {length} days before")

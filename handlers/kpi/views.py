@@ -35,7 +35,7 @@ def short_day(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b}"
 
 
-def _line(reading: Reading, compared_with: str, *, with_week: bool = True) -> str:
+def _line(reading: Reading, compared_with: str) -> str:
     metric = reading.metric
     icon = STATUS_ICONS[reading.status] + " " if reading.status else "▫️ "
     parts = [f"{icon}*{escape(metric.label)}*: {format_value(metric, reading.value)}"]
@@ -44,7 +44,7 @@ def _line(reading: Reading, compared_with: str, *, with_week: bool = True) -> st
         parts.append(f"target {target}")
     if reading.vs_day_before is not None:
         parts.append(f"{reading.vs_day_before} vs {compared_with}")
-    if with_week and reading.vs_week is not None:
+    if reading.vs_week is not None:
         parts.append(f"{reading.vs_week} vs 7-day avg")
     return " · ".join(parts)
 
@@ -69,8 +69,7 @@ def _groups(report: Report) -> list[Block]:
                     (r.value is not None or r.metric.source != "manual")]
         if not readings:
             continue
-        week = report.compared_with == "the day before"
-        lines = [_line(r, report.compared_with, with_week=week) for r in readings]
+        lines = [_line(r, report.compared_with) for r in readings]
         blocks.append(section(clip(f"*{GROUP_LABELS[group]}*\n" + "\n".join(lines), TEXT_MAX)))
         for reading in readings:
             found = report.contributors.get(reading.metric.key)
@@ -98,13 +97,13 @@ def digest(report: Report) -> tuple[str, list[Block]]:
     blocks: list[Block] = [
         header(f"📊 {report.team.name} · {report.title}"),
         context(f"Each metric against its target, {report.compared_with}"
-                + (" and the 7-day average" if report.compared_with == "the day before" else "")
+                + (" and the 7-day average" if report.first == report.last else "")
                 + ". 🟢 met · 🟠 within 10% · 🔴 off target · ▫️ no target or too little data"),
     ]
     blocks += _groups(report)
     if report.week:
         first, last = report.first.toordinal() - 6, report.first
-        lines = [_line(r, "the week before", with_week=False) for r in report.week
+        lines = [_line(r, "the week before") for r in report.week
                  if r.value is not None or r.metric.source != "manual"]
         blocks += [divider(), section(clip(f"*Last week* ({short_day(date.fromordinal(first))} – "
                                            f"{short_day(last)})\n" + "\n".join(lines), TEXT_MAX))]
@@ -148,6 +147,8 @@ TARGET_FIELDS = (
     (ids.RESOLUTION_HOURS, "Resolution time, median (hours)", "At most this many hours."),
     (ids.CSAT_PERCENT, "CSAT (%)", "At least this share of rated tickets rated good, 0–100."),
     (ids.FCR_PERCENT, "First-contact resolution (%)", "At least this share of solved tickets, 0–100."),
+    (ids.ESCALATION_SLA_PERCENT, "Escalation SLA attainment (%)",
+     "At least this share of escalation SLA clocks met (acknowledgement and resolution), 0–100."),
 )
 
 
@@ -158,8 +159,7 @@ def _number(value: float) -> str:
 def targets_text(team: TeamProfile) -> str:
     targets = team.config.kpi_targets
     return "\n".join([f"*KPI targets · {escape(team.name)}*",
-                      *(f"{label}: {_number(getattr(targets, block))}" for block, label, _ in TARGET_FIELDS),
-                      "Escalation SLA attainment: 90 (built in)"])
+                      *(f"{label}: {_number(getattr(targets, block))}" for block, label, _ in TARGET_FIELDS)])
 
 
 def targets_form(team: TeamProfile, targets: KpiTargets) -> dict[str, Any]:

@@ -8,6 +8,7 @@ there), then the answers are cast in a transaction of their own. Nothing here lo
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
@@ -16,9 +17,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.rules.directory import Directory, TeamProfile
 from bot.rules.pulse import questions_from_json
-from handlers.blocks import modal, section
+from handlers.blocks import escape, modal, section
 from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number, parse
 from handlers.pulse import forms, ids, views
+from handlers.pulse.results import team_of
 from storage import pulse
 from storage.pulse_models import PulseRound
 
@@ -27,15 +29,11 @@ NOT_YOURS = "This pulse is for the members of {team}, and you're not one of them
 GONE = "That pulse round no longer exists."
 
 
-def _team_of(directory: Directory, of: PulseRound) -> TeamProfile | None:
-    return next((team for team in directory.teams if team.id == of.team_id), None)
-
-
-def _refusal(of: PulseRound | None, team: TeamProfile | None, person: str, now: Any) -> str | None:
+def _refusal(of: PulseRound | None, team: TeamProfile | None, person: str, now: datetime) -> str | None:
     if of is None or team is None:
         return GONE
     if person not in team.config.members:
-        return NOT_YOURS.format(team=team.name)
+        return NOT_YOURS.format(team=escape(team.name))
     if of.closes_at <= now:
         return views.closed_text(of.week, of.closes_at)
     return None
@@ -51,7 +49,7 @@ async def open_answer_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWeb
         return
     async with context["db"]() as session:
         of = await pulse.get(session, round_id)
-        team = _team_of(context["directory"], of) if of else None
+        team = team_of(context["directory"], of) if of else None
         refusal = _refusal(of, team, click.user.id, context["now"])
         if refusal is None and of is not None and await pulse.has_answered(session, of.id, click.user.id):
             refusal = views.already_text(of.week)
@@ -85,7 +83,7 @@ async def submit_answers(ack: AsyncAck, body: dict[str, Any], context: dict[str,
     person, now = submission.user.id, context["now"]
     async with context["db"]() as session:
         of = await pulse.get(session, round_id)
-        team = _team_of(context["directory"], of) if of else None
+        team = team_of(context["directory"], of) if of else None
         refusal = _refusal(of, team, person, now)
         if refusal or of is None:
             await ack(response_action="errors", errors={first: refusal or GONE})

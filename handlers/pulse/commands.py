@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.directory import Directory, TeamProfile
 from bot.rules.pulse import questions_from_json
+from bot.rules.pulse_results import TeamRound
 from handlers.blocks import MESSAGE_BLOCKS_MAX, Block, escape, user
 from handlers.payloads import UNREADABLE, SlashCommand, parse
 from handlers.pulse import views
-from handlers.pulse.results import rollup_results, round_results
+from handlers.pulse.results import rollup_results, round_results, team_round
 from storage import pulse
 from storage.db import SessionFactory
 from storage.pulse_models import PulseRound
 
 WEEK = re.compile(r"([0-9]{4})-?W([0-9]{2})", re.IGNORECASE)
+RECENT = timedelta(days=3)
+"""How long after its close `/pulse` still tells a member about a round (then about the next one)."""
 NOT_A_MEMBER = ("You're not asked in any team's pulse: the pulse goes to the `members` of a team. "
                 "Ask your support manager if you should be.")
 
@@ -66,7 +70,7 @@ async def status(ack: AsyncAck, client: AsyncWebClient, db: SessionFactory, dire
     async with db() as session:
         for team in mine:
             of = await pulse.latest(session, team.id)
-            if of is None or (of.closes_at <= now and (now - of.closes_at).days >= 3):
+            if of is None or of.closes_at + RECENT <= now:
                 lines.append(views.next_pulse_text(team.name, team.config.pulse))
                 continue
             answered = await pulse.has_answered(session, of.id, person)
@@ -110,27 +114,33 @@ async def results_answer(db: SessionFactory, directory: Directory, person: str, 
         week = f"{found.group(1)}-W{found.group(2)}"
     blocks: list[Block] = []
     lines: list[str] = []
-    shown: list[tuple[PulseRound, TeamProfile]] = []
+    shown: list[tuple[str, TeamRound]] = []
     async with db() as session:
         for team in managed:
-            of = await pulse.round_of_week(session, team.id, week) if week else await pulse.latest(session, team.id)
-            if of is not None and of.closes_at > now and not week:
-                lines.append(f"{escape(team.name)}: the pulse of {of.week} is still open; results are shown "
-                             "only after it closes.")
-                of = await pulse.latest_closed(session, team.id, now)
-                if of is None:
-                    continue
+            of = await _closed_round(session, team, week, now, lines)
             if of is None:
-                lines.append(f"{escape(team.name)}: no closed pulse round" + (f" in {week}." if week else " yet."))
-            elif of.closes_at > now:
-                lines.append(f"{escape(team.name)}: the pulse of {of.week} is still open; results are shown "
-                             "only after it closes.")
-            else:
-                blocks += views.results_blocks(await round_results(session, of, team))
-                shown.append((of, team))
-        if len(shown) > 1 and len({of.week for of, _ in shown}) == 1:
-            blocks += views.results_blocks(await rollup_results(session, shown, shown[0][0].week))
+                continue
+            counted = await team_round(session, of, team)
+            blocks += views.results_blocks(await round_results(session, of, counted))
+            shown.append((of.week, counted))
+    weeks = {shown_week for shown_week, _ in shown}
+    if len(shown) > 1 and len(weeks) == 1:
+        blocks += views.results_blocks(rollup_results(weeks.pop(), [counted for _, counted in shown]))
     return _answer(lines, blocks)
+
+
+async def _closed_round(session: AsyncSession, team: TeamProfile, week: str | None, now: datetime,
+                        lines: list[str]) -> PulseRound | None:
+    """The team's round of `week` (else its latest) if it has closed; a line in `lines` saying why not."""
+    of = await pulse.round_of_week(session, team.id, week) if week else await pulse.latest(session, team.id)
+    if of is not None and of.closes_at > now:
+        lines.append(views.still_open_text(team.name, of.week))
+        of = None if week else await pulse.latest_closed(session, team.id, now)
+        if of is None:
+            return None
+    if of is None:
+        lines.append(views.no_round_text(team.name, week))
+    return of
 
 
 def _answer(lines: Sequence[str], blocks: list[Block]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from handlers.delivery import once
 from handlers.jobs import Job
 from handlers.people import people
 from handlers.pulse import views
-from handlers.pulse.results import report, rollup_results, round_results
+from handlers.pulse.results import report, rollup_results, round_results, team_of, team_round
 from handlers.services import Services
 from storage import claims, pulse
 from storage.pulse_models import PulseRound
@@ -42,7 +42,7 @@ async def run(services: Services, now: datetime) -> int:
         if team.config.members:
             done += await _ask_and_remind(services, team, now)
     async with services.db() as session:
-        closed = await pulse.closing(session, now, since=now - FOLLOW_UP)
+        closed = await pulse.closed_between(session, now - FOLLOW_UP, now)
         for of in closed:
             done += await _report(services, session, directory, of, now)
         for week in sorted({of.week for of in closed}):
@@ -87,11 +87,14 @@ async def _ask_and_remind(services: Services, team: TeamProfile, now: datetime) 
 
 async def _dm(services: Services, session: AsyncSession, key: str, of: PulseRound, team: TeamProfile,
               user: str, now: datetime, *, reminder: bool) -> int:
-    text, blocks = views.ask_message(of.id, team.name, of.week, of.closes_at, of.min_responses, reminder=reminder)
+    text, blocks = views.ask_message(of.id, team.name, of.week, of.closes_at, of.min_responses,
+                                     questions=len(of.questions), reminder=reminder)
 
     async def send() -> bool:
         if not reminder:
             await pulse.invite(session, of.id, user)
+            if await pulse.has_answered(session, of.id, user):  # through `/pulse`, before their own time
+                return False
         await services.client.chat_postMessage(channel=user, text=text, blocks=blocks)
         return True
 
@@ -100,7 +103,7 @@ async def _dm(services: Services, session: AsyncSession, key: str, of: PulseRoun
 
 async def _report(services: Services, session: AsyncSession, directory: Directory, of: PulseRound,
                   now: datetime) -> int:
-    team = next((t for t in directory.teams if t.id == of.team_id), None)
+    team = team_of(directory, of)
     if team is None or not team.managers:
         return 0
     keys = {rules.report_key(of.id, manager): manager for manager in team.managers}
@@ -108,7 +111,7 @@ async def _report(services: Services, session: AsyncSession, directory: Director
     todo = [key for key in keys if key not in taken]
     if not todo:
         return 0
-    text, blocks = report(await round_results(session, of, team))
+    text, blocks = report(await round_results(session, of, await team_round(session, of, team)))
     done = 0
     for key in todo:
         async def send(manager: str = keys[key]) -> bool:
@@ -131,20 +134,16 @@ async def _rollups(services: Services, session: AsyncSession, directory: Directo
         rounds = await pulse.rounds_of_week(session, [t.id for t in theirs], week)
         if len(rounds) < 2 or any(of.closes_at > now for of in rounds):
             continue
-        paired = _with_teams(rounds, theirs)
-
-        async def send(manager: str = manager, paired: Sequence[tuple[PulseRound, TeamProfile]] = paired) -> bool:
-            text, blocks = report(await rollup_results(session, paired, week))
+        async def send(manager: str = manager, rounds: Sequence[PulseRound] = rounds,
+                       teams: Sequence[TeamProfile] = theirs) -> bool:
+            by_id = {team.id: team for team in teams}
+            counted = [await team_round(session, of, by_id[of.team_id]) for of in rounds]
+            text, blocks = report(rollup_results(week, counted))
             await services.client.chat_postMessage(channel=manager, text=text, blocks=blocks)
             return True
 
         done += 1 if await once(session, rules.rollup_key(week, manager), send, now=now) else 0
     return done
-
-
-def _with_teams(rounds: Sequence[PulseRound], teams: Sequence[TeamProfile]) -> list[tuple[PulseRound, TeamProfile]]:
-    by_id = {team.id: team for team in teams}
-    return [(of, by_id[of.team_id]) for of in rounds if of.team_id in by_id]
 
 
 PULSE = Job("pulse", "weekly pulse: ask, remind, and report to managers at the close (every minute)", run)

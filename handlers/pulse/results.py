@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.rules.directory import TeamProfile
+from bot.rules.directory import Directory, TeamProfile
 from bot.rules.pulse_results import Results, TeamRound, results, rollup
 from handlers.blocks import Block
 from handlers.pulse import views
@@ -15,36 +15,39 @@ from storage import pulse
 from storage.pulse_models import PulseRound
 
 
-async def round_results(session: AsyncSession, of: PulseRound, team: TeamProfile) -> Results:
-    """The round's results (participation only below its threshold), with the trend against the team's
-    previous round that met its threshold. Comments are read only when they may be shown."""
-    counted = await pulse.tally(session, of)
-    invited = max(await pulse.invited(session, of.id), counted.respondents)
-    visible = counted.respondents >= of.min_responses
-    previous, previous_name = None, None
-    if visible:
-        earlier = await pulse.previous_shown(session, of)
-        if earlier is not None:
-            previous = results(team.name, await pulse.tally(session, earlier),
-                               invited=await pulse.invited(session, earlier.id),
-                               min_responses=earlier.min_responses)
-            previous_name = earlier.week
-    texts = await pulse.comments(session, of.id) if visible else []
-    return results(f"{team.name} · {of.week}", counted, invited=invited, min_responses=of.min_responses,
-                   comments=texts, previous=previous, previous_name=previous_name)
+def team_of(directory: Directory, of: PulseRound) -> TeamProfile | None:
+    """The round's team, unless this replica's directory does not know it yet."""
+    try:
+        return directory.team(of.team_id)
+    except KeyError:
+        return None
 
 
 async def team_round(session: AsyncSession, of: PulseRound, team: TeamProfile) -> TeamRound:
+    """The round's answers as counts, and how many were asked (one GROUP BY, one count)."""
     counted = await pulse.tally(session, of)
     invited = max(await pulse.invited(session, of.id), counted.respondents)
     return TeamRound(team.name, counted, invited, of.min_responses)
 
 
-async def rollup_results(session: AsyncSession, rounds: Sequence[tuple[PulseRound, TeamProfile]],
-                         week: str) -> Results:
-    """One set of figures across the manager's teams for `week` (hidden teams left out of every figure)."""
-    teams = [await team_round(session, of, team) for of, team in rounds]
-    return rollup(f"All your teams · {week}", teams).results
+async def round_results(session: AsyncSession, of: PulseRound, counted: TeamRound) -> Results:
+    """The round's results (participation only below its threshold), with the trend against the team's
+    previous round that met its threshold. Comments are read only when they may be shown."""
+    name = f"{counted.team} · {of.week}"
+    if not counted.visible:
+        return results(name, counted.tally, invited=counted.invited, min_responses=of.min_responses)
+    earlier = await pulse.previous_shown(session, of)
+    previous = None
+    if earlier is not None:
+        before = await pulse.tally(session, earlier)  # only its figures are compared with, not its participation
+        previous = results(earlier.week, before, invited=before.respondents, min_responses=earlier.min_responses)
+    return results(name, counted.tally, invited=counted.invited, min_responses=of.min_responses,
+                   comments=await pulse.comments(session, of.id), previous=previous)
+
+
+def rollup_results(week: str, rounds: Sequence[TeamRound]) -> Results:
+    """One set of figures across a manager's teams for `week` (hidden teams left out of every figure)."""
+    return rollup(f"All your teams · {week}", rounds).results
 
 
 def report(found: Results) -> tuple[str, list[Block]]:

@@ -12,9 +12,18 @@ from handlers.pulse.views.prompts import (
     setup_form,
     status_text,
 )
-from handlers.pulse.views.reports import HIDDEN, fallback_text, results_blocks
+from handlers.pulse.views.reports import (
+    ALL_HIDDEN,
+    DISTRIBUTION,
+    HIDDEN,
+    fallback_text,
+    no_round_text,
+    results_blocks,
+    still_open_text,
+)
 
 __all__ = [
-    "HELP", "HIDDEN", "THANKS", "already_text", "answer_form", "ask_message", "closed_text", "fallback_text",
-    "next_pulse_text", "results_blocks", "setup_form", "status_text",
+    "ALL_HIDDEN", "DISTRIBUTION", "HELP", "HIDDEN", "THANKS", "already_text", "answer_form", "ask_message",
+    "closed_text", "fallback_text", "next_pulse_text", "no_round_text", "results_blocks", "setup_form",
+    "status_text", "still_open_text",
 ]

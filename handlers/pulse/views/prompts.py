@@ -47,12 +47,13 @@ def anonymity_note(min_responses: int) -> str:
 
 
 def ask_message(round_id: int, team: str, week: str, closes_at: datetime, min_responses: int,
-                *, reminder: bool = False) -> tuple[str, list[Block]]:
-    """The DM that asks a member (or reminds them) to answer one round; the button carries the round."""
+                *, questions: int, reminder: bool = False) -> tuple[str, list[Block]]:
+    """The DM that asks a member (or reminds them) to answer one round of `questions` questions; the button
+    carries the round."""
     if reminder:
         text = f"Reminder: the {escape(team)} pulse ({week}) closes {date(closes_at)}. Two minutes, anonymous."
     else:
-        text = f"Time for the weekly {escape(team)} pulse ({week}): five quick questions, anonymous."
+        text = f"Time for the weekly {escape(team)} pulse ({week}): {questions} quick questions, anonymous."
     blocks = [
         section(f":wave: {text}", accessory=button("Answer", ids.ANSWER, str(round_id), style="primary")),
         context(f"Open until {date(closes_at)}.", anonymity_note(min_responses)),

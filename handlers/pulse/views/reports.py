@@ -18,6 +18,10 @@ from handlers.blocks import (
 
 HIDDEN = ("Results are hidden to protect anonymity: fewer than {n} people answered, so no average, "
           "distribution, eNPS or comment is shown.")
+ALL_HIDDEN = ("No team reached its anonymity threshold, so there are no combined figures: no average, "
+              "distribution or eNPS is shown.")
+DISTRIBUTION = "People per answer —"
+"""Before a question's counts: `People per answer — 1: 0 · 2: 1 · 3: 2 · 4: 3 · 5: 0`."""
 COMMENT_MAX_SHOWN = 2900
 """Characters of one comment in a report once escaped (a 2000-character comment of `&` grows fivefold)."""
 
@@ -32,12 +36,11 @@ def participation_line(results: Results) -> str:
 
 
 def _question(result: QuestionResult, compared_with: str | None) -> str:
-    low, high = result.question.low, result.question.high
     mean = f"{result.average:.1f}" if result.average is not None else "–"
     trend = f" ({_signed(result.change)} vs {compared_with})" if result.change is not None and compared_with else ""
     counts = " · ".join(f"{v}: {n}" for v, n in zip(result.question.values, result.distribution, strict=True))
-    return (f"*{escape(result.question.text)}*\n`{result.bar}` *{mean}* / {high}{trend}\n"
-            f"{low}–{high}: {counts}")
+    return (f"*{escape(result.question.text)}*\n`{result.bar}` *{mean}* / {result.question.high}{trend}\n"
+            f"{DISTRIBUTION} {counts}")
 
 
 def _enps(score: Enps, change: int | None, compared_with: str | None) -> str:
@@ -49,7 +52,15 @@ def _enps(score: Enps, change: int | None, compared_with: str | None) -> str:
 
 def fallback_text(results: Results) -> str:
     """The notification text: participation only, whatever the threshold."""
-    return f"Pulse results · {results.name}: {results.respondents} of {results.invited} answered"
+    return f"Pulse results · {escape(results.name)}: {results.respondents} of {results.invited} answered"
+
+
+def still_open_text(team: str, week: str) -> str:
+    return f"{escape(team)}: the pulse of {week} is still open; results are shown only after it closes."
+
+
+def no_round_text(team: str, week: str | None) -> str:
+    return f"{escape(team)}: " + (f"there was no pulse round in {week}." if week else "no pulse round has closed yet.")
 
 
 def results_blocks(results: Results, *, max_blocks: int = MESSAGE_BLOCKS_MAX) -> list[Block]:
@@ -58,8 +69,8 @@ def results_blocks(results: Results, *, max_blocks: int = MESSAGE_BLOCKS_MAX) ->
     if results.left_out:
         blocks.append(context("Left out of the combined figures (below their anonymity threshold): "
                               + ", ".join(escape(t) for t in results.left_out)))
-    if not results.visible or not results.questions:
-        blocks.append(section(HIDDEN.format(n=results.min_responses)))
+    if not results.visible:
+        blocks.append(section(ALL_HIDDEN if results.left_out else HIDDEN.format(n=results.min_responses)))
         return blocks
     blocks += [section(_question(r, results.compared_with)) for r in results.questions]
     if results.enps is not None:
@@ -75,19 +86,17 @@ def results_blocks(results: Results, *, max_blocks: int = MESSAGE_BLOCKS_MAX) ->
 
 
 def _comment_blocks(comments: tuple[str, ...], room: int) -> list[Block]:
-    """Comments packed into sections of at most 3000 characters, within `room` blocks."""
-    chunks: list[str] = []
-    current = ""
+    """Comments packed into sections of at most 3000 characters, within `room` blocks (the last one says
+    how many did not fit)."""
+    chunks: list[list[str]] = []
     for comment in comments:
         line = clip("> " + escape(comment).replace("\n", "\n> "), COMMENT_MAX_SHOWN)
-        if current and len(current) + len(line) + 2 > SECTION_TEXT_MAX:
-            chunks.append(current)
-            current = ""
-        current = f"{current}\n\n{line}" if current else line
-    if current:
-        chunks.append(current)
-    shown = chunks[:max(room, 0)]
-    blocks = [section(chunk) for chunk in shown]
-    if len(chunks) > len(shown) and blocks:
-        blocks[-1] = context("More comments than one Slack message holds: see `/pulse results`.")
+        if not chunks or len("\n\n".join([*chunks[-1], line])) > SECTION_TEXT_MAX:
+            chunks.append([])
+        chunks[-1].append(line)
+    shown = chunks if len(chunks) <= room else chunks[:max(room - 1, 0)]
+    blocks = [section("\n\n".join(chunk)) for chunk in shown]
+    left = len(comments) - sum(len(chunk) for chunk in shown)
+    if left:
+        blocks.append(context(f"{left} more comment{'s' if left > 1 else ''} did not fit in one Slack message."))
     return blocks

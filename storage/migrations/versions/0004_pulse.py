@@ -28,7 +28,6 @@ def upgrade() -> None:
     sa.Column('opens_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('closes_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('ballots', sa.Integer(), nullable=False),
-    sa.Column('closed', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_pulse_rounds_team_id_teams'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pulse_rounds')),
     sa.UniqueConstraint('team_id', 'week', name=op.f('uq_pulse_rounds_team_id'))
