@@ -9,13 +9,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.directory import TeamProfile
-from bot.rules.kpi import Reading
+from bot.rules.kpi import CATALOGUE, Reading, read
 from bot.rules.standups import Member, local_day, open_day
-from handlers.kpi import report
 from handlers.people import person
 from handlers.services import Services
 from handlers.standups.report import schedule_of
-from storage import escalations, pulse, standups
+from storage import escalations, kpi, pulse, standups
 from storage.escalations import OpenList
 from storage.pulse import PulseScore
 from storage.pulse_models import PulseRound
@@ -95,8 +94,10 @@ async def gather(services: Services, user: str, now: datetime) -> Home:
 async def _managed(session: AsyncSession, team: TeamProfile, now: datetime) -> Managed:
     today = now.astimezone(ZoneInfo(team.timezone)).date()
     yesterday = today - timedelta(days=1)
-    built = await report.daily(session, team, yesterday, title="", monday_week=False, history_days=8)
+    day = await kpi.figures(session, team.id, yesterday, yesterday, team.timezone)  # the tiles: status only
+    tiles = [read(metric, day.values, day.samples, [], team.config.kpi_targets) for metric in CATALOGUE
+             if metric.target_field is not None]
     monday = today - timedelta(days=today.weekday())
-    return Managed(team, [r for r in built.readings if r.target is not None], yesterday,
+    return Managed(team, tiles, yesterday,
                    await standups.participation(session, team.id, monday, today),
                    await pulse.latest_result(session, team.id, now))

@@ -3,6 +3,7 @@ modal, with the teams YAML's validation; every chosen channel is checked before 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -106,4 +107,5 @@ async def submit_setup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClie
 async def channel_errors(client: AsyncWebClient, team: TeamConfig) -> dict[str, str]:
     chosen = {block: got for name, block in ids.CHANNELS.items() if (got := getattr(team.channels, name))}
     chosen |= {ids.PATH_CHANNEL.format(index): path.channel for index, path in enumerate(team.escalation_paths)}
-    return {block: not_postable(channel) for block, channel in chosen.items() if await unpostable(client, channel)}
+    refused = await asyncio.gather(*(unpostable(client, channel) for channel in chosen.values()))  # within the ack
+    return {block: not_postable(channel) for (block, channel), no in zip(chosen.items(), refused, strict=True) if no}
