@@ -16,7 +16,7 @@ from tests.kit.fake_slack import FakeSlack
 ADMIN, NEWBIE = "U0ADMIN", "U0NEWBIE"
 FORM = {ids.KEY: "tier2", ids.NAME: "Tier 2 Support", ids.TIMEZONE: "Europe/Berlin",
         ids.MEMBERS: ["U0AGENT3", "U0AGENT4"], ids.MANAGERS: [ADMIN],
-        ids.CHANNELS["escalations"]: "C0ESC2", ids.CHANNELS["standup"]: "C0STAND2",
+        ids.CHANNELS["escalations"]: "C0ESC2", ids.CHANNELS["standup"]: "C0STAND2", ids.DIGEST_TIME: "08:30",
         ids.PATH_NAME.format(0): "Engineering", ids.PATH_CHANNEL.format(0): "C0ENG2",
         ids.PATH_NAME.format(1): "Billing & Refunds", ids.PATH_CHANNEL.format(1): "G0BILLING"}
 
@@ -38,6 +38,7 @@ async def test_an_admin_creates_a_team_equal_to_its_yaml(app: Supportbot, bot: S
     assert created is not None
     assert [(p.key, p.name) for p in created.config.escalation_paths] == [
         ("engineering", "Engineering"), ("billing-refunds", "Billing & Refunds")]
+    assert created.config.digest.time == "08:30"
     shown = render_teams([created.config])  # `supportbot config show`
     assert parse_teams(shown).teams[0] == created.config
     async with app.services.db() as session:  # `supportbot config apply` of what it showed changes nothing
@@ -64,6 +65,7 @@ async def test_a_manager_edits_their_team_and_keeps_what_the_form_does_not_show(
     assert form is not None and "Tier 1 Support" in str(form["blocks"])
     values = {ids.NAME: "Tier 1 Care", ids.TIMEZONE: before.config.timezone, ids.MEMBERS: before.config.members,
               ids.MANAGERS: before.config.managers, ids.CHANNELS["escalations"]: "C0ESC",
+              ids.DIGEST_TIME: before.config.digest.time,
               ids.CHANNELS["standup"]: "C0STANDUP", ids.CHANNELS["digest"]: "C0DIGEST",
               ids.PATH_NAME.format(0): "Engineering", ids.PATH_CHANNEL.format(0): "C0ENG",
               ids.PATH_NAME.format(1): "Billing", ids.PATH_CHANNEL.format(1): "C0BILL"}
@@ -83,8 +85,8 @@ async def test_bad_values_and_channels_the_bot_cannot_post_in_come_back_inline(
     form = slack.last("views.open").view
     assert form is not None
     errors = (await bot.submit(form, user=ADMIN, **{**FORM, ids.KEY: "Tier 2!", ids.TIMEZONE: "Mars/Olympus",
-                                                    ids.PATH_CHANNEL.format(1): None})).errors
-    assert "lowercase" in errors[ids.KEY] and "IANA" in errors[ids.TIMEZONE]
+                                                    ids.PATH_CHANNEL.format(1): None, ids.DIGEST_TIME: "9am"})).errors
+    assert "lowercase" in errors[ids.KEY] and "IANA" in errors[ids.TIMEZONE] and "HH:MM" in errors[ids.DIGEST_TIME]
     assert "channel" in errors[ids.PATH_CHANNEL.format(1)]
     errors = (await bot.submit(form, user=ADMIN, **{**FORM, ids.CHANNELS["digest"]: "G0SECRET"})).errors
     assert "/invite @supportbot" in errors[ids.CHANNELS["digest"]]

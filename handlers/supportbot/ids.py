@@ -5,6 +5,7 @@ SETUP_FORM = "supportbot.setup"
 KEY = "team_key"
 NAME = "team_name"
 TIMEZONE = "team_timezone"
+DIGEST_TIME = "team_digest_time"
 MEMBERS = "team_members"
 MANAGERS = "team_managers"
 CHANNELS = {"escalations": "channel_escalations", "standup": "channel_standup", "digest": "channel_digest"}

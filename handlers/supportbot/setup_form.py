@@ -39,7 +39,7 @@ def team_form(team: TeamConfig | None) -> dict[str, Any]:
         blocks.append(text_input(ids.KEY, "Key (short, lowercase: used in commands and the YAML)", max_length=64,
                                  placeholder="tier1"))
     else:
-        blocks.append(context(f"Team key `{team.key}` · stand-up, pulse and KPI targets have their own setup: "
+        blocks.append(context(f"Team key `{team.key}` · the stand-up, the pulse and KPI targets have their own forms: "
                               "`/standup setup`, `/pulse setup`, `/kpi targets`."))
     channels = team.channels.model_dump() if team else {}
     blocks += [
@@ -52,6 +52,8 @@ def team_form(team: TeamConfig | None) -> dict[str, Any]:
     ]
     blocks += [_pickers(block, PURPOSES[name], "conversations_select", channels.get(name))
                for name, block in ids.CHANNELS.items()]
+    blocks.append(text_input(ids.DIGEST_TIME, "KPI digest time (HH:MM, team timezone)", max_length=5,
+                             initial=team.digest.time if team else "09:00"))
     paths = list(team.escalation_paths) if team else []
     for index in range(ids.PATHS_SHOWN):
         path = paths[index] if index < len(paths) else None
@@ -101,6 +103,7 @@ def read_team_form(values: Values, existing: TeamConfig | None) -> Read:
             paths.append({"key": old.get(name) or path_key(name), "name": name, "channel": channel})
     kept = existing.model_dump(mode="json", exclude={"key", "name", "timezone", "members", "managers", "channels",
                                                      "escalation_paths"}) if existing else {}
+    kept["digest"] = {**kept.get("digest", {}), "time": _one(values, ids.DIGEST_TIME) or "09:00"}
     raw = {**kept, "key": existing.key if existing else _one(values, ids.KEY), "name": _one(values, ids.NAME),
            "timezone": _one(values, ids.TIMEZONE) or "UTC", "members": _many(values, ids.MEMBERS),
            "managers": _many(values, ids.MANAGERS),
@@ -125,6 +128,8 @@ def _block_of(loc: Sequence[int | str]) -> str:
             return ids.KEY
         case ["timezone", *_]:
             return ids.TIMEZONE
+        case ["digest", *_]:
+            return ids.DIGEST_TIME
         case ["members", *_]:
             return ids.MEMBERS
         case ["managers", *_]:
