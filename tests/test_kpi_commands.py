@@ -72,6 +72,7 @@ async def test_managers_log_figures_from_elsewhere(bot: SlackDriver, app: Suppor
         ("log nps 42", team.agent): "Only the team's managers can log figures.",
         ("log nps lots", team.manager): "`lots` is not a number",
         ("log nps nan", team.manager): "is not a number",
+        ("log nps 1,5", team.manager): "`1,5` is ambiguous: write decimals with a dot",
         ("log nps 4 2026-13-01", team.manager): "`2026-13-01` is not a date",
         ("log nps 4 2026-11-03", team.manager): "hasn't happened yet",
         ("log csat 99", team.manager): "is computed from your tickets",

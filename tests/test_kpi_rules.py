@@ -154,3 +154,19 @@ def test_the_day_thirty_summary(metric: str, best: tuple[date, float], worst: tu
     assert summary.best is not None and (summary.best.day, summary.best.value) == best
     assert summary.worst is not None and (summary.worst.day, summary.worst.value) == worst
 
+
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("42", 42.0), ("12.5", 12.5), ("-3", -3.0), ("1,204", 1204.0), ("12,345.5", 12345.5),
+    ("1,5", "ambiguous"), ("1,20", "ambiguous"), ("lots", "not a number"), ("inf", "not a number"),
+    ("nan", "not a number"),
+])
+def test_a_typed_figure_is_read_or_refused(typed: str, expected: float | str) -> None:
+    from bot.rules.kpi import parse_figure
+
+    found = parse_figure(typed)
+    if isinstance(expected, str):
+        assert isinstance(found, str) and expected in found
+    else:
+        assert found == expected

@@ -8,6 +8,7 @@ these rules decide what they mean.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -189,3 +190,19 @@ def format_target(metric: Metric, target: float | None) -> str:
     if target is None or metric.better is None:
         return ""
     return ("≤ " if metric.better == "lower" else "≥ ") + format_value(metric, target)
+
+
+THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+
+
+def parse_figure(text: str) -> float | str:
+    """A figure someone typed: `42`, `12.5`, `-3`, `1,204` (thousands); or what is wrong with it. `1,5` is
+    refused rather than guessed: it is 1.5 in much of Europe and 15 nowhere."""
+    raw = text.strip()
+    if "," in raw and not THOUSANDS.fullmatch(raw):
+        return f"`{raw[:30]}` is ambiguous: write decimals with a dot (1.5) and thousands as 1,204"
+    try:
+        value = float(raw.replace(",", ""))
+    except ValueError:
+        return f"`{raw[:30]}` is not a number"
+    return value if math.isfinite(value) else f"`{raw[:30]}` is not a number"

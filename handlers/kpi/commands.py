@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import re
 from collections.abc import Coroutine
 from datetime import date, timedelta
@@ -22,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.rules.directory import TeamProfile
-from bot.rules.kpi import BY_KEY, format_value, metric_of
+from bot.rules.kpi import BY_KEY, format_value, metric_of, parse_figure
 from bot.rules.kpi_days import local_date
 from bot.rules.kpi_plan import PLAN_DAYS, pin
 from bot.rules.team_config import KpiTargets, TeamsFile
@@ -129,12 +128,9 @@ async def log(context: dict[str, Any], team: TeamProfile, user: str, metric: str
         return f"`{escape(metric[:64])}` can't be a metric name: use lowercase letters, digits and _, e.g. `nps`."
     if metric in BY_KEY:
         return f"`{metric}` is computed from your tickets and escalations; log only figures from elsewhere."
-    try:
-        value = float(raw_value.replace(",", ""))
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        return f"`{escape(raw_value[:30])}` is not a number: try `/kpi log {metric} 42`."
+    value = parse_figure(raw_value)
+    if isinstance(value, str):
+        return f"{escape(value)}: try `/kpi log {metric} 42`."
     day = _day(raw_day, local_date(context["now"], team.timezone))
     if isinstance(day, str):
         return day
