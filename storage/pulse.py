@@ -16,7 +16,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,9 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.pulse import Question, questions_from_json
 from bot.rules.pulse_results import Tally, enps_of, score
-from bot.rules.team_config import PulseConfig
-from storage import directory
-from storage.models import Team
 from storage.pulse_models import PulseAnswer, PulseComment, PulseParticipant, PulseRound
 
 _shuffle = random.SystemRandom().shuffle
@@ -226,16 +222,3 @@ async def latest_result(session: AsyncSession, team_id: int, now: datetime) -> P
     counted = await tally(session, found)
     net = enps_of(counted)
     return PulseScore(found.week, found.closes_at, found.ballots, score(counted), net.score if net else None)
-
-
-async def save_settings(session: AsyncSession, team_id: int, config: PulseConfig, *, now: datetime) -> None:
-    """The team's pulse section, as a manager set it from Slack; every replica's directory reloads."""
-    team = await session.get(Team, team_id)
-    if team is None:
-        raise LookupError(f"no team {team_id}")
-    settings: dict[str, Any] = dict(team.settings)
-    settings["pulse"] = config.model_dump(mode="json", exclude_none=True)
-    team.settings = settings
-    team.updated_at = now
-    await directory.bump(session)
-    await session.commit()

@@ -172,7 +172,7 @@ async def test_people_outside_the_team_are_refused(bot: SlackDriver, slack: Fake
     updates_before = slack.count("chat.update")
     await press(bot, slack, ids.ACKNOWLEDGE, user=team.outsider, channel=team.escalations_channel)
     refusal = slack.last("response_url")
-    assert "Only members and managers of Tier 1 Support" in refusal.args["text"]
+    assert "Only Tier 1 Support's members and managers can act on and see its escalations" in refusal.args["text"]
     assert refusal.args["response_type"] == "ephemeral"
     assert slack.count("chat.update") == updates_before
     async with app.services.db() as session:

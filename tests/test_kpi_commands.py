@@ -69,7 +69,7 @@ async def test_managers_log_figures_from_elsewhere(bot: SlackDriver, app: Suppor
     assert "*Churn rate (logged)*: 1.5" in shown(await kpi_on_demand(bot, slack, "", user=team.agent))
 
     refusals = {
-        ("log nps 42", team.agent): "Only the team's managers can log figures.",
+        ("log nps 42", team.agent): "Only Tier 1 Support's managers can log figures, set targets and pin",
         ("log nps lots", team.manager): "`lots` is not a number",
         ("log nps nan", team.manager): "is not a number",
         ("log nps 1,5", team.manager): "`1,5` is ambiguous: write decimals with a dot",
@@ -90,7 +90,7 @@ async def test_managers_set_targets_in_a_form_validated_like_the_yaml(bot: Slack
                                                                       slack: FakeSlack, team: TeamPeople) -> None:
     seen = await bot.command("/kpi", "targets", user=team.agent)
     assert "CSAT (%): 90" in seen.text and "Escalation SLA attainment (%): 90" in seen.text
-    assert "Only the team's managers can change them" in seen.text
+    assert "Only Tier 1 Support's managers can log figures, set targets" in seen.text
     await bot.command("/kpi", "targets", user=team.manager)
     view = slack.last("views.open").view
     assert view is not None and view["callback_id"] == ids.TARGETS_FORM and view_problems(view) == []
@@ -120,7 +120,8 @@ async def test_a_baseline_is_followed_for_thirty_days_and_summarised_on_day_thir
     profile = await tier1(app)
     await add_tickets(app, profile.id, *day_of_tickets("2026-10-30", first_response_minutes=20, good=3),
                       *day_of_tickets("2026-11-01", first_response_minutes=20, good=6))
-    assert "only the team's managers" in (await bot.command("/kpi", "baseline csat", user=team.agent)).text.lower()
+    refused = await bot.command("/kpi", "baseline csat", user=team.agent)
+    assert "Only Tier 1 Support's managers" in refused.text
     assert "nothing to pin" in (await bot.command("/kpi", "baseline nps", user=team.manager)).text
     pinned = await bot.command("/kpi", "baseline csat", user=team.manager)
     assert pinned.text.startswith("Baseline pinned: *CSAT* 75.0% (the 7-day average).")

@@ -129,11 +129,11 @@ async def test_results_are_for_managers_only(app: Supportbot, slack: FakeSlack, 
     clock.now = CLOSES + timedelta(hours=1)
     await tick(app, CLOSES)
     member = await bot.command("/pulse", "results", user=team.members[0])
-    assert "Only managers can see pulse results" in member.text and f"<@{team.manager}>" in member.text
+    assert "managers can see its pulse results" in member.text and f"<@{team.manager}>" in member.text
     outsider = await bot.command("/pulse", "results", user=team.outsider)
     assert "Only a team's managers" in outsider.text
     setup = await bot.command("/pulse", "setup", user=team.members[0])
-    assert "Only a team's managers can set up" in setup.text
+    assert "managers can change its pulse" in setup.text
 
 
 async def test_a_second_answer_and_a_late_one_are_refused_and_change_nothing(

@@ -104,7 +104,7 @@ async def test_a_manager_changes_the_questions_and_past_rounds_keep_theirs(
     assert "HH:MM" in bad.errors[ids.SETUP_TIME] and "at least 3" in bad.errors[ids.SETUP_MIN]
     refused = await bot.submit(setup, user=team.members[0], day="mon", time="09:00",
                                close_after_hours="48", min_responses="5", questions="One\nTwo\nThree")
-    assert "Only the team's managers" in refused.errors[ids.SETUP_TIME]
+    assert "managers can change its pulse" in refused.errors[ids.SETUP_TIME]
     saved = await bot.submit(setup, user=team.manager, day="fri", time="14:00",
                              close_after_hours="72", min_responses="5",
                              questions="I can focus\nMy team helps me\nI know what is expected of me")

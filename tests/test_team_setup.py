@@ -50,9 +50,10 @@ async def test_an_admin_creates_a_team_equal_to_its_yaml(app: Supportbot, bot: S
 
 async def test_only_admins_create_and_only_managers_edit(bot: SlackDriver, slack: FakeSlack, team: TeamPeople) -> None:
     people(slack)
-    assert "workspace admin or owner" in (await bot.command("/supportbot", "setup new", user=NEWBIE)).text
+    assert "Only a Slack workspace admin or owner can create a support team" in (
+        await bot.command("/supportbot", "setup new", user=NEWBIE)).text
     refused = (await bot.command("/supportbot", f"setup {team.key}", user=team.agent)).text
-    assert "Only Tier 1 Support's managers or a workspace admin" in refused
+    assert "Only Tier 1 Support's managers and workspace admins can change the team's setup" in refused
     assert "There is no team `nope`" in (await bot.command("/supportbot", "setup nope", user=ADMIN)).text
 
 

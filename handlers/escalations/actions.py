@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.rules import escalation_changes as rules
 from bot.rules.directory import TeamProfile
 from bot.rules.escalation_changes import Change, EscalationState
+from bot.rules.roles import Can, may, refusal
 from handlers.escalations import forms, ids, views
 from handlers.escalations.announce import show_change, show_new
 from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number, parse
@@ -26,8 +27,6 @@ from storage import escalations
 from storage.escalations import NewEscalation
 from storage.models import Escalation
 
-REFUSAL = ("Only members and managers of {team} can change {ref}. If you should be able to, ask your "
-           "support manager to add you to the team.")
 GONE = "That escalation no longer exists."
 
 log = logging.getLogger(__name__)
@@ -101,10 +100,10 @@ async def _clicked(body: dict[str, Any], session: AsyncSession, context: dict[st
         log.warning("refused a ButtonClick Slack sent for %r: it names no escalation number", click.action.action_id)
     escalation = await escalations.get(session, number) if number else None
     team = context["directory"].team(escalation.team_id) if escalation else None
-    refusal = (UNREADABLE if click is None or number is None else GONE if escalation is None or team is None
-               else None if team.belongs(click.user.id) else REFUSAL.format(team=team.name, ref=escalation.ref))
-    if refusal:
-        await _tell(respond, context, refusal)
+    refused = (UNREADABLE if click is None or number is None else GONE if escalation is None or team is None
+               else None if may(Can.WORK_ESCALATIONS, team, click.user.id) else refusal(Can.WORK_ESCALATIONS, team))
+    if refused:
+        await _tell(respond, context, refused)
         return None
     assert click is not None and escalation is not None and team is not None
     return click, escalation, team
@@ -199,8 +198,8 @@ def _follow_up(read: Callable[[Any], Any], first_block: str,
                 form.errors[first_block] = UNREADABLE
             elif escalation is None or team is None:
                 form.errors[first_block] = GONE
-            elif not team.belongs(submission.user.id):
-                form.errors[first_block] = REFUSAL.format(team=team.name, ref=escalation.ref)
+            elif not may(Can.WORK_ESCALATIONS, team, submission.user.id):
+                form.errors[first_block] = refusal(Can.WORK_ESCALATIONS, team)[:150]
             if form.errors:
                 await ack(response_action="errors", errors=form.errors)
                 return

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.rules.directory import Directory, TeamProfile
+from bot.rules.roles import Can, may
 from handlers.blocks import escape
 from handlers.escalations import views
 from handlers.payloads import UNREADABLE, SlashCommand, parse
@@ -90,7 +91,7 @@ async def my_list(db: SessionFactory, user: str, now: datetime) -> dict[str, Any
 async def one(db: SessionFactory, directory: Directory, user: str, now: datetime, number: int) -> dict[str, Any]:
     async with db() as session:
         escalation = await escalations.get(session, number)
-        if escalation is None or not directory.team(escalation.team_id).belongs(user):
+        if escalation is None or not may(Can.WORK_ESCALATIONS, directory.team(escalation.team_id), user):
             return {"text": f"I can't find ESC-{number} in your teams."}
         events = await escalations.timeline(session, escalation.id)
     policy = directory.team(escalation.team_id).policy

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.directory import TeamProfile
 from bot.rules.kpi import CATALOGUE, Reading, read
+from bot.rules.roles import Can, teams_where
 from bot.rules.standups import Member, local_day, open_day
 from handlers.people import person
 from handlers.services import Services
@@ -67,8 +68,8 @@ class Home:
 async def gather(services: Services, user: str, now: datetime) -> Home:
     directory = await services.directory.current()
     teams = directory.teams_of(user)
-    member_of = [team for team in teams if user in team.config.members]
-    managed = [team for team in teams if team.is_manager(user)][:MANAGED_SHOWN]
+    member_of = teams_where(Can.ANSWER_STANDUP, teams, user)
+    managed = teams_where(Can.SEE_PULSE_RESULTS, teams, user)[:MANAGED_SHOWN]
     zone = (await person(services, user, now)).zone(teams[0].timezone if teams else "UTC")
     days = {}
     for team in member_of:

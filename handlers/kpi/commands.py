@@ -24,6 +24,7 @@ from bot.rules.directory import TeamProfile
 from bot.rules.kpi import BY_KEY, format_value, metric_of, parse_figure
 from bot.rules.kpi_days import local_date
 from bot.rules.kpi_plan import PLAN_DAYS, pin
+from bot.rules.roles import Can, may, refusal
 from bot.rules.team_config import KpiTargets, TeamsFile
 from handlers.blocks import escape
 from handlers.kpi import ids, report, views
@@ -36,7 +37,6 @@ METRIC_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 USAGE = "I don't know that one. " + views.HELP
 NOT_IN_A_TEAM = ("You're not in a support team yet, so I have no KPIs to show you. Ask your support manager "
                  "to add you to a team (the `members` list of the teams configuration).")
-MANAGERS_ONLY = "Only the team's managers can {what}."
 TRY_AGAIN = "Sorry, I couldn't work out the KPIs just now. Please try `/kpi` again in a minute."
 _after_ack: set[asyncio.Task[None]] = set()
 """Digests being worked out for `/kpi` after its acknowledgement (the loop keeps only weak references)."""
@@ -122,8 +122,8 @@ def _day(raw: str | None, today: date) -> date | str:
 
 async def log(context: dict[str, Any], team: TeamProfile, user: str, metric: str, raw_value: str,
               raw_day: str | None) -> str:
-    if not team.is_manager(user):
-        return MANAGERS_ONLY.format(what="log figures")
+    if not may(Can.MANAGE_KPIS, team, user):
+        return refusal(Can.MANAGE_KPIS, team)
     if not METRIC_NAME.fullmatch(metric):
         return f"`{escape(metric[:64])}` can't be a metric name: use lowercase letters, digits and _, e.g. `nps`."
     if metric in BY_KEY:
@@ -142,8 +142,8 @@ async def log(context: dict[str, Any], team: TeamProfile, user: str, metric: str
 
 
 async def baseline(context: dict[str, Any], team: TeamProfile, user: str, metric: str) -> str:
-    if not team.is_manager(user):
-        return MANAGERS_ONLY.format(what="pin baselines")
+    if not may(Can.MANAGE_KPIS, team, user):
+        return refusal(Can.MANAGE_KPIS, team)
     if not METRIC_NAME.fullmatch(metric):
         return USAGE
     today = local_date(context["now"], team.timezone)
@@ -161,8 +161,8 @@ async def baseline(context: dict[str, Any], team: TeamProfile, user: str, metric
 
 
 async def targets(ack: AsyncAck, client: AsyncWebClient, team: TeamProfile, user: str, trigger_id: str) -> None:
-    if not team.is_manager(user):
-        await ack(text=views.targets_text(team) + "\n_Only the team's managers can change them._")
+    if not may(Can.MANAGE_KPIS, team, user):
+        await ack(text=views.targets_text(team) + f"\n_{refusal(Can.MANAGE_KPIS, team)}_")
         return
     try:
         await client.views_open(trigger_id=trigger_id, view=views.targets_form(team, team.config.kpi_targets))
@@ -177,9 +177,8 @@ async def submit_targets(ack: AsyncAck, body: dict[str, Any], context: dict[str,
     """Managers' new targets, validated as the teams YAML validates them, saved in the team's settings."""
     submission = parse(ViewSubmission, body)
     team = context["directory"].find(submission.view.private_metadata) if submission else None
-    if submission is None or team is None or not team.is_manager(submission.user.id):
-        await ack(response_action="errors", errors={ids.FIRST_RESPONSE_MINUTES: "Only the team's managers can "
-                                                                                 "change its targets."})
+    if submission is None or team is None or not may(Can.MANAGE_KPIS, team, submission.user.id):
+        await ack(response_action="errors", errors={ids.FIRST_RESPONSE_MINUTES: refusal(Can.MANAGE_KPIS, team)[:150]})
         return
     entered = submission.view.values()
     errors: dict[str, str] = {}

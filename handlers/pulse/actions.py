@@ -17,23 +17,24 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.rules.directory import Directory, TeamProfile
 from bot.rules.pulse import questions_from_json
-from handlers.blocks import escape, modal, section
+from bot.rules.roles import Can, may, refusal
+from bot.rules.team_config import TeamsFile
+from handlers.blocks import modal, section
 from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number, parse
 from handlers.pulse import forms, ids, views
 from handlers.pulse.results import team_of
-from storage import pulse
+from storage import pulse, teams
 from storage.pulse_models import PulseRound
 
 log = logging.getLogger(__name__)
-NOT_YOURS = "This pulse is for the members of {team}, and you're not one of them."
 GONE = "That pulse round no longer exists."
 
 
 def _refusal(of: PulseRound | None, team: TeamProfile | None, person: str, now: datetime) -> str | None:
     if of is None or team is None:
         return GONE
-    if person not in team.config.members:
-        return NOT_YOURS.format(team=escape(team.name))
+    if not may(Can.ANSWER_PULSE, team, person):
+        return refusal(Can.ANSWER_PULSE, team)
     if of.closes_at <= now:
         return views.closed_text(of.week, of.closes_at)
     return None
@@ -116,13 +117,14 @@ async def submit_setup(ack: AsyncAck, body: dict[str, Any], context: dict[str, A
     form = forms.SetupForm.from_view(submission.view)
     directory: Directory = context["directory"]
     team = directory.find(form.team_key) if form.team_key else None
-    if team is None or not team.is_manager(submission.user.id):
-        await ack(response_action="errors", errors={ids.SETUP_TIME: "Only the team's managers can change its pulse."})
+    if team is None or not may(Can.SET_UP_PULSE, team, submission.user.id):
+        await ack(response_action="errors", errors={ids.SETUP_TIME: refusal(Can.SET_UP_PULSE, team)[:150]})
         return
     if form.errors or form.config is None:
         await ack(response_action="errors", errors=form.errors)
         return
     async with context["db"]() as session:
-        await pulse.save_settings(session, team.id, form.config, now=context["now"])
+        await teams.apply(session, TeamsFile(teams=[team.config.model_copy(update={"pulse": form.config})]),
+                          now=context["now"])
     context["services"].directory.invalidate()
     await ack()

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.rules.directory import Directory, TeamProfile
 from bot.rules.pulse import questions_from_json
 from bot.rules.pulse_results import TeamRound
-from handlers.blocks import MESSAGE_BLOCKS_MAX, Block, escape, user
+from bot.rules.roles import Can, refusal, teams_where
+from handlers.blocks import MESSAGE_BLOCKS_MAX, Block, escape
 from handlers.payloads import UNREADABLE, SlashCommand, parse
 from handlers.pulse import views
 from handlers.pulse.results import rollup_results, round_results, team_round
@@ -88,23 +89,17 @@ async def status(ack: AsyncAck, client: AsyncWebClient, db: SessionFactory, dire
 
 # --------------------------------------------------------------------------- managers: results
 
-def refusal(directory: Directory, person: str) -> str:
-    """Who can see results, for someone who cannot."""
+def refused(directory: Directory, person: str, can: Can) -> str:
+    """Why not, for each of the person's teams, and who can."""
     teams = directory.teams_of(person)
-    if not teams:
-        return ("Only a team's managers can see its pulse results, as anonymous aggregates after a round "
-                "closes. You're not in a support team.")
-    who = "; ".join(f"{escape(t.name)}: {', '.join(user(m) for m in t.managers) or 'no manager yet'}"
-                    for t in teams)
-    return ("Only managers can see pulse results, and only as anonymous aggregates after a round closes "
-            f"(nobody can see anyone's own answers). Managers — {who}.")
+    return " ".join(refusal(can, team) for team in teams) if teams else refusal(can, None)
 
 
 async def results_answer(db: SessionFactory, directory: Directory, person: str, argument: str,
                          now: datetime) -> dict[str, Any]:
-    managed = [team for team in directory.teams_of(person) if team.is_manager(person)]
+    managed = teams_where(Can.SEE_PULSE_RESULTS, directory.teams_of(person), person)
     if not managed:
-        return {"text": refusal(directory, person)}
+        return {"text": refused(directory, person, Can.SEE_PULSE_RESULTS)}
     week: str | None = None
     if argument:
         found = WEEK.fullmatch(argument.strip())
@@ -163,9 +158,9 @@ def _fit(blocks: list[Block]) -> list[Block]:
 
 async def open_setup(ack: AsyncAck, client: AsyncWebClient, directory: Directory, person: str,
                      trigger_id: str) -> None:
-    managed = [team for team in directory.teams_of(person) if team.is_manager(person)]
+    managed = teams_where(Can.SET_UP_PULSE, directory.teams_of(person), person)
     if not managed:
-        await ack(text="Only a team's managers can set up its pulse. " + refusal(directory, person))
+        await ack(text=refused(directory, person, Can.SET_UP_PULSE))
         return
     first = managed[0]
     view = views.setup_form([(t.key, t.name) for t in managed], first.config.pulse, first.key)

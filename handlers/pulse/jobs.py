@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.rules import pulse as rules
 from bot.rules.directory import Directory, TeamProfile
 from bot.rules.pulse import Window
+from bot.rules.roles import Can, teams_where
 from handlers.delivery import once
 from handlers.jobs import Job
 from handlers.people import people
@@ -128,7 +129,7 @@ async def _rollups(services: Services, session: AsyncSession, directory: Directo
     done = 0
     managers = sorted({m for team in directory.teams for m in team.managers})
     for manager in managers:
-        theirs = [team for team in directory.teams if team.is_manager(manager)]
+        theirs = teams_where(Can.SEE_PULSE_RESULTS, directory.teams, manager)
         if len(theirs) < 2:
             continue
         rounds = await pulse.rounds_of_week(session, [t.id for t in theirs], week)

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.rules.directory import Directory, TeamProfile
+from bot.rules.roles import Can, may, refusal
 from bot.rules.standups import parse_day
 from bot.rules.team_config import TeamsFile
 from handlers.escalations.views import escalation_form
@@ -53,9 +54,9 @@ async def start(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, con
         await _tell(respond, context, UNREADABLE)
         return
     team, day = found
-    if click.user.id not in team.config.members:
+    if not may(Can.ANSWER_STANDUP, team, click.user.id):
         await ack()
-        await _tell(respond, context, NOT_YOURS)
+        await _tell(respond, context, refusal(Can.ANSWER_STANDUP, team))
         return
     await open_form(ack, client, context["services"], team, click.user.id, day, click.trigger_id)
 
@@ -68,8 +69,8 @@ async def skip(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], res
         await _tell(respond, context, UNREADABLE)
         return
     team, day = found
-    if click.user.id not in team.config.members:
-        await _tell(respond, context, NOT_YOURS)
+    if not may(Can.ANSWER_STANDUP, team, click.user.id):
+        await _tell(respond, context, refusal(Can.ANSWER_STANDUP, team))
         return
     await skip_day(context["services"], team, click.user.id, day, context["now"])
 
@@ -81,8 +82,9 @@ async def submit(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -
     meta = _metadata(submission.view.private_metadata if submission else "")
     team = context["directory"].find(meta.get("team", "")) if meta else None
     day = parse_day(meta.get("day", "")) if meta else None
-    if submission is None or team is None or day is None or submission.user.id not in team.config.members:
-        await ack(response_action="errors", errors={ids.QUESTION.format(0): NOT_YOURS})
+    if submission is None or team is None or day is None or not may(Can.ANSWER_STANDUP, team, submission.user.id):
+        await ack(response_action="errors", errors={ids.QUESTION.format(0): refusal(Can.ANSWER_STANDUP, team)[:150]
+                                                    if team else NOT_YOURS})
         return
     answer = forms.read_answer(submission.view.values(), schedule_of(team))
     if answer.errors:
@@ -124,8 +126,10 @@ async def escalate_blocker(ack: AsyncAck, body: dict[str, Any], client: AsyncWeb
         await _tell(respond, context, UNREADABLE)
         return
     team, day = found
-    mine = context["directory"].teams_of(click.user.id)
-    routes = [(t.name, [(p.id, p.name) for p in t.active_paths]) for t in mine]
+    if not may(Can.WORK_ESCALATIONS, team, click.user.id):
+        await _tell(respond, context, refusal(Can.WORK_ESCALATIONS, team))
+        return
+    routes = [(team.name, [(p.id, p.name) for p in team.active_paths])]
     routes = [(name, paths) for name, paths in routes if paths]
     if not routes:
         await _tell(respond, context, "You need to be in a team with escalation paths to escalate a blocker.")
@@ -148,8 +152,8 @@ async def submit_setup(ack: AsyncAck, body: dict[str, Any], context: dict[str, A
     """A manager's changes to the team's stand-up, validated as the YAML is, then live on every replica."""
     submission = parse(ViewSubmission, body)
     team = context["directory"].find(submission.view.private_metadata) if submission else None
-    if submission is None or team is None or not team.is_manager(submission.user.id):
-        await ack(response_action="errors", errors={ids.SETUP_TIME: "Only the team's managers can change this."})
+    if submission is None or team is None or not may(Can.SET_UP_STANDUP, team, submission.user.id):
+        await ack(response_action="errors", errors={ids.SETUP_TIME: refusal(Can.SET_UP_STANDUP, team)[:150]})
         return
     read = forms.read_setup(submission.view.values(), team.config.standup)
     if isinstance(read, dict):

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.rules.directory import Directory, TeamProfile
+from bot.rules.roles import Can, may, refusal
 from bot.rules.standups import Member, local_day, open_day, parse_away, parse_day
 from handlers.payloads import UNREADABLE, SlashCommand, parse
 from handlers.people import people, person
@@ -53,9 +54,8 @@ async def standup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, c
         await ack(text=NO_TEAM)
         return
     team, user, now = teams[0], command.user_id, context["now"]
-    if verb in ("", "skip", "away", "back") and user not in team.config.members:
-        await ack(text=f"You manage {team.name} but are not one of its members, so you have no stand-up to answer. "
-                       "`/standup report` shows the team's day.")
+    if verb in ("", "skip", "away", "back") and not may(Can.ANSWER_STANDUP, team, user):
+        await ack(text=refusal(Can.ANSWER_STANDUP, team) + " `/standup report` shows the team's day.")
         return
     match verb:
         case "" if not rest:
@@ -135,9 +135,8 @@ async def report(services: Services, team: TeamProfile, on: date, now: datetime)
 
 
 async def open_setup(ack: AsyncAck, client: AsyncWebClient, team: TeamProfile, user: str, trigger_id: str) -> None:
-    if not team.is_manager(user):
-        managers = ", ".join(f"<@{m}>" for m in team.managers) or "your support manager"
-        await ack(text=f"Only {team.name}'s managers can change its stand-up: ask {managers}.")
+    if not may(Can.SET_UP_STANDUP, team, user):
+        await ack(text=refusal(Can.SET_UP_STANDUP, team))
         return
     config = team.config.standup
     view = views.setup_form(team.key, team.name, config, list(schedule_of(team).questions))

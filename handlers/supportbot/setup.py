@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.rules.directory import Directory, TeamProfile
+from bot.rules.roles import Can, may, refusal, teams_where
 from bot.rules.team_config import TeamConfig, TeamsFile
 from handlers.payloads import ViewSubmission, parse
 from handlers.services import Services
@@ -21,8 +22,8 @@ from handlers.supportbot.setup_form import not_postable, read_team_form, team_fo
 from storage import teams
 
 log = logging.getLogger(__name__)
-ADMINS_ONLY = ("Only a Slack workspace admin or owner can create a support team. Ask one of them to run "
-               "`/supportbot setup new`; a team's managers can then edit it with `/supportbot setup`.")
+ADMINS_ONLY = (refusal(Can.CREATE_TEAM, None) + " Ask one of them to run `/supportbot setup new`; a team's "
+               "managers can then edit it with `/supportbot setup`.")
 
 
 async def is_workspace_admin(client: AsyncWebClient, user: str) -> bool:
@@ -38,18 +39,15 @@ def editable(directory: Directory, user: str, key: str, admin: bool) -> TeamProf
     team = directory.find(key)
     if team is None:
         return f"There is no team `{key}`. Teams: {', '.join(t.key for t in directory.teams) or 'none yet'}."
-    if admin or team.is_manager(user):
-        return team
-    managers = ", ".join(f"<@{m}>" for m in team.managers) or "a workspace admin"
-    return f"Only {team.name}'s managers or a workspace admin can change it: ask {managers}."
+    return team if may(Can.EDIT_TEAM, team, user, admin=admin) else refusal(Can.EDIT_TEAM, team)
 
 
 async def form_for(client: AsyncWebClient, directory: Directory, user: str, argument: str) -> dict[str, Any] | str:
     """The setup form `user` asked for (`new`, a team key, or their own team), or why they may not have it."""
     admin = await is_workspace_admin(client, user)
-    managed = [team for team in directory.teams if team.is_manager(user)]
+    managed = teams_where(Can.EDIT_TEAM, directory.teams, user)
     if argument == "new" or (not argument and not managed):
-        return team_form(None) if admin else ADMINS_ONLY
+        return team_form(None) if may(Can.CREATE_TEAM, None, user, admin=admin) else ADMINS_ONLY
     found = editable(directory, user, argument or managed[0].key, admin)
     return found if isinstance(found, str) else team_form(found.config)
 
@@ -83,7 +81,8 @@ async def submit_setup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClie
     user = submission.user.id if submission else ""
     admin = submission is not None and await is_workspace_admin(client, user)
     existing = editable(directory, user, key, admin) if isinstance(key, str) else None
-    if submission is None or isinstance(existing, str) or (existing is None and not admin):
+    if submission is None or isinstance(existing, str) or \
+            (existing is None and not may(Can.CREATE_TEAM, None, user, admin=admin)):
         refusal = existing if isinstance(existing, str) else ADMINS_ONLY
         await ack(response_action="errors", errors={ids.NAME: refusal[:150]})
         return
