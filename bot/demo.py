@@ -44,9 +44,17 @@ teams:
     escalation_paths:
       - {key: engineering, name: Engineering, channel: C0ENGINEERING}
       - {key: billing, name: Billing, channel: C0BILLING}
+  - key: vip
+    name: VIP Desk
+    timezone: America/New_York
+    members: [U0RIO, U0KAI, U0LEE]
+    managers: [U0MORGAN]
+    escalation_paths:
+      - {key: engineering, name: Engineering, channel: C0ENGINEERING}
 """
 PEOPLE = {"U0ALEX": "Alex Rivera", "U0SAM": "Sam Okafor", "U0MORGAN": "Morgan Lee", "U0JORDAN": "Jordan Blake",
-          "U0PRIYA": "Priya Shah", "U0CHEN": "Chen Wu", "U0DANA": "Dana Kim"}
+          "U0PRIYA": "Priya Shah", "U0CHEN": "Chen Wu", "U0DANA": "Dana Kim", "U0RIO": "Rio Park",
+          "U0KAI": "Kai Moreno", "U0LEE": "Lee Grant"}
 """What users.info says of the demo's people."""
 NAMES = {"U0ALEX": "@alex", "U0SAM": "@sam", "U0MORGAN": "@morgan", "U0JORDAN": "@jordan", "U0PRIYA": "@priya",
          "U0CHEN": "@chen", "U0DANA": "@dana", "C0ESCALATIONS": "#escalations",
@@ -118,6 +126,10 @@ async def run_demo(settings: Settings, database: Path | None = None, *, as_json:
         client.note(f"with its 14-day trend chart, written to {chart}")
 
         await demo_pulse.show_pulse(services, team, now, client.say)
+        vip = (await services.directory.current()).find("vip")
+        assert vip is not None
+        client.say("The VIP Desk has three people, below the threshold of 5: its manager sees participation only")
+        await demo_pulse.show_pulse(services, vip, now, client.say)
 
         _say("Morgan opens supportbot's Home tab: what needs a manager today")
         await home.publish(services, "U0MORGAN", now)
