@@ -28,6 +28,8 @@ def test_demo_prints_what_each_step_would_post(tmp_path: Path) -> None:
     assert "<@" not in out and "<!date" not in out  # rendered for a terminal, not raw mrkdwn
     database = Path(out.rsplit("The demo database is ", 1)[1].split(":", 1)[0])
     assert database.is_file()
+    chart = database.with_name("digest-chart.png").read_bytes()
+    assert chart.startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_demo_shows_each_card_once_with_its_channels_and_one_customer_per_customer(tmp_path: Path) -> None:
