@@ -27,6 +27,7 @@ from bot.slack_client import close_client, make_client
 from handlers import all_jobs, envelope, register_all, tickets_webhook
 from handlers.debounce import Debouncer
 from handlers.jobs import Job
+from handlers.metrics import MeasuredBolt, Metrics
 from handlers.services import Services
 from storage.db import make_engine, ping, session_factory
 from storage.directory import TeamDirectory
@@ -53,9 +54,11 @@ class Supportbot:
         return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
 
     def health_asgi(self) -> Starlette:
-        """Only `GET /healthz`: what Socket Mode serves, so the same HEALTHCHECK works in both modes (and no
-        unsigned request can reach Bolt, whose signature check is off without a signing secret)."""
-        return Starlette(routes=[Route("/healthz", self.healthz, methods=["GET"])])
+        """Only `GET /healthz` and `GET /metrics`: what Socket Mode serves, so the same HEALTHCHECK and scrape
+        work in both modes (and no unsigned request can reach Bolt, whose signature check is off without a
+        signing secret)."""
+        return Starlette(routes=[Route("/healthz", self.healthz, methods=["GET"]),
+                                 Route("/metrics", self.services.metrics.endpoint, methods=["GET"])])
 
     async def close(self) -> None:
         """Drop pending App Home refreshes; close the Slack HTTP session and the database pool."""
@@ -64,7 +67,7 @@ class Supportbot:
         await self.services.engine.dispose()
 
     def asgi(self, *, scheduler: bool = False) -> Starlette:
-        """`POST /slack/events` (Bolt, signatures verified) and `GET /healthz`."""
+        """`POST /slack/events` (Bolt, signatures verified), `GET /healthz` and `GET /metrics` (Prometheus)."""
         secret = self.settings.slack_signing_secret
         signatures = envelope.SignatureCheck(secret) if secret else None
 
@@ -106,6 +109,7 @@ class Supportbot:
             routes=[
                 Route("/slack/events", events, methods=["POST"]),
                 Route("/healthz", self.healthz, methods=["GET"]),
+                Route("/metrics", self.services.metrics.endpoint, methods=["GET"]),
                 Route("/webhooks/tickets", tickets_webhook.endpoint(
                     self.services.db, self.settings.supportbot_webhook_token, self.services.clock), methods=["POST"]),
             ],
@@ -136,20 +140,23 @@ def create_app(
     looks for a configuration change made elsewhere; `home_refresh_after` how long a person's App Home waits
     after a change before it is republished (one `views.publish` for a burst of clicks)."""
     _quiet_bolt()
-    client = client or make_client(settings, token=settings.require_bot_token())
+    metrics = Metrics()
+    client = client or make_client(settings, token=settings.require_bot_token(), metrics=metrics)
     engine = engine or make_engine(settings.database_url)
     db = session_factory(engine)
     services = Services(client=client, engine=engine, db=db, clock=clock,
                         directory=TeamDirectory(db, check_every=directory_check_every),
-                        later=Debouncer(home_refresh_after))
+                        later=Debouncer(home_refresh_after), metrics=metrics)
     return Supportbot(settings=settings, bolt=build_bolt(services, settings), services=services, jobs=all_jobs())
 
 
 def build_bolt(services: Services, settings: Settings, *, process_before_response: bool = True) -> AsyncApp:
     """The Bolt app with every feature's listeners. Acks go out as soon as the listener returns
     instead of through Bolt's 10 ms polling loop (`bench/acks.py` measures the difference);
-    listeners stay short and hand slow work to jobs."""
-    bolt = AsyncApp(
+    listeners stay short and hand slow work to jobs. Every dispatch is counted and timed per listener
+    (`handlers.metrics.MeasuredBolt`)."""
+    bolt = MeasuredBolt(
+        metrics=services.metrics,
         client=services.client,
         signing_secret=settings.slack_signing_secret or "",
         process_before_response=process_before_response,

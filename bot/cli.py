@@ -193,7 +193,7 @@ async def run_job(settings: Settings, name: str, now: datetime) -> int:
     async with database(settings) as engine:
         bot = create_app(settings, engine=engine)
         try:
-            return await job.run(bot.services, now)
+            return await bot.services.metrics.run_job(job, bot.services, now)
         finally:
             await bot.close()
 

@@ -19,16 +19,20 @@ from bot.demo_transcript import Transcript
 from bot.rules import escalation_changes as rules
 from bot.rules.directory import TeamProfile
 from bot.rules.escalations import TeamPolicy
+from bot.rules.scorecard import weights_of
+from bot.rules.team_config import CRITERIA
 from bot.seed import act, seed_escalation, seed_teams, state
 from bot.settings import Settings
 from handlers import home
 from handlers.escalations import views
 from handlers.escalations.announce import show_change, show_new
 from handlers.escalations.jobs import run_review, run_timers
+from handlers.prioritize import views as views_prioritize
+from handlers.prioritize.commands import ranked_of
 from handlers.services import Services
 from handlers.standups.jobs import summarise_day
 from handlers.standups.report import publish
-from storage import escalations, standups
+from storage import escalations, scorecard, standups
 from storage.db import make_engine, session_factory
 from storage.directory import TeamDirectory
 from storage.migrate import upgrade
@@ -131,6 +135,8 @@ async def run_demo(settings: Settings, database: Path | None = None, *, as_json:
         client.say("The VIP Desk has three people, below the threshold of 5: its manager sees participation only")
         await demo_pulse.show_pulse(services, vip, now, client.say)
 
+        await _scorecard(services, client, team, now)
+
         _say("Morgan opens supportbot's Home tab: what needs a manager today")
         await home.publish(services, "U0MORGAN", now)
 
@@ -140,6 +146,23 @@ async def run_demo(settings: Settings, database: Path | None = None, *, as_json:
     finally:
         await engine.dispose()
     return path
+
+
+async def _scorecard(services: Services, client: Transcript, team: TeamProfile, now: datetime) -> None:
+    """Three initiatives proposed and scored by the team, then `/prioritize list`."""
+    client.say("The team scores its improvement ideas; Morgan types `/prioritize list`")
+    proposals = [("Self-serve refunds in the help centre", {"U0ALEX": (5, 4, 5, 3, 4), "U0SAM": (4, 4, 4, 3, 4)}),
+                 ("Macro clean-up", {"U0ALEX": (2, 1, 3, 5, 2), "U0PRIYA": (3, 2, 4, 5, 2)}),
+                 ("Weekend chat coverage", {"U0SAM": (4, 3, 1, 2, 3)})]
+    async with services.db() as session:
+        for title, scores in proposals:
+            initiative = await scorecard.propose(session, team.id, title=title, description="", link=None,
+                                                 proposer="U0MORGAN", now=now)
+            for person, values in scores.items():
+                await scorecard.score(session, initiative.id, person, dict(zip(CRITERIA, values, strict=True)),
+                                      now=now)
+    listed = await ranked_of(services.db, team)
+    client.show("@morgan", views_prioritize.ranked_list(team.name, listed, weights_of(team.config.scorecard))[1])
 
 
 async def _standup(services: Services, client: Transcript, team: TeamProfile, now: datetime) -> None:

@@ -39,7 +39,7 @@ def start_scheduler(services: Services, jobs: list[Job]) -> AsyncIOScheduler:
 
 async def _tick(job: Job, services: Services) -> None:
     try:
-        done = await job.run(services, services.clock())
+        done = await services.metrics.run_job(job, services, services.clock())
     except Exception:
         log.exception("job %s failed; the next tick will retry what is still due", job.name)
         return

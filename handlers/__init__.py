@@ -11,10 +11,10 @@ from types import ModuleType
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import escalations, home, kpi, pulse, standups, supportbot
+from handlers import escalations, home, housekeeping, kpi, prioritize, pulse, standups, supportbot
 from handlers.jobs import Job
 
-FEATURES: tuple[ModuleType, ...] = (supportbot, escalations, standups, pulse, kpi, home)
+FEATURES: tuple[ModuleType, ...] = (supportbot, escalations, standups, pulse, kpi, prioritize, home, housekeeping)
 
 
 def register_all(app: AsyncApp) -> None:

@@ -11,6 +11,7 @@ from typing import TypeVar
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.metrics import count_delivery
 from storage import claims
 
 log = logging.getLogger(__name__)
@@ -23,11 +24,14 @@ async def once(session: AsyncSession, key: str, send: Callable[[], Awaitable[T]]
     by someone else, or Slack refused it (then it is released, and logged as a WARNING)."""
     if not await claims.claim(session, key, now=now):
         return None
+    count_delivery("claimed")
     try:
         result = await send()
     except SlackApiError as error:
+        count_delivery("failed")
         log.warning("%s not sent (Slack said %s); the next tick retries it", key, error.response.get("error"))
         await claims.release(session, key)
         return None
     await claims.complete(session, key, now=now)
+    count_delivery("sent")
     return result

@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.debounce import Debouncer
+from handlers.metrics import Metrics
 from storage.db import SessionFactory
 from storage.directory import TeamDirectory
 
@@ -24,3 +25,5 @@ class Services:
     """What time it is for listeners (each request reads it once, as `context["now"]`) and jobs."""
     later: Debouncer = field(default_factory=Debouncer)
     """Work worth doing once after a burst of changes (republishing someone's App Home)."""
+    metrics: Metrics = field(default_factory=Metrics)
+    """What `GET /metrics` shows: this app's counters, on a registry of its own."""

@@ -8,15 +8,18 @@ taken over after `LEASE`, so a crash delays a message instead of dropping it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Claim
+from storage.models import Claim, Escalation
+from storage.pulse_models import PulseRound
 
+log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 CHUNK = 1000  # keys per query: far below SQLite's and asyncpg's bound-parameter limits
 
@@ -33,7 +36,11 @@ async def claim(session: AsyncSession, key: str, *, now: datetime) -> bool:
             .values(claimed_at=now)
         )
         await session.commit()
-        return bool(getattr(taken_over, "rowcount", 0))
+        if getattr(taken_over, "rowcount", 0):
+            log.warning("%s taken over from a holder that never finished it: sent again, a duplicate if Slack "
+                        "had received the first send", key)
+            return True
+        return False
     await session.commit()
     return True
 
@@ -64,3 +71,50 @@ async def taken(session: AsyncSession, keys: Sequence[str], *, now: datetime) ->
 async def is_done(session: AsyncSession, key: str) -> bool:
     found = await session.get(Claim, key)
     return found is not None and found.done_at is not None
+
+
+# --------------------------------------------------------------------------- retention (bot.rules.retention decides)
+
+async def completed_before(session: AsyncSession, cutoff: datetime, *, after: str = "",
+                           limit: int = CHUNK) -> list[tuple[str, datetime]]:
+    """Up to `limit` claims completed before `cutoff`, in key order from just after `after`: a page at a time."""
+    rows = await session.execute(
+        select(Claim.key, Claim.done_at)
+        .where(Claim.done_at.is_not(None), Claim.done_at < cutoff, Claim.key > after)
+        .order_by(Claim.key).limit(limit)
+    )
+    return [(key, done_at) for key, done_at in rows.all() if done_at is not None]
+
+
+async def resolutions(session: AsyncSession, escalation_ids: Collection[int]) -> dict[int, datetime | None]:
+    """When each of the escalations was resolved (None while open); an id that is not stored is left out."""
+    found: dict[int, datetime | None] = {}
+    ids = sorted(escalation_ids)
+    for start in range(0, len(ids), CHUNK):
+        rows = await session.execute(select(Escalation.id, Escalation.resolved_at)
+                                     .where(Escalation.id.in_(ids[start:start + CHUNK])))
+        found.update((row[0], row[1]) for row in rows.all())
+    return found
+
+
+async def round_closes(session: AsyncSession, round_ids: Collection[int]) -> dict[int, datetime]:
+    """When each of the pulse rounds closes."""
+    found: dict[int, datetime] = {}
+    ids = sorted(round_ids)
+    for start in range(0, len(ids), CHUNK):
+        rows = await session.execute(select(PulseRound.id, PulseRound.closes_at)
+                                     .where(PulseRound.id.in_(ids[start:start + CHUNK])))
+        found.update((row[0], row[1]) for row in rows.all())
+    return found
+
+
+async def forget(session: AsyncSession, keys: Sequence[str]) -> int:
+    """Delete these completed claims; how many went. An unfinished claim is never deleted here."""
+    deleted = 0
+    for start in range(0, len(keys), CHUNK):
+        result = await session.execute(
+            delete(Claim).where(Claim.key.in_(keys[start:start + CHUNK]), Claim.done_at.is_not(None))
+        )
+        deleted += int(getattr(result, "rowcount", 0) or 0)
+    await session.commit()
+    return deleted

@@ -4,7 +4,9 @@ TEST_DATABASE_URL is set), the real app behind a signing driver, and a configure
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -39,6 +41,50 @@ teams:
       - {key: engineering, name: Engineering, channel: C0ENG}
       - {key: billing, name: Billing, channel: C0BILL}
 """
+
+
+# ---------------------------------------------------------------- secrets never reach the logs
+KNOWN_SECRETS = ("xoxb-test-token", SIGNING_SECRET, "xapp-1-test", "xapp-1-process", "whk-3f9c2a7e5d1b")
+"""The tests' bot and app tokens, signing secret and webhook token (tests/test_tickets_webhook.py)."""
+TOKEN_SHAPED = re.compile(r"\bx(?:ox[abpeor]|app)-[0-9A-Za-z][0-9A-Za-z-]{2,}")
+SCANNED_AT_DEBUG = ("bot", "handlers", "storage", "slack_bolt", "slack_sdk", "slack_sdk.web.async_base_client",
+                    "apscheduler", "uvicorn", "starlette")
+
+
+class SecretsInLogs(logging.Handler):
+    """Every formatted log record of the session (exception text included), checked for secrets."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        self.leaks: list[str] = []
+        self.seen = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:  # a record that cannot be formatted says nothing
+            return
+        self.seen += 1
+        if any(secret in line for secret in KNOWN_SECRETS) or TOKEN_SHAPED.search(line):
+            self.leaks.append(line[:500])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_scan() -> Iterator[SecretsInLogs]:
+    """Fails the session when any log record held a secret; the app and Slack libraries log at DEBUG meanwhile."""
+    handler, root = SecretsInLogs(), logging.getLogger()
+    levels = {name: logging.getLogger(name).level for name in SCANNED_AT_DEBUG}
+    root.addHandler(handler)
+    for name in SCANNED_AT_DEBUG:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    yield handler
+    root.removeHandler(handler)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    if handler.leaks:
+        pytest.fail(f"{len(handler.leaks)} log records held a secret, e.g.:\n" + "\n".join(handler.leaks[:5]),
+                    pytrace=False)
 
 
 def pytest_report_header() -> str:

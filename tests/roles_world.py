@@ -10,7 +10,7 @@ from typing import Any
 from bot.app import Supportbot
 from bot.rules.pulse import questions_of, week_of
 from bot.rules.team_config import parse_teams
-from storage import pulse, standups, teams
+from storage import pulse, scorecard, standups, teams
 from tests.conftest import Clock
 from tests.kit.driver import SlackDriver
 from tests.kit.fake_slack import FakeSlack
@@ -47,6 +47,7 @@ class World:
     escalation: int = 0
     resolved: int = 0
     round_id: int = 0
+    initiative: int = 0
 
     @property
     def day(self) -> str:
@@ -74,6 +75,10 @@ class World:
             for member in tier1.config.members:
                 await pulse.invite(session, opened.id, member)
             self.round_id = opened.id
+            initiative = await scorecard.propose(session, tier1.id, title="Self-serve refunds", description="",
+                                                 link=None, proposer="U0MATE", now=self.clock.now)
+            await session.commit()
+            self.initiative = initiative.id
         return self
 
     async def team(self, key: str) -> Any:

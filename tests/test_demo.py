@@ -23,7 +23,8 @@ def test_demo_prints_what_each_step_would_post(tmp_path: Path) -> None:
                      "supportbot publishes the Home tab of @morgan", "Your teams", "*Alex Rivera*", "*Blockers (1)*",
                      "*Alex Rivera*: Waiting on engineering for the ACME export bug",
                      "*First response (median)*", "*CSAT*", "Behind *", "digest-chart.png",
-                     "== Pulse · Tier 1 Support", "*eNPS: +", "== Pulse · VIP Desk", "hidden to protect anonymity"):
+                     "== Pulse · Tier 1 Support", "*eNPS: +", "== Pulse · VIP Desk", "hidden to protect anonymity",
+                     "== Initiatives · Tier 1 Support ==", "1. *Self-serve refunds in the help centre* (#1) · *4.10*"):
         assert expected in out, expected
     assert "<@" not in out and "<!date" not in out  # rendered for a terminal, not raw mrkdwn
     database = Path(out.rsplit("The demo database is ", 1)[1].split(":", 1)[0])

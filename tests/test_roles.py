@@ -123,6 +123,13 @@ CASES: dict[tuple[str, str], list[tuple[Callable[[World], Awaitable[Run]], set[s
     ("action", "supportbot.open_setup"): [(direct(lambda w, u: click(w, u, "supportbot.open_setup", "new")), {ADM})],
     ("view", "supportbot.setup"): [(opened_by(MGR, lambda w, u: command(w, u, "/supportbot", "setup"),
                                               {"team_name": "Tier 1 Care"}), {MGR, ADM})],
+    ("command", "/prioritize"): [(direct(lambda w, u: command(w, u, "/prioritize")), {MEM, MGR, OTH}),
+                                 (direct(lambda w, u: command(w, u, "/prioritize", f"done {w.initiative} Shipped")),
+                                  {MGR})],
+    ("view", "prioritize.propose"): [(opened_by(MEM, lambda w, u: command(w, u, "/prioritize"),
+                                                {"title": "Forged?"}), {MEM, MGR})],
+    ("view", "prioritize.score"): [(opened_by(MEM, lambda w, u: command(w, u, "/prioritize", f"score {w.initiative}")),
+                                    {MEM, MGR})],
     ("event", "app_home_opened"): [],  # everyone's own Home: tests/test_app_home.py
 }
 

@@ -54,3 +54,13 @@ def standup_reply(team_key: str, day: date, user_id: str) -> str:
 
 def standup_summary(team_key: str, day: date) -> str:
     return f"standup:{team_key}:{day.isoformat()}:summary"
+
+
+def slack_event(event_id: str, day: date) -> str:
+    """One Events API delivery (its retries carry the same `event_id`); `day` is the event's UTC day."""
+    return f"slack-event:{day.isoformat()}:{event_id}"
+
+
+def pulse_form(round_id: int, trigger_id: str) -> str:
+    """The answer form opened for one click on a pulse DM's Answer button (a click sent twice opens one)."""
+    return f"pulse:{round_id}:form:{trigger_id}"

@@ -24,6 +24,8 @@ class Can(StrEnum):
     SEE_PULSE_RESULTS = "see its pulse results (anonymous aggregates, after a round closes)"
     SET_UP_PULSE = "change its pulse"
     MANAGE_KPIS = "log figures, set targets and pin baselines"
+    PRIORITIZE = "propose and score its initiatives"
+    DECIDE_INITIATIVES = "close its initiatives"
     EDIT_TEAM = "change the team's setup"
     CREATE_TEAM = "create a support team"
 
@@ -36,6 +38,8 @@ ALLOWED: dict[Can, frozenset[Role]] = {
     Can.SEE_PULSE_RESULTS: frozenset({"manager"}),
     Can.SET_UP_PULSE: frozenset({"manager"}),
     Can.MANAGE_KPIS: frozenset({"manager"}),
+    Can.PRIORITIZE: frozenset({"member", "manager"}),
+    Can.DECIDE_INITIATIVES: frozenset({"manager"}),
     Can.EDIT_TEAM: frozenset({"manager", "admin"}),
     Can.CREATE_TEAM: frozenset({"admin"}),
 }

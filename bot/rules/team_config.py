@@ -138,6 +138,28 @@ class KpiTargets(Section):
     escalation_sla_percent: Annotated[float, Field(ge=0, le=100)] = 90
 
 
+CRITERIA = ("csat", "churn", "cost", "feasibility", "alignment")
+"""The scorecard's criteria: impact on customer satisfaction, on churn, on support costs; feasibility; alignment
+with business goals."""
+
+
+Criterion = Literal["csat", "churn", "cost", "feasibility", "alignment"]
+DEFAULT_WEIGHTS: dict[Criterion, int] = {"csat": 30, "churn": 25, "cost": 20, "feasibility": 15, "alignment": 10}
+
+
+def _whole(weights: dict[Criterion, int]) -> dict[Criterion, int]:
+    total = sum(weights.values())
+    if total != 100:
+        raise ValueError(f"the weights add up to {total}%, not 100%")
+    return weights
+
+
+class ScorecardConfig(Section):
+    weights: Annotated[dict[Criterion, Annotated[StrictInt, Field(ge=0, le=100)]], AfterValidator(_whole)] = Field(
+        default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    """Percent per criterion, adding up to 100; a criterion left out weighs nothing."""
+
+
 class BusinessHoursConfig(Section):
     start: HHMM = "09:00"
     end: HHMM = "17:00"
@@ -175,6 +197,7 @@ class TeamConfig(Section):
     pulse: PulseConfig = Field(default_factory=PulseConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
     kpi_targets: KpiTargets = Field(default_factory=KpiTargets)
+    scorecard: ScorecardConfig = Field(default_factory=ScorecardConfig)
 
     @model_validator(mode="after")
     def _unique_path_keys(self) -> TeamConfig:
@@ -185,7 +208,7 @@ class TeamConfig(Section):
 
     def settings(self) -> dict[str, Any]:
         """The sections stored as the team's settings document."""
-        sections = ("standup", "pulse", "digest", "kpi_targets", "escalation_policy")
+        sections = ("standup", "pulse", "digest", "kpi_targets", "escalation_policy", "scorecard")
         return self.model_dump(mode="json", include=set(sections), exclude_none=True)
 
 

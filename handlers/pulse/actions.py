@@ -15,11 +15,13 @@ from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.rules import claim_keys
 from bot.rules.directory import Directory, TeamProfile
 from bot.rules.pulse import questions_from_json
 from bot.rules.roles import Can, may, refusal
 from bot.rules.team_config import TeamsFile
 from handlers.blocks import modal, section
+from handlers.delivery import once
 from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number, parse
 from handlers.pulse import forms, ids, views
 from handlers.pulse.results import team_of
@@ -58,11 +60,17 @@ async def open_answer_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWeb
         await _tell(respond, context, refusal or GONE)
         return
     view = views.answer_form(of.id, team.name, of.week, questions_from_json(of.questions), of.min_responses)
-    try:
-        await client.views_open(trigger_id=click.trigger_id, view=view)
-    except SlackApiError as error:
-        await _tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
-                                      "Please press Answer again.")
+
+    async def show(trigger: str = click.trigger_id) -> bool:
+        try:
+            await client.views_open(trigger_id=trigger, view=view)
+        except SlackApiError as error:
+            await _tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
+                                          "Please press Answer again.")
+        return True
+
+    async with context["db"]() as session:  # the same click delivered twice opens one form
+        await once(session, claim_keys.pulse_form(of.id, click.trigger_id), show, now=context["now"])
 
 
 async def _tell(respond: AsyncRespond, context: dict[str, Any], text: str) -> None:

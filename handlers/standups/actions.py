@@ -94,6 +94,10 @@ async def submit(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -
     services: Services = context["services"]
     user, now = submission.user.id, context["now"]
     async with services.db() as session:
+        current = await stored.entry(session, team.id, user, day)
+        if current is not None and current.status == "answered" and list(current.answers) == list(answer.answers) \
+                and current.mood == answer.mood:
+            return  # the same answers again (the form sent twice, or an edit that changed nothing)
         row = await stored.answer(session, team.id, user, day, answer.answers, answer.mood, now=now)
     try:
         await publish(services, team, day, now)

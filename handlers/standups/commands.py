@@ -104,10 +104,12 @@ async def open_form(ack: AsyncAck, client: AsyncWebClient, services: Services, t
 
 async def skip_day(services: Services, team: TeamProfile, user: str, day: date, now: datetime) -> str:
     async with services.db() as session:
+        before = await stored.entry(session, team.id, user, day)
+        was = before.status if before is not None else None
         row = await stored.skip(session, team.id, user, day, now=now)
     if row.status == "answered":
         return f"You already answered your stand-up for {views.day_label(day)}: there is nothing to skip."
-    if row.prompt_channel and row.prompt_ts:
+    if row.prompt_channel and row.prompt_ts and was != "skipped":  # skipped twice: the prompt says so already
         text, blocks = views.prompt(team.name, team.key, day, state="skipped")
         with suppress(SlackApiError):  # the prompt keeps its buttons; the skip is stored all the same
             await services.client.chat_update(channel=row.prompt_channel, ts=row.prompt_ts, text=text, blocks=blocks)

@@ -20,6 +20,8 @@ GROUPS = (
     ("Pulse", "/pulse", "`/pulse` answer this week's (or see that you did) · `results [round]` · `setup`"),
     ("KPIs", "/kpi", "`/kpi` yesterday's digest · `today` · `week` · `log <metric> <value> [YYYY-MM-DD]` · "
                      "`targets` · `baseline <metric>`"),
+    ("Priorities", "/prioritize", "`/prioritize` propose an initiative · `score <id>` · `list` · `share` · "
+                                  "`done|drop <id> <outcome>`"),
     ("Your team", "/supportbot", "`/supportbot setup` edit your team · `/supportbot setup new` create one "
                                  "(workspace admins) · `/supportbot setup KEY` edit team KEY"),
 )

@@ -1,0 +1,170 @@
+"""`/prioritize`: propose, score, rank, share and close the team's improvement initiatives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.rules.directory import TeamProfile
+from bot.rules.roles import Can, may, refusal
+from bot.rules.scorecard import SCORES, Scored, ranked, summarise, weights_of
+from bot.rules.team_config import CRITERIA
+from handlers.payloads import UNREADABLE, SlashCommand, ViewSubmission, as_number, parse
+from handlers.prioritize import ids, views
+from storage import scorecard
+from storage.db import SessionFactory
+
+USAGE = "I didn't understand that. " + views.HELP
+
+
+async def prioritize(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+    command = parse(SlashCommand, body)
+    if command is None:
+        await ack(text=UNREADABLE)
+        return
+    words = command.text.split()
+    verb, rest = (words[0].lower(), words[1:]) if words else ("", [])
+    if verb == "help" and not rest:
+        await ack(text=views.HELP)
+        return
+    teams = context["directory"].teams_of(command.user_id)
+    if not teams:
+        await ack(text=refusal(Can.PRIORITIZE, None))
+        return
+    team, user, db, now = teams[0], command.user_id, context["db"], context["now"]
+    weights = weights_of(team.config.scorecard)
+    match verb:
+        case "" if not rest:
+            await _open(ack, client, command.trigger_id, views.propose_form(team.key, weights))
+        case "score" if len(rest) == 1 and as_number(rest[0].lstrip("#")):
+            await ack(**await _score_form(client, db, team, user, as_number(rest[0].lstrip("#")) or 0,
+                                          command.trigger_id))
+        case "list" if not rest:
+            text, blocks = views.ranked_list(team.name, await ranked_of(db, team), weights)
+            await ack(text=text, blocks=blocks)
+        case "share" if not rest:
+            await ack(text=await share(client, db, team, user, command.channel_id))
+        case "done" | "drop" if len(rest) >= 2 and as_number(rest[0].lstrip("#")):
+            await ack(text=await close(db, team, user, as_number(rest[0].lstrip("#")) or 0,
+                                       "done" if verb == "done" else "dropped", " ".join(rest[1:]), now))
+        case _:
+            await ack(text=USAGE)
+
+
+async def _open(ack: AsyncAck, client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> None:
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        await ack(text=f"Slack would not open the form ({error.response.get('error')}). Please try again.")
+        return
+    await ack()
+
+
+async def ranked_of(db: SessionFactory, team: TeamProfile) -> list[Scored]:
+    async with db() as session:
+        found = await scorecard.open_for_team(session, team.id)
+    people = [*team.config.members, *team.config.managers]
+    return ranked([summarise(i.id, i.title, i.created_at, scores, weights_of(team.config.scorecard), people)
+                   for i, scores in found])
+
+
+async def _score_form(client: AsyncWebClient, db: SessionFactory, team: TeamProfile, user: str, number: int,
+                      trigger_id: str) -> dict[str, Any]:
+    if not may(Can.PRIORITIZE, team, user):
+        return {"text": refusal(Can.PRIORITIZE, team)}
+    async with db() as session:
+        found = [(i, s) for i, s in await scorecard.open_for_team(session, team.id) if i.id == number]
+    if not found:
+        return {"text": f"{team.name} has no open initiative #{number}: `/prioritize list` shows them."}
+    initiative, scores = found[0]
+    try:
+        await client.views_open(trigger_id=trigger_id, view=views.score_form(
+            initiative.id, initiative.title, scores.get(user), weights_of(team.config.scorecard)))
+    except SlackApiError as error:
+        return {"text": f"Slack would not open the form ({error.response.get('error')}). Please try again."}
+    return {}
+
+
+async def share(client: AsyncWebClient, db: SessionFactory, team: TeamProfile, user: str, channel: str | None) -> str:
+    if not may(Can.PRIORITIZE, team, user):
+        return refusal(Can.PRIORITIZE, team)
+    if not channel:
+        return "I don't know which channel you typed this in: try again from the channel."
+    text, blocks = views.ranked_list(team.name, await ranked_of(db, team), weights_of(team.config.scorecard))
+    try:
+        await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+    except SlackApiError as error:
+        return f"I couldn't post here ({error.response.get('error')}): invite me with `/invite @supportbot`."
+    return "Shared the ranked list here."
+
+
+async def close(db: SessionFactory, team: TeamProfile, user: str, number: int, status: str, outcome: str,
+                now: datetime) -> str:
+    if not may(Can.DECIDE_INITIATIVES, team, user):
+        return refusal(Can.DECIDE_INITIATIVES, team)
+    async with db() as session:
+        initiative = await scorecard.get(session, number)
+        if initiative is None or initiative.team_id != team.id or initiative.status != "open":
+            return f"{team.name} has no open initiative #{number}."
+        await scorecard.close(session, initiative, status=status, outcome=outcome[:2000], now=now)
+    return f"#{number} {initiative.title} is {status}: {outcome[:200]}"
+
+
+def _scores(values: dict[str, str | list[str] | None]) -> tuple[dict[str, int], dict[str, str]]:
+    chosen, errors = {}, {}
+    for criterion in CRITERIA:
+        value = values.get(criterion)
+        if isinstance(value, str) and value.isdigit() and int(value) in SCORES:
+            chosen[criterion] = int(value)
+        else:
+            errors[criterion] = "Choose a score from 1 to 5."
+    return chosen, errors
+
+
+async def submit_proposal(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+    submission = parse(ViewSubmission, body)
+    team = context["directory"].find(submission.view.private_metadata) if submission else None
+    if submission is None or team is None or not may(Can.PRIORITIZE, team, submission.user.id):
+        await ack(response_action="errors", errors={ids.TITLE: refusal(Can.PRIORITIZE, team)[:150]})
+        return
+    values = submission.view.values()
+    scores, errors = _scores(values)
+    title = values.get(ids.TITLE)
+    if not isinstance(title, str) or not title.strip():
+        errors[ids.TITLE] = "Name the initiative in a few words."
+    link = values.get(ids.LINK)
+    if isinstance(link, str) and link and not link.startswith(("https://", "http://")):
+        errors[ids.LINK] = "A link starts with https://"
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack()
+    description = values.get(ids.DESCRIPTION)
+    async with context["db"]() as session:
+        initiative = await scorecard.propose(
+            session, team.id, title=str(title).strip()[:150], description=str(description or "")[:2000],
+            link=str(link) if link else None, proposer=submission.user.id, now=context["now"])
+        await scorecard.score(session, initiative.id, submission.user.id, scores, now=context["now"])
+
+
+async def submit_score(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+    submission = parse(ViewSubmission, body)
+    number = as_number(submission.view.private_metadata) if submission else None
+    async with context["db"]() as session:
+        initiative = await scorecard.get(session, number) if number else None
+    team = context["directory"].team(initiative.team_id) if initiative else None
+    if submission is None or initiative is None or initiative.status != "open" or \
+            not may(Can.PRIORITIZE, team, submission.user.id):
+        await ack(response_action="errors", errors={"csat": refusal(Can.PRIORITIZE, team)[:150]})
+        return
+    scores, errors = _scores(submission.view.values())
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack()
+    async with context["db"]() as session:
+        await scorecard.score(session, initiative.id, submission.user.id, scores, now=context["now"])

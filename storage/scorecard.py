@@ -1,0 +1,61 @@
+"""Scorecard storage: initiatives and each person's scores (decisions and arithmetic: `bot.rules.scorecard`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.rules.team_config import CRITERIA
+from storage.scorecard_models import Initiative, InitiativeScore
+
+Scores = dict[str, dict[str, int]]
+"""scorer -> criterion -> 1..5"""
+
+
+async def propose(session: AsyncSession, team_id: int, *, title: str, description: str, link: str | None,
+                  proposer: str, now: datetime) -> Initiative:
+    initiative = Initiative(team_id=team_id, title=title, description=description, link=link, proposer=proposer,
+                            status="open", created_at=now)
+    session.add(initiative)
+    await session.flush()
+    return initiative
+
+
+async def score(session: AsyncSession, initiative_id: int, user_id: str, scores: Mapping[str, int], *,
+                now: datetime) -> bool:
+    """Store (or replace) one person's scores; True when they had scored it before."""
+    found = await session.scalar(select(InitiativeScore).where(InitiativeScore.initiative_id == initiative_id,
+                                                               InitiativeScore.user_id == user_id))
+    again = found is not None
+    if found is None:
+        found = InitiativeScore(initiative_id=initiative_id, user_id=user_id)
+        session.add(found)
+    for criterion in CRITERIA:
+        setattr(found, criterion, scores[criterion])
+    found.updated_at = now
+    await session.commit()
+    return again
+
+
+async def get(session: AsyncSession, initiative_id: int) -> Initiative | None:
+    return await session.get(Initiative, initiative_id)
+
+
+async def open_for_team(session: AsyncSession, team_id: int) -> list[tuple[Initiative, Scores]]:
+    """The team's open initiatives with everyone's scores: two queries, whatever their number."""
+    initiatives = list(await session.scalars(select(Initiative).where(
+        Initiative.team_id == team_id, Initiative.status == "open").order_by(Initiative.id)))
+    rows = await session.scalars(select(InitiativeScore).where(
+        InitiativeScore.initiative_id.in_([i.id for i in initiatives])))
+    scores: dict[int, Scores] = {}
+    for row in rows:
+        scores.setdefault(row.initiative_id, {})[row.user_id] = {c: int(getattr(row, c)) for c in CRITERIA}
+    return [(i, scores.get(i.id, {})) for i in initiatives]
+
+
+async def close(session: AsyncSession, initiative: Initiative, *, status: str, outcome: str, now: datetime) -> None:
+    initiative.status, initiative.outcome, initiative.closed_at = status, outcome, now
+    await session.commit()
