@@ -26,7 +26,9 @@ from bot.settings import Settings
 from handlers import home
 from handlers.escalations import views
 from handlers.escalations.announce import show_change, show_new
+from handlers.escalations.drafts import draft_for
 from handlers.escalations.jobs import run_review, run_timers
+from handlers.escalations.views import drafts as views_drafts
 from handlers.prioritize import views as views_prioritize
 from handlers.prioritize.commands import ranked_of
 from handlers.services import Services
@@ -36,6 +38,7 @@ from storage import escalations, scorecard, standups
 from storage.db import make_engine, session_factory
 from storage.directory import TeamDirectory
 from storage.migrate import upgrade
+from storage.models import Escalation
 
 DEMO_TEAMS = """
 teams:
@@ -102,17 +105,21 @@ async def run_demo(settings: Settings, database: Path | None = None, *, as_json:
             reloaded = await escalations.get(session, escalation.id)
             assert reloaded is not None
             escalation = reloaded
-            _say("Sam presses Acknowledge, posts an update, then resolves it")
+            _say("Sam presses Acknowledge and posts an update")
             for minutes, change in (
                 (16, lambda at: rules.acknowledge(state(escalation), "U0SAM", at)),
                 (40, lambda at: rules.post_update(state(escalation), "U0SAM",
                                                   "Payment gateway rolled back; ACME can check out again.", at)),
-                (60, lambda at: rules.resolve(state(escalation), "U0SAM", outcome="Bad gateway deploy rolled back; "
-                                              "fix scheduled.", root_cause="outage", customer_told=True, now=at)),
             ):
                 at = now + timedelta(minutes=minutes)
                 await show_change(client, session, escalation, team, await act(session, escalation, team, change(at)),
                                   now=at)
+            await _customer_update(services, client, session, escalation, team, now + timedelta(minutes=45))
+            _say("Sam resolves it")
+            at = now + timedelta(minutes=60)
+            resolved = rules.resolve(state(escalation), "U0SAM", root_cause="outage", customer_told=True, now=at,
+                                     outcome="Bad gateway deploy rolled back; fix scheduled.")
+            await show_change(client, session, escalation, team, await act(session, escalation, team, resolved), now=at)
 
             _say("Morgan (manager) types `/escalate stats 30d`")
             figures = await escalations.stats(session, [team.id], now - timedelta(days=30), now + timedelta(hours=2))
@@ -146,6 +153,19 @@ async def run_demo(settings: Settings, database: Path | None = None, *, as_json:
     finally:
         await engine.dispose()
     return path
+
+
+async def _customer_update(services: Services, client: Transcript, session: AsyncSession, escalation: Escalation,
+                           team: TeamProfile, at: datetime) -> None:
+    """Draft customer update: ACME is in Berlin; Sam copies the draft into Zendesk and marks it sent."""
+    client.say("Sam presses Draft customer update, picks the customer's timezone (Europe/Berlin) and gets")
+    stage, text, due = await draft_for(services, session, escalation, team, agent="U0SAM", name_owner=False,
+                                       tz=ZoneInfo("Europe/Berlin"), now=at)
+    client.show("@sam (modal)", views_drafts.draft_form(escalation, stage, text, next_update=due,
+                                                        tz=ZoneInfo("Europe/Berlin"))["blocks"])
+    client.say("Sam sends it from Zendesk and presses Mark as sent: the update clock restarts")
+    change = rules.customer_updated(state(escalation), "U0SAM", text, at)
+    await show_change(client, session, escalation, team, await act(session, escalation, team, change), now=at)
 
 
 async def _scorecard(services: Services, client: Transcript, team: TeamProfile, now: datetime) -> None:

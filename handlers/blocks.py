@@ -207,5 +207,9 @@ def as_text(blocks: Sequence[Block]) -> str:
         elif kind == "actions":
             lines.append(" ".join(f"[{e.get('text', e.get('placeholder', {})).get('text', '…')}]"
                                   for e in block["elements"]))
+        elif kind == "input":
+            element = block.get("element", {})
+            shown = element.get("initial_value") or (element.get("initial_option") or {}).get("text", {}).get("text")
+            lines.append(f"{block['label']['text']}: ⟦{shown or '…'}⟧")
     text = "\n".join(lines)
     return _LINK.sub(_unlink, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -24,7 +24,10 @@ def test_demo_prints_what_each_step_would_post(tmp_path: Path) -> None:
                      "*Alex Rivera*: Waiting on engineering for the ACME export bug",
                      "*First response (median)*", "*CSAT*", "Behind *", "digest-chart.png",
                      "== Pulse · Tier 1 Support", "*eNPS: +", "== Pulse · VIP Desk", "hidden to protect anonymity",
-                     "== Initiatives · Tier 1 Support ==", "1. *Self-serve refunds in the help centre* (#1) · *4.10*"):
+                     "== Initiatives · Tier 1 Support ==", "1. *Self-serve refunds in the help centre* (#1) · *4.10*",
+                     "Message to the customer: ⟦Hi ACME Corp (account 4411),", "our Tier 1 Support team owns this",
+                     "- Payment gateway rolled back; ACME can check out again.", "CET.",
+                     "@sam sent the customer an update:"):
         assert expected in out, expected
     assert "<@" not in out and "<!date" not in out  # rendered for a terminal, not raw mrkdwn
     database = Path(out.rsplit("The demo database is ", 1)[1].split(":", 1)[0])

@@ -73,6 +73,32 @@ def esc(action: str, resolved: bool = False) -> Run:
     return lambda w, user: click(w, user, action, str(w.resolved if resolved else w.escalation))
 
 
+def drafted(opener: str) -> Callable[[World], Awaitable[Run]]:
+    """Draft customer update opened by `opener`; the person walked submits the choices, then the draft they get
+    back (only the second step changes anything)."""
+    async def prepare(w: World) -> Run:
+        await esc("escalation.draft_update")(w, PEOPLE[opener])
+        form = w.last_form()
+
+        async def run(w: World, user: str) -> Any:
+            reply = await w.submit(user, form, customer_tz="UTC")
+            if reply.json.get("response_action") == "update":
+                await w.submit(user, reply.json["view"])
+            return reply
+        return run
+    return prepare
+
+
+def draft_written(writer: str) -> Callable[[World], Awaitable[Run]]:
+    """A draft written by `writer`, marked as sent by the person walked."""
+    async def prepare(w: World) -> Run:
+        await esc("escalation.draft_update")(w, PEOPLE[writer])
+        reply = await w.submit(PEOPLE[writer], w.last_form(), customer_tz="UTC")
+        draft = reply.json["view"]
+        return lambda w, user: w.submit(user, draft)
+    return prepare
+
+
 def standup(action: str) -> Run:
     return lambda w, user: click(w, user, action, f"tier1|{w.clock.now.date().isoformat()}")
 
@@ -95,6 +121,9 @@ CASES: dict[tuple[str, str], list[tuple[Callable[[World], Awaitable[Run]], set[s
     ("view", "escalation.resolve"): [(opened_by(MEM, esc("escalation.resolve"),
                                                 {"outcome": "Done", "root_cause": None, "customer_told": None}),
                                       {MEM, MGR})],
+    ("action", "escalation.draft_update"): [(direct(esc("escalation.draft_update")), {MEM, MGR})],
+    ("view", "escalation.draft_setup"): [(drafted(MEM), {MEM, MGR})],
+    ("view", "escalation.draft"): [(draft_written(MEM), {MEM, MGR})],
     ("view", "escalation.reopen"): [(opened_by(MEM, esc("escalation.reopen", resolved=True), {"reason": "Back"}),
                                      {MEM, MGR})],
     ("command", "/standup"): [(direct(lambda w, u: command(w, u, "/standup")), {MEM, OTH}),

@@ -87,6 +87,14 @@ def post_update(state: EscalationState, by: str, text: str, now: datetime) -> Ch
     return Change(replace(state, last_update_at=now), (Event("update", by, now, note=text),))
 
 
+def customer_updated(state: EscalationState, by: str, text: str, now: datetime) -> Change:
+    """A customer update sent from a draft: on the timeline, and the update clock restarts as for any update.
+    Sent once it is resolved, it also means the customer has been told the outcome."""
+    told = True if state.status == "resolved" else state.customer_told
+    return Change(replace(state, last_update_at=now, customer_told=told),
+                  (Event("customer_update", by, now, note=text),))
+
+
 def change_priority(state: EscalationState, by: str, priority: str, reason: str, now: datetime) -> Change:
     """The SLA clocks restart at the change, under the new priority's targets."""
     if state.priority == priority:

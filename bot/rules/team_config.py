@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from bot.rules.customer_updates import DRAFT_MAX, STAGES, Stage, check_template
+
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAYS: list[Day] = ["mon", "tue", "wed", "thu", "fri"]
@@ -160,6 +162,39 @@ class ScorecardConfig(Section):
     """Percent per criterion, adding up to 100; a criterion left out weighs nothing."""
 
 
+def _template(stage: Stage) -> AfterValidator:
+    return AfterValidator(lambda text: check_template(stage, text))
+
+
+Text = Annotated[str, Field(min_length=1, max_length=DRAFT_MAX)]
+
+
+class StageTemplates(Section):
+    """Customer-update templates by stage; a stage left out uses the wider one, then the default."""
+
+    new: Annotated[Text, _template("new")] | None = None
+    in_progress: Annotated[Text, _template("in_progress")] | None = None
+    resolved: Annotated[Text, _template("resolved")] | None = None
+
+
+class CustomerUpdatesConfig(StageTemplates):
+    """Templates for every priority, and a priority's own (`P1: {in_progress: ...}`)."""
+
+    P1: StageTemplates | None = None
+    P2: StageTemplates | None = None
+    P3: StageTemplates | None = None
+    P4: StageTemplates | None = None
+
+    def templates(self) -> dict[str, dict[str, str]]:
+        """{"": every priority's, "P1": P1's own, ...} without the stages left out."""
+        found = {"": StageTemplates.model_dump(self, include=set[str](STAGES), exclude_none=True)}
+        for priority in ("P1", "P2", "P3", "P4"):
+            own = getattr(self, priority)
+            if own is not None:
+                found[priority] = own.model_dump(exclude_none=True)
+        return found
+
+
 class BusinessHoursConfig(Section):
     start: HHMM = "09:00"
     end: HHMM = "17:00"
@@ -198,6 +233,7 @@ class TeamConfig(Section):
     digest: DigestConfig = Field(default_factory=DigestConfig)
     kpi_targets: KpiTargets = Field(default_factory=KpiTargets)
     scorecard: ScorecardConfig = Field(default_factory=ScorecardConfig)
+    customer_updates: CustomerUpdatesConfig = Field(default_factory=CustomerUpdatesConfig)
 
     @model_validator(mode="after")
     def _unique_path_keys(self) -> TeamConfig:
@@ -208,7 +244,8 @@ class TeamConfig(Section):
 
     def settings(self) -> dict[str, Any]:
         """The sections stored as the team's settings document."""
-        sections = ("standup", "pulse", "digest", "kpi_targets", "escalation_policy", "scorecard")
+        sections = ("standup", "pulse", "digest", "kpi_targets", "escalation_policy", "scorecard",
+                    "customer_updates")
         return self.model_dump(mode="json", include=set(sections), exclude_none=True)
 
 

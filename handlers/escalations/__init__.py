@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers.escalations import actions, commands, ids, jobs
+from handlers.escalations import actions, commands, drafts, ids, jobs
 from handlers.jobs import Job
 
 COMMANDS = {"/escalate": "Log, track and resolve an escalation: `/escalate help`"}
@@ -21,8 +21,11 @@ def register(app: AsyncApp) -> None:
     app.action(ids.CHANGE_PRIORITY)(actions.open_priority_form)
     app.action(ids.RESOLVE)(actions.open_resolve_form)
     app.action(ids.REOPEN)(actions.open_reopen_form)
+    app.action(ids.DRAFT_UPDATE)(drafts.open_draft)
 
     app.view(ids.UPDATE_FORM)(actions.submit_update)
     app.view(ids.PRIORITY_FORM)(actions.submit_priority)
     app.view(ids.RESOLVE_FORM)(actions.submit_resolution)
     app.view(ids.REOPEN_FORM)(actions.submit_reopen)
+    app.view(ids.DRAFT_SETUP_FORM)(drafts.write_draft)
+    app.view(ids.DRAFT_FORM)(actions.submit_draft)

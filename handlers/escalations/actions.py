@@ -85,13 +85,13 @@ async def _reload(session: AsyncSession, escalation_id: int) -> Escalation:
 
 # --------------------------------------------------------------------------- buttons
 
-async def _tell(respond: AsyncRespond, context: dict[str, Any], text: str) -> None:
+async def tell(respond: AsyncRespond, context: dict[str, Any], text: str) -> None:
     """A line only the person who pressed the button sees; none when Slack sent nowhere to say it."""
     if context.get("response_url"):
         await respond(text=text, response_type="ephemeral", replace_original=False)
 
 
-async def _clicked(body: dict[str, Any], session: AsyncSession, context: dict[str, Any],
+async def clicked(body: dict[str, Any], session: AsyncSession, context: dict[str, Any],
                    respond: AsyncRespond) -> tuple[ButtonClick, Escalation, TeamProfile] | None:
     """The button's escalation and team, if the person pressing it may act on it; else a private refusal."""
     click = parse(ButtonClick, body)
@@ -103,7 +103,7 @@ async def _clicked(body: dict[str, Any], session: AsyncSession, context: dict[st
     refused = (UNREADABLE if click is None or number is None else GONE if escalation is None or team is None
                else None if may(Can.WORK_ESCALATIONS, team, click.user.id) else refusal(Can.WORK_ESCALATIONS, team))
     if refused:
-        await _tell(respond, context, refused)
+        await tell(respond, context, refused)
         return None
     assert click is not None and escalation is not None and team is not None
     return click, escalation, team
@@ -119,7 +119,7 @@ async def acknowledge(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClien
                       context: dict[str, Any]) -> None:
     await ack()
     async with context["db"]() as session:
-        found = await _clicked(body, session, context, respond)
+        found = await clicked(body, session, context, respond)
         if found is None:
             return
         click, escalation, team = found
@@ -131,7 +131,7 @@ async def assign(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, re
                  context: dict[str, Any]) -> None:
     await ack()
     async with context["db"]() as session:
-        found = await _clicked(body, session, context, respond)
+        found = await clicked(body, session, context, respond)
         if found is None:
             return
         click, escalation, team = found
@@ -139,7 +139,7 @@ async def assign(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, re
         if not owner or not forms.OWNER.fullmatch(owner):
             return  # the picker was cleared
         if not await _known_person(client, owner):  # a forged pick: the picker offers only real people
-            await _tell(respond, context, "Slack doesn't know that person: please pick the owner from the list.")
+            await tell(respond, context, "Slack doesn't know that person: please pick the owner from the list.")
             return
         change = rules.assign(escalations.state_of(escalation), click.user.id, owner, context["now"])
         await _apply(client, session, escalation, team, change, context["now"])
@@ -152,17 +152,17 @@ def _opener(build: Callable[[Escalation, TeamProfile], dict[str, Any]]) -> Any:
                          context: dict[str, Any]) -> None:
         await ack()
         async with context["db"]() as session:
-            found = await _clicked(body, session, context, respond)
+            found = await clicked(body, session, context, respond)
         if found is None:
             return
         click, escalation, team = found
         if not click.trigger_id:
-            await _tell(respond, context, UNREADABLE)
+            await tell(respond, context, UNREADABLE)
             return
         try:
             await client.views_open(trigger_id=click.trigger_id, view=build(escalation, team))
         except SlackApiError as error:
-            await _tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
+            await tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
                                           "Please press the button again.")
 
     return open_modal
@@ -221,5 +221,7 @@ submit_resolution = _follow_up(
     forms.ResolveForm.from_view, ids.OUTCOME,
     lambda state, by, form, now: rules.resolve(state, by, outcome=form.outcome, root_cause=form.root_cause,
                                                customer_told=form.customer_told, now=now))
+submit_draft = _follow_up(forms.DraftForm.from_view, ids.DRAFT_TEXT,
+                          lambda state, by, form, now: rules.customer_updated(state, by, form.text, now))
 submit_reopen = _follow_up(forms.ReopenForm.from_view, ids.REASON,
                            lambda state, by, form, now: rules.reopen(state, by, form.reason, now))

@@ -140,3 +140,30 @@ class ReopenForm:
     def from_view(cls, view: View) -> ReopenForm:
         got, errors = view.values(), dict[str, str]()
         return cls(reason=_required_text(got, ids.REASON, "why it is reopened", 500, errors), errors=errors)
+
+
+@dataclass
+class DraftChoices:
+    """The first step of a customer-update draft: the customer's timezone (checked against the offered ones by
+    the listener, who knows the team) and whether the message names the owner."""
+
+    timezone: str = ""
+    name_owner: bool = False
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_view(cls, view: View) -> DraftChoices:
+        got = view.values()
+        return cls(timezone=_text(got, ids.CUSTOMER_TZ), name_owner=_text(got, ids.NAME_OWNER) == "owner")
+
+
+@dataclass
+class DraftForm:
+    text: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_view(cls, view: View) -> DraftForm:
+        got, errors = view.values(), dict[str, str]()
+        text = _required_text(got, ids.DRAFT_TEXT, "the message you sent", UPDATE_MAX, errors)
+        return cls(text=text, errors=errors)

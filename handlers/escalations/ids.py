@@ -6,6 +6,8 @@ UPDATE_FORM = "escalation.update"
 PRIORITY_FORM = "escalation.priority"
 RESOLVE_FORM = "escalation.resolve"
 REOPEN_FORM = "escalation.reopen"
+DRAFT_SETUP_FORM = "escalation.draft_setup"
+DRAFT_FORM = "escalation.draft"
 
 # Buttons and selects on the escalation message (action_id)
 ACKNOWLEDGE = "escalation.acknowledge"
@@ -14,6 +16,7 @@ POST_UPDATE = "escalation.post_update"
 CHANGE_PRIORITY = "escalation.change_priority"
 RESOLVE = "escalation.resolve"
 REOPEN = "escalation.reopen"
+DRAFT_UPDATE = "escalation.draft_update"
 
 # Input blocks of the escalation form (block_id; each input's action_id is the same string)
 CUSTOMER = "customer"
@@ -33,6 +36,9 @@ REASON = "reason"
 OUTCOME = "outcome"
 ROOT_CAUSE = "root_cause"
 CUSTOMER_TOLD = "customer_told"
+CUSTOMER_TZ = "customer_tz"
+NAME_OWNER = "name_owner"
+DRAFT_TEXT = "draft_text"
 
 # Blocks of the escalation message
 ACTIONS_BLOCK = "escalation_actions"

@@ -133,7 +133,7 @@ def card_actions(escalation: Escalation) -> Block:
     """The card's buttons, wherever the card is shown (channels, the App Home)."""
     value = str(escalation.id)
     if escalation.status == "resolved":
-        elements = [button("Reopen", ids.REOPEN, value)]
+        elements = [button("Reopen", ids.REOPEN, value), button("Draft customer update", ids.DRAFT_UPDATE, value)]
     else:
         elements = []
         if escalation.status == "open":
@@ -141,6 +141,7 @@ def card_actions(escalation: Escalation) -> Block:
         elements += [
             {"type": "users_select", "action_id": ids.ASSIGN, "placeholder": plain("Assign…")},
             button("Post update", ids.POST_UPDATE, value),
+            button("Draft customer update", ids.DRAFT_UPDATE, value),
             button("Change priority", ids.CHANGE_PRIORITY, value),
             button("Resolve", ids.RESOLVE, value, style="primary" if escalation.status != "open" else None),
         ]
@@ -180,6 +181,8 @@ def describe(event: EscalationEvent) -> str:
             return f"{who} assigned it to {user(event.new)}" + (f" (was {user(event.old)})." if event.old else ".")
         case "update":
             return f"*Update* from {who}:\n{note}"
+        case "customer_update":
+            return f"{who} sent the customer an update:\n{clip(note, 2800)}"
         case "priority":
             return f"{who} changed the priority from *{event.old}* to *{event.new}*: {note}"
         case "resolved":

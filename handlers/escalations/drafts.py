@@ -1,0 +1,109 @@
+"""Draft customer update: an agent on an escalation card gets the message to send the customer, written from
+the escalation's state, in the customer's timezone; marking it sent puts it on the timeline and restarts the
+customer-update clock (the submission is `actions.submit_draft`, a follow-up modal like Post update)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.rules import customer_updates as drafting
+from bot.rules.directory import TeamProfile
+from bot.rules.roles import Can, may, refusal
+from handlers.escalations import forms, ids
+from handlers.escalations.actions import GONE, clicked, tell
+from handlers.escalations.views import drafts as views
+from handlers.escalations.views.card import ref
+from handlers.payloads import UNREADABLE, ViewSubmission, as_number, parse
+from handlers.people import people
+from handlers.services import Services
+from storage import escalations
+from storage.models import Escalation, EscalationEvent
+
+UPDATES = ("update", "customer_update")
+
+
+async def open_draft(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
+                     context: dict[str, Any]) -> None:
+    """Draft customer update, pressed on a card: first, whom the message is for."""
+    await ack()
+    now = context["now"]
+    async with context["db"]() as session:
+        found = await clicked(body, session, context, respond)
+        if found is None:
+            return
+        click, escalation, team = found
+        stage = drafting.stage_of(escalation.status, len(await _updates(session, escalation.id)))
+    if not click.trigger_id:
+        await tell(respond, context, UNREADABLE)
+        return
+    owner = (await people(context["services"], [escalation.owner], now))[escalation.owner].name \
+        if escalation.owner else None
+    view = views.draft_choices(escalation, stage, team_name=team.name, team_timezone=team.timezone,
+                               owner_name=owner, now=now)
+    try:
+        await client.views_open(trigger_id=click.trigger_id, view=view)
+    except SlackApiError as error:
+        await tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
+                                     "Please press the button again.")
+
+
+async def write_draft(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+    """The choices, submitted: the draft replaces them in the same modal."""
+    submission = parse(ViewSubmission, body)
+    if submission is None:
+        await ack(response_action="errors", errors={ids.CUSTOMER_TZ: UNREADABLE})
+        return
+    choices = forms.DraftChoices.from_view(submission.view)
+    number = as_number(submission.view.private_metadata)
+    now, services = context["now"], context["services"]
+    async with context["db"]() as session:
+        escalation = await escalations.get(session, number) if number else None
+        team = context["directory"].team(escalation.team_id) if escalation else None
+        refused = (UNREADABLE if number is None else GONE if escalation is None or team is None
+                   else None if may(Can.WORK_ESCALATIONS, team, submission.user.id)
+                   else refusal(Can.WORK_ESCALATIONS, team)[:150])
+        if refused is None and team is not None and choices.timezone not in views.zones(team.timezone):
+            refused = "Please choose the customer's timezone from the list."
+        if refused:
+            await ack(response_action="errors", errors={ids.CUSTOMER_TZ: refused})
+            return
+        assert escalation is not None and team is not None
+        stage, text, due = await draft_for(services, session, escalation, team, agent=submission.user.id,
+                                           name_owner=choices.name_owner, tz=ZoneInfo(choices.timezone), now=now)
+    await ack(response_action="update",
+              view=views.draft_form(escalation, stage, text, next_update=due, tz=ZoneInfo(choices.timezone)))
+
+
+async def _updates(session: AsyncSession, escalation_id: int) -> list[EscalationEvent]:
+    """The escalation's updates so far, oldest first: a customer update counts for the stage, but only the
+    team's own updates say what was done."""
+    return [e for e in await escalations.timeline(session, escalation_id) if e.kind in UPDATES]
+
+
+async def draft_for(services: Services, session: AsyncSession, escalation: Escalation, team: TeamProfile, *,
+                    agent: str, name_owner: bool, tz: ZoneInfo,
+                    now: datetime) -> tuple[drafting.Stage, str, datetime | None]:
+    """The escalation's stage, the draft's text, and when the next update is due once it is sent (None when
+    resolved)."""
+    updates = await _updates(session, escalation.id)
+    stage = drafting.stage_of(escalation.status, len(updates))
+    notes = [event.note or "" for event in updates if event.kind == "update"]
+    wanted = [agent, *([escalation.owner] if escalation.owner and name_owner else [])]
+    names = {user: found.name for user, found in (await people(services, wanted, now)).items()}
+    priority = escalation.priority
+    due = None if stage == "resolved" else team.policy.due(now, team.policy.of(priority).update_every, priority)
+    owner = names.get(escalation.owner or "") if name_owner else None
+    facts = drafting.Facts(
+        customer=escalation.customer, summary=drafting.clause(escalation.summary), ref=ref(escalation),
+        team=team.name, owner=drafting.owner_phrase(team.name, owner),
+        done=drafting.done_lines(notes), agent=names.get(agent, agent),
+        next_update=drafting.when(due, tz) if due is not None else "", outcome=escalation.outcome or "")
+    template = drafting.template_for(team.config.customer_updates.templates(), priority, stage)
+    return stage, drafting.draft(template, facts), due
