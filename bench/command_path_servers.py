@@ -65,12 +65,14 @@ def read_modal(path: Path) -> dict[str, Any]:
 
 
 async def serve_bare(port: int, api_url: str, view: dict[str, Any]) -> None:
-    """A bare slack_bolt AsyncApp: `/escalate` opens a fixed modal, then acks. `GET /healthz` for readiness."""
+    """A bare slack_bolt AsyncApp doing each path's Slack calls with fixed content (`bench.command_path_paths`):
+    `/escalate` opens a fixed modal, then acks; the form's submission and Acknowledge post and update fixed cards.
+    `GET /healthz` for readiness."""
     import logging
 
     import uvicorn
     from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-    from slack_bolt.async_app import AsyncAck, AsyncApp
+    from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
     from starlette.applications import Starlette
     from starlette.requests import Request
@@ -82,11 +84,9 @@ async def serve_bare(port: int, api_url: str, view: dict[str, Any]) -> None:
     bolt = AsyncApp(client=client, signing_secret=SECRET, process_before_response=True,
                     logger=logging.getLogger("slack_bolt"))
 
-    @bolt.command("/escalate")
-    async def escalate(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
-        await ack()
+    from bench.command_path_paths import register_bare
 
+    register_bare(bolt, view)
     handler = AsyncSlackRequestHandler(bolt)
 
     async def events(request: Request) -> Response:
@@ -111,8 +111,8 @@ async def serve_bare(port: int, api_url: str, view: dict[str, Any]) -> None:
 # ============================================================================ the fake Slack (a subprocess)
 
 def serve_fake_slack(kind: str, modal: Path) -> int:
-    """The fake Slack Web API: prints its API URL, then answers each `reset` line on stdin with
-    `views.open-calls crashes other-calls` since the last reset; stops at EOF (run on its own core)."""
+    """The fake Slack Web API: prints its API URL, then answers each `reset` line on stdin with a JSON object
+    of the calls per method since the last reset (`"crashes"`: its own errors); stops at EOF (on its own core)."""
     return asyncio.run(_minimal_fake_slack(read_modal(modal))) if kind == "minimal" else _kit_fake_slack()
 
 
@@ -125,10 +125,13 @@ def _kit_fake_slack() -> int:
         print(slack.api_url, flush=True)
         for line in sys.stdin:
             if line.strip() == "reset":
-                opened, errors = slack.count("views.open"), len(slack.errors)
-                others = slack.count() - opened
+                import json
+                from collections import Counter
+
+                counts = Counter(call.method for call in slack.calls())
+                counts["crashes"] = len(slack.errors)
                 slack.reset()
-                print(f"{opened} {errors} {others}", flush=True)
+                print(json.dumps(counts), flush=True)
     finally:
         slack.stop()
     return 0
@@ -136,7 +139,8 @@ def _kit_fake_slack() -> int:
 
 async def _minimal_fake_slack(modal: dict[str, Any]) -> int:
     """Answers `views.open` with the view Slack would return and `auth.test` as Slack does, from bytes
-    serialised once; counts calls. Cheap enough that the app, not its Slack, is the limit."""
+    serialised once, `chat.postMessage` with a new ts, `chat.getPermalink` with a link; counts calls per
+    method. Cheap enough that the app, not its Slack, is the limit."""
     import json
 
     from aiohttp import web
@@ -149,14 +153,21 @@ async def _minimal_fake_slack(modal: dict[str, Any]) -> int:
                                  "team_id": "T0TEAM", "user_id": "U0BOT", "bot_id": "B0BOT",
                                  "is_enterprise_install": False}).encode(),
     }
-    counts = {"views.open": 0, "others": 0}
+    counts: dict[str, int] = {}
+    stamps = itertools.count(1)
 
     async def api(request: web.Request) -> web.Response:
         await request.read()
         method = request.match_info["method"]
-        counts["views.open" if method == "views.open" else "others"] += 1
-        body = answers.get(method, b'{"ok": true}') if request.headers.get("Authorization") else \
-            b'{"ok": false, "error": "not_authed"}'
+        counts[method] = counts.get(method, 0) + 1
+        if not request.headers.get("Authorization"):
+            body = b'{"ok": false, "error": "not_authed"}'
+        elif method == "chat.postMessage":
+            body = b'{"ok": true, "channel": "C0BENCH", "ts": "1700000000.%06d"}' % next(stamps)
+        elif method == "chat.getPermalink":
+            body = b'{"ok": true, "permalink": "https://acme.slack.com/archives/C0ENG/p1700000000000100"}'
+        else:
+            body = answers.get(method, b'{"ok": true}')
         return web.Response(body=body, content_type="application/json")
 
     app = web.Application()
@@ -171,8 +182,8 @@ async def _minimal_fake_slack(modal: dict[str, Any]) -> int:
     try:
         while line := await loop.run_in_executor(None, sys.stdin.readline):
             if line.strip() == "reset":
-                print(f"{counts['views.open']} 0 {counts['others']}", flush=True)
-                counts.update({"views.open": 0, "others": 0})
+                print(json.dumps(counts), flush=True)
+                counts.clear()
     finally:
         await runner.cleanup()
     return 0
@@ -300,16 +311,18 @@ class FakeSlackProcess:
     def pid(self) -> int:
         return self.process.pid
 
-    def reset(self) -> tuple[int, int, int]:
-        """(views.open calls, crashes of the fake, other calls) since the last reset; forgets them."""
+    def reset(self) -> dict[str, int]:
+        """The calls per method since the last reset (`"crashes"`: the fake's own errors); forgets them."""
+        import json
+
         assert self.process.stdin is not None
         self.process.stdin.write("reset\n")
         self.process.stdin.flush()
-        answer = self._line(30.0).split()
-        if len(answer) != 3:
+        answer = self._line(30.0)
+        if not answer.startswith("{"):
             raise RuntimeError(f"the fake Slack did not answer (exit status {self.process.poll()})")
-        opened, errors, others = answer
-        return int(opened), int(errors), int(others)
+        counts: dict[str, int] = json.loads(answer)
+        return counts
 
     def close(self) -> None:
         if self.process.stdin is not None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -20,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.clock import utcnow
+from bot.clock import FileClock, utcnow
 from bot.scheduler import start_scheduler
 from bot.settings import Settings
 from bot.slack_client import close_client, make_client
@@ -60,6 +61,11 @@ class Supportbot:
         return Starlette(routes=[Route("/healthz", self.healthz, methods=["GET"]),
                                  Route("/metrics", self.services.metrics.endpoint, methods=["GET"])])
 
+    def start_jobs(self) -> AsyncIOScheduler:
+        """The scheduler, started in the running loop (with a rehearsal's tick and driven clock, if set)."""
+        return start_scheduler(self.services, self.jobs, tick_seconds=self.settings.supportbot_tick_seconds,
+                               once_per_instant=self.settings.supportbot_clock_file is not None)
+
     async def close(self) -> None:
         """Drop pending App Home refreshes; close the Slack HTTP session and the database pool."""
         await self.services.later.close()
@@ -98,7 +104,7 @@ class Supportbot:
 
         @asynccontextmanager
         async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-            running = start_scheduler(self.services, self.jobs) if scheduler else None
+            running = self.start_jobs() if scheduler else None
             try:
                 yield
             finally:
@@ -133,17 +139,19 @@ def _quiet_bolt() -> None:
 
 def create_app(
     settings: Settings, *, client: AsyncWebClient | None = None, engine: AsyncEngine | None = None,
-    clock: Callable[[], datetime] = utcnow, directory_check_every: float = 2.0, home_refresh_after: float = 3.0,
+    clock: Callable[[], datetime] | None = None, directory_check_every: float = 2.0, home_refresh_after: float = 3.0,
 ) -> Supportbot:
     """Everything the bot needs, built from its settings (call it from a running event loop: the Slack
     client opens its keep-alive session). `directory_check_every` is how often, in seconds, a replica
     looks for a configuration change made elsewhere; `home_refresh_after` how long a person's App Home waits
-    after a change before it is republished (one `views.publish` for a burst of clicks)."""
+    after a change before it is republished (one `views.publish` for a burst of clicks). The clock is
+    `clock`, else the driven one of `SUPPORTBOT_CLOCK_FILE`, else the wall clock."""
     _quiet_bolt()
     metrics = Metrics()
     client = client or make_client(settings, token=settings.require_bot_token(), metrics=metrics)
     engine = engine or make_engine(settings.database_url)
     db = session_factory(engine)
+    clock = clock or (FileClock(settings.supportbot_clock_file) if settings.supportbot_clock_file else utcnow)
     services = Services(client=client, engine=engine, db=db, clock=clock,
                         directory=TeamDirectory(db, check_every=directory_check_every),
                         later=Debouncer(home_refresh_after), metrics=metrics)

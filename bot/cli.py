@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiohttp
-from alembic.runtime.migration import MigrationContext
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,7 +27,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from handlers.jobs import UnknownJob, find
 from storage import teams
 from storage.db import make_engine, session_factory
-from storage.migrate import upgrade
+from storage.migrate import current, upgrade
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -65,6 +64,10 @@ def parser() -> argparse.ArgumentParser:
     run_job = jobs_commands.add_parser("run", help="run one job once, as if the clock read --now")
     run_job.add_argument("name")
     run_job.add_argument("--now", type=_instant, default=None, help="ISO-8601 instant (default: now)")
+    jobs_commands.add_parser("failed", help="scheduled work Slack refused: parked, or failing and retried")
+    retry = jobs_commands.add_parser("retry", help="send parked (or failing) work now, by its key or --all")
+    retry.add_argument("keys", nargs="*", metavar="KEY", help="a key `jobs failed` lists")
+    retry.add_argument("--all", action="store_true", help="everything `jobs failed` lists")
 
     tickets = commands.add_parser("tickets", help="helpdesk tickets")
     tickets_commands = tickets.add_subparsers(dest="tickets_command", required=True, metavar="ACTION")
@@ -123,6 +126,9 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         for job in all_jobs():
             print(f"{job.name}\t{job.description}")
         return 0
+    if args.command == "jobs" and args.jobs_command in ("failed", "retry"):
+        return await parked_work(settings, args.jobs_command, args.keys if args.jobs_command == "retry" else [],
+                                 every=args.jobs_command == "failed" or args.all)
     if args.command == "jobs":
         done = await run_job(settings, args.name, args.now or utcnow())
         print(f"{args.name}: {done} done")
@@ -166,8 +172,8 @@ async def database(settings: Settings) -> AsyncIterator[AsyncEngine]:
 
 
 async def migrate(settings: Settings) -> str:
-    async with database(settings) as engine, engine.connect() as connection:
-        revision = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+    async with database(settings) as engine:
+        revision = await current(engine)
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
     return f"database {shown} is up to date: revision {revision}, the latest"
 
@@ -196,6 +202,45 @@ async def run_job(settings: Settings, name: str, now: datetime) -> int:
             return await bot.services.metrics.run_job(job, bot.services, now)
         finally:
             await bot.close()
+
+
+async def parked_work(settings: Settings, action: str, keys: list[str], *, every: bool) -> int:
+    """`jobs failed` (one line per unit; nothing when all is well) or `jobs retry`."""
+    from bot.app import create_app
+    from handlers import all_jobs
+    from handlers.parked import failed_work, retry
+
+    if action == "retry" and not keys and not every:
+        print("supportbot: jobs retry needs the KEYs to send (as `supportbot jobs failed` lists them) or --all",
+              file=sys.stderr)
+        return 2
+    async with database(settings) as engine:
+        bot = create_app(settings, engine=engine)
+        try:
+            found = await failed_work(bot.services, None if every else keys)
+            if action == "failed":
+                for failure in found:
+                    state = "parked" if failure.parked else "failing"
+                    print(f"{failure.key}\t{failure.job}\t{state}\t{failure.attempts} attempts\t{failure.error}\t"
+                          f"since {_shown(failure.first_failed_at)}\tdue {_shown(failure.as_of)}")
+                return 0
+            unknown = sorted(set(keys) - {failure.key for failure in found})
+            if unknown:
+                print(f"supportbot: nothing failed under {', '.join(unknown)} (see `supportbot jobs failed`)",
+                      file=sys.stderr)
+                return 2
+            retried = await retry(bot.services, all_jobs(), found)
+        finally:
+            await bot.close()
+    for outcome in retried:
+        print(outcome.line())
+    if not retried:
+        print("nothing to retry")
+    return 0 if all(outcome.outcome in ("sent", "not due") for outcome in retried) else 1
+
+
+def _shown(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _read(file: Path) -> str:

@@ -43,9 +43,14 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", alias="LOG_LEVEL"
     )
+    supportbot_clock_file: Path | None = Field(default=None, alias="SUPPORTBOT_CLOCK_FILE")
+    """Rehearsals and tests only: a file holding one ISO-8601 instant that is the bot's clock (re-read at
+    every use); with it, the scheduler runs each job once per instant the file shows. Unset: the wall clock."""
+    supportbot_tick_seconds: float | None = Field(default=None, alias="SUPPORTBOT_TICK_SECONDS", gt=0, le=3600)
+    """Rehearsals and tests only: every job ticks this often (seconds) instead of on its own schedule."""
 
     @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", "supportbot_config",
-                     "supportbot_webhook_token", mode="before")
+                     "supportbot_webhook_token", "supportbot_clock_file", "supportbot_tick_seconds", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -75,6 +80,18 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("expected an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("supportbot_clock_file")
+    @classmethod
+    def _clock_file(cls, value: Path | None) -> Path | None:
+        from bot.clock import ClockFileError, read_instant
+
+        if value is not None:
+            try:
+                read_instant(value)
+            except ClockFileError as error:
+                raise ValueError(str(error)) from None
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -7,13 +7,13 @@ import logging
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
 from handlers.metrics import ApiCallCounter, CountedRateLimitWaits, Metrics
+from handlers.rate_limits import WaitRetryAfter
 
 TIMEOUT_SECONDS = 15
 
@@ -27,7 +27,7 @@ def make_client(settings: Settings, *, token: str | None = None, metrics: Metric
     window. Call it from a running event loop; `close_client` closes the session at shutdown. With
     `metrics`, every attempt, failure and rate-limit wait is counted (by every client sharing the handlers)."""
     rate_limit = (CountedRateLimitWaits(metrics, settings.slack_api_url, max_retry_count=3) if metrics
-                  else AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+                  else WaitRetryAfter(max_retry_count=3))
     counter = [ApiCallCounter(metrics, settings.slack_api_url)] if metrics else []
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS))
     return AsyncWebClient(

@@ -17,7 +17,6 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.app import Supportbot
-from bot.scheduler import start_scheduler
 from handlers import envelope
 
 log = logging.getLogger("supportbot")
@@ -65,7 +64,7 @@ async def serve_socket_mode(bot: Supportbot, *, scheduler: bool, host: str, port
     handler = CheckedSocketModeHandler(bot.bolt, bot.settings.slack_app_token, logger=_client_logger())
     client = handler.client
     client.default_auto_reconnect_enabled = client.auto_reconnect_enabled = False  # we reconnect, with backoff
-    running = start_scheduler(bot.services, bot.jobs) if scheduler else None
+    running = bot.start_jobs() if scheduler else None
     supervisor = asyncio.create_task(keep_connected(client, stop))
     health = _health_server(bot, host, port)
     serving = asyncio.create_task(health.serve())

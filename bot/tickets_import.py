@@ -1,7 +1,7 @@
 """`supportbot tickets import FILE [--team KEY] [--timezone ZONE]`: a helpdesk export into the tickets table.
 
-It streams: the file is read one record at a time and written `storage.tickets.BATCH` tickets per
-statement, each batch committed, so memory stays flat whatever the file's size. A bad row is reported on
+It streams: the file is read one record at a time and written `storage.tickets.batch_size` tickets at a
+time, each batch committed, so memory stays flat whatever the file's size. A bad row is reported on
 stderr with its line (`line 17: solved_at is before created_at`) and the rest loads; the summary goes to
 stdout (`1,204 imported, 3 updated, 2 rejected`). Exit status: 0, 1 when a row was rejected, 2 when nothing
 could be read (no such file, an unknown format, a team to name, an unknown timezone)."""
@@ -98,7 +98,7 @@ def time_zone(name: str) -> tzinfo:
     """`--timezone`: an IANA name (`America/New_York`, `UTC`)."""
     try:
         return UTC if name.strip().upper() == "UTC" else ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: `America` is a folder, or a name too long
         raise ImportRefused(f"unknown timezone {name!r}: give an IANA name such as America/New_York or UTC"
                             ) from None
 
@@ -121,7 +121,8 @@ async def import_tickets(engine: AsyncEngine, file: Path, *, team: str | None, n
             summary = Summary()
             read = 0
             try:
-                for batch in _batches(reader.rows(team=team, teams=known, zone=zone), summary, progress):
+                for batch in _batches(reader.rows(team=team, teams=known, zone=zone), summary, progress,
+                                      tickets.batch_size(session)):
                     summary.count.add(await tickets.upsert(session, batch, teams=known,
                                                            source=reader.format.key, now=now))
                     await session.commit()
@@ -159,9 +160,9 @@ def open_export(file: Path) -> Iterator[Export]:
         yield Export(raw=raw, reader=reader, size=file.stat().st_size)
 
 
-def _batches(rows: Iterator[TicketRow | RowError], summary: Summary, progress: Progress
+def _batches(rows: Iterator[TicketRow | RowError], summary: Summary, progress: Progress, size: int
              ) -> Iterator[list[TicketRow]]:
-    """Tickets `BATCH` at a time; each rejected row is said (and counted) as it is met."""
+    """Tickets `size` at a time; each rejected row is said (and counted) as it is met."""
     batch: list[TicketRow] = []
     for row in rows:
         if isinstance(row, RowError):
@@ -169,7 +170,7 @@ def _batches(rows: Iterator[TicketRow | RowError], summary: Summary, progress: P
             progress.say(str(row))
             continue
         batch.append(row)
-        if len(batch) >= tickets.BATCH:
+        if len(batch) >= size:
             yield batch
             batch = []
     if batch:

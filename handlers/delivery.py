@@ -1,37 +1,88 @@
-"""Sending something once: claim its key, send it, then complete the claim, or release it when Slack
-refuses so that the next tick sends it. Every card, reply, DM, reminder and report goes through here."""
+"""Sending something once: claim its key, send it, then complete the claim. When Slack refuses (or cannot be
+reached) during a job run, the failed attempt is counted (`storage.failures`): the claim is released so the
+job's next tick tries again, until `bot.rules.delivery_failures` says to park it, after `MAX_ATTEMPTS`
+transient failures or at once for a permanent one. A parked unit keeps its claim and waits, listed by
+`supportbot jobs failed`, for `supportbot jobs retry`. Every card, reply, DM, reminder and report goes
+through here."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
 
-from slack_sdk.errors import SlackApiError
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.metrics import count_delivery
-from storage import claims
+from bot.rules.delivery_failures import MAX_ATTEMPTS, kind_of, parks
+from handlers.metrics import count_delivery, running_job
+from storage import claims, failures
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def failure_code(error: BaseException) -> str | None:
+    """The code a failed send is known by (see bot.rules.delivery_failures), or None when `error` is not
+    Slack's refusal nor a failed connection to it (a bug: it is raised as it is)."""
+    if isinstance(error, SlackApiError):
+        status = getattr(error.response, "status_code", 200)
+        code = error.response.get("error")
+        found = code if isinstance(code, str) and code else f"http_{status}"
+        if (status == 429 or status >= 500) and kind_of(found) == "permanent":
+            return f"http_{status}"  # Slack down or busy, whatever the body says
+        return found
+    if isinstance(error, SlackRequestError):
+        return "request_error"
+    if isinstance(error, (TimeoutError, asyncio.TimeoutError)):
+        return "timeout"
+    if isinstance(error, (aiohttp.ClientError, OSError)):
+        return "connection_error"
+    return None
+
+
 async def once(session: AsyncSession, key: str, send: Callable[[], Awaitable[T]], *,
                now: datetime) -> T | None:
     """`send()` if nobody has done `key` yet; its result, or None when it was done already, is being done
-    by someone else, or Slack refused it (then it is released, and logged as a WARNING)."""
+    by someone else, is parked, or Slack refused it (then it is counted and released or parked, and logged
+    as a WARNING)."""
     if not await claims.claim(session, key, now=now):
         return None
     count_delivery("claimed")
     try:
         result = await send()
-    except SlackApiError as error:
+    except Exception as error:
+        code = failure_code(error)
+        if code is None:
+            raise
         count_delivery("failed")
-        log.warning("%s not sent (Slack said %s); the next tick retries it", key, error.response.get("error"))
-        await claims.release(session, key)
+        await _failed(session, key, code, now=now)
         return None
+    await failures.sent(session, key)
     await claims.complete(session, key, now=now)
     count_delivery("sent")
     return result
+
+
+async def _failed(session: AsyncSession, key: str, code: str, *, now: datetime) -> None:
+    job = running_job()
+    if job is None:  # a request's send (a card, a form): the job that owns the unit retries it on its tick
+        log.warning("%s not sent (Slack said %s); the next tick retries it", key, code)
+        await claims.release(session, key)
+        return
+    name, as_of = job
+    attempts = await failures.failed(session, key, job=name, as_of=as_of, error=code, now=now)
+    if parks(code, attempts):
+        await failures.park(session, key, now=now)
+        await session.commit()
+        count_delivery("parked")
+        why = "a permanent error" if kind_of(code) == "permanent" else f"{attempts} failed attempts"
+        log.warning("%s parked after %s (Slack said %s): no job retries it; `supportbot jobs retry %s` sends it",
+                    key, why, code, key)
+        return
+    log.warning("%s not sent (Slack said %s, attempt %d of %d); the next tick retries it", key, code, attempts,
+                MAX_ATTEMPTS)
+    await claims.release(session, key)

@@ -25,7 +25,6 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -33,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from handlers.payloads import Payload, Short
+from handlers.rate_limits import WaitRetryAfter
 
 if TYPE_CHECKING:
     from handlers.jobs import Job
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 OTHER = "other"
 ListenerKind = Literal["command", "action", "view", "event"]
-Delivery = Literal["claimed", "sent", "failed"]
+Delivery = Literal["claimed", "sent", "failed", "parked"]
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 """Seconds; Slack gives up on an ack after 3."""
 JOB_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -48,6 +48,7 @@ _METHOD = re.compile(r"[a-z]+(?:\.[A-Za-z]+){1,3}")
 _ERROR_CODE = re.compile(r"[a-z0-9_]{1,64}")
 
 _current: ContextVar[Metrics | None] = ContextVar("supportbot_metrics", default=None)
+_job: ContextVar[tuple[str, datetime] | None] = ContextVar("supportbot_job", default=None)
 
 
 class Metrics:
@@ -70,22 +71,27 @@ class Metrics:
                                         ["method"], registry=r)
         self.rate_limit_seconds = Counter("supportbot_slack_rate_limit_wait_seconds",
                                           "Seconds spent waiting out 429s", ["method"], registry=r)
-        self.deliveries = Counter("supportbot_deliveries", "Exactly-once sends: claimed, sent, or failed "
-                                  "(released for the next tick)", ["outcome"], registry=r)
+        self.deliveries = Counter("supportbot_deliveries", "Exactly-once sends: claimed, sent, failed "
+                                  "(released for the next tick) or parked (kept for `supportbot jobs retry`)",
+                                  ["outcome"], registry=r)
         self.job_runs = Counter("supportbot_job_runs", "Job runs, by outcome (ok or failed)", ["job", "outcome"],
                                 registry=r)
         self.job_seconds = Histogram("supportbot_job_duration_seconds", "How long one job run took", ["job"],
                                      buckets=JOB_BUCKETS, registry=r)
         self.job_units = Counter("supportbot_job_units", "Units of work job runs did (messages sent)", ["job"],
                                  registry=r)
-        for outcome in ("claimed", "sent", "failed"):
+        for outcome in ("claimed", "sent", "failed", "parked"):
             self.deliveries.labels(outcome)  # present at zero from the first scrape
 
     def scrape(self) -> bytes:
         return generate_latest(self.registry)
 
-    async def endpoint(self, _request: Request) -> Response:
-        """`GET /metrics`."""
+    async def endpoint(self, request: Request) -> Response:
+        """`GET /metrics`; `?name[]=NAME` (repeatable) shows only those metrics, as prometheus_client's own
+        handlers do: a cheap scrape of one gauge for whoever polls it often (tests/test_replicas.py)."""
+        names = request.query_params.getlist("name[]")
+        if names:
+            return Response(generate_latest(self.registry.restricted_registry(names)), media_type=CONTENT_TYPE_LATEST)
         return Response(self.scrape(), media_type=CONTENT_TYPE_LATEST)
 
     def listener_of(self, body: dict[str, Any]) -> tuple[str, str]:
@@ -113,7 +119,7 @@ class Metrics:
 
     async def run_job(self, job: Job, services: Services, now: datetime) -> int:
         """`job.run(services, now)`, counted and timed; the deliveries it makes are counted here too."""
-        token = _current.set(self)
+        token, running = _current.set(self), _job.set((job.name, now))
         started = time.perf_counter()
         outcome = "failed"
         try:
@@ -125,6 +131,12 @@ class Metrics:
             self.job_seconds.labels(job.name).observe(time.perf_counter() - started)
             self.job_runs.labels(job.name, outcome).inc()
             _current.reset(token)
+            _job.reset(running)
+
+
+def running_job() -> tuple[str, datetime] | None:
+    """The name and `now` of the job run this code runs in (None in a request)."""
+    return _job.get()
 
 
 def count_delivery(outcome: Delivery) -> None:
@@ -220,8 +232,8 @@ class ApiCallCounter(AsyncRetryHandler):
         return False
 
 
-class CountedRateLimitWaits(AsyncRateLimitErrorRetryHandler):
-    """slack_sdk's 429 handler (waits out Retry-After, then retries), counting each wait and its length."""
+class CountedRateLimitWaits(WaitRetryAfter):
+    """The 429 handler (waits out Retry-After, then retries), counting each wait and its length."""
 
     def __init__(self, metrics: Metrics, base_url: str, *, max_retry_count: int) -> None:
         super().__init__(max_retry_count=max_retry_count)

@@ -79,6 +79,8 @@ def _parse_body(raw: bytes) -> tuple[list[TicketRow], list[dict[str, Any]]]:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         return [], [{"index": None, "field": None, "error": f"the body is not JSON: {error}"}]
+    except RecursionError:  # nested past the parser's depth: no ticket is shaped like that
+        return [], [{"index": None, "field": None, "error": "the body nests too deeply to be tickets"}]
     listed = body if isinstance(body, list) else [body]
     items: list[TicketRow] = []
     errors: list[dict[str, Any]] = []

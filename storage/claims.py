@@ -3,7 +3,9 @@
 A job claims a unit of work (`digest:tier1:2026-11-20`) before it talks to Slack. The claim is
 committed at once, so a second replica sees it. When the Slack call fails the job releases the
 claim and the next tick tries again; a claim whose holder died mid-way (never completed) can be
-taken over after `LEASE`, so a crash delays a message instead of dropping it.
+taken over after `LEASE`, so a crash delays a message instead of dropping it. A parked claim (its
+unit failed too often, `storage.failures`) is never taken over and counts as taken: it waits for
+`supportbot jobs retry`.
 """
 
 from __future__ import annotations
@@ -12,16 +14,17 @@ import logging
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Claim, Escalation
+from storage.models import Claim, DeliveryFailure, Escalation
 from storage.pulse_models import PulseRound
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 CHUNK = 1000  # keys per query: far below SQLite's and asyncpg's bound-parameter limits
+_PARKED = exists().where(DeliveryFailure.key == Claim.key, DeliveryFailure.parked_at.is_not(None))
 
 
 async def claim(session: AsyncSession, key: str, *, now: datetime) -> bool:
@@ -32,7 +35,7 @@ async def claim(session: AsyncSession, key: str, *, now: datetime) -> bool:
     except IntegrityError:
         taken_over = await session.execute(
             update(Claim)
-            .where(Claim.key == key, Claim.done_at.is_(None), Claim.claimed_at < now - LEASE)
+            .where(Claim.key == key, Claim.done_at.is_(None), Claim.claimed_at < now - LEASE, ~_PARKED)
             .values(claimed_at=now)
         )
         await session.commit()
@@ -57,12 +60,12 @@ async def release(session: AsyncSession, key: str) -> None:
 
 
 async def taken(session: AsyncSession, keys: Sequence[str], *, now: datetime) -> set[str]:
-    """Which of `keys` are done or held by a live claim: one query, so a tick need not try each."""
+    """Which of `keys` are done, held by a live claim or parked: one query, so a tick need not try each."""
     found: set[str] = set()
     for start in range(0, len(keys), CHUNK):
         rows = await session.scalars(
             select(Claim.key).where(Claim.key.in_(keys[start:start + CHUNK]),
-                                    or_(Claim.done_at.is_not(None), Claim.claimed_at >= now - LEASE))
+                                    or_(Claim.done_at.is_not(None), Claim.claimed_at >= now - LEASE, _PARKED))
         )
         found.update(rows.all())
     return found

@@ -97,6 +97,25 @@ class Claim(Base):
     done_at: Mapped[datetime | None]
 
 
+class DeliveryFailure(Base):
+    """A unit of scheduled work Slack refused (storage.failures): kept until it is sent or retried. A parked
+    one (`parked_at` set) keeps its claim, unfinished, so that no job and no lease take-over sends it."""
+
+    __tablename__ = "delivery_failures"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    """The claim key of the unit."""
+    job: Mapped[str] = mapped_column(String(64))
+    as_of: Mapped[datetime]
+    """The `now` of the job run that first failed to send it: `jobs retry` runs the job as of this instant."""
+    attempts: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(String(64))
+    """The last failure's code (bot.rules.delivery_failures)."""
+    first_failed_at: Mapped[datetime]
+    last_failed_at: Mapped[datetime]
+    parked_at: Mapped[datetime | None]
+
+
 class Escalation(Base):
     __tablename__ = "escalations"
     __table_args__ = (

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.people import Person
@@ -21,18 +23,27 @@ async def known(session: AsyncSession, user_ids: Collection[str]) -> dict[str, t
 
 
 async def remember(session: AsyncSession, people: Iterable[Person], *, now: datetime) -> None:
-    for person in people:
-        row = await session.get(PersonRow, person.user_id)
-        if row is None:
-            row = PersonRow(user_id=person.user_id)
-            session.add(row)
-        row.name = person.name[:200]
-        row.tz = person.tz[:64] if person.tz else None
-        row.status_emoji = person.status_emoji[:100]
-        row.status_text = person.status_text[:200]
-        row.status_expires_at = person.status_expires_at
-        row.refreshed_at = now
+    """Insert or refresh each person in one upsert: two ticks (or two replicas) that asked Slack about the
+    same newcomer at once both succeed, the later write winning (a read-then-insert raced to a duplicate key).
+    Rows go in user-ID order, so concurrent upserts of overlapping people lock them in the same order."""
+    rows = {person.user_id: {
+        "user_id": person.user_id, "name": person.name[:200], "tz": person.tz[:64] if person.tz else None,
+        "status_emoji": person.status_emoji[:100], "status_text": person.status_text[:200],
+        "status_expires_at": person.status_expires_at, "refreshed_at": now,
+    } for person in people}
+    if not rows:
+        return
+    table = cast(Table, PersonRow.__table__)
+    values = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+    statement = values.on_conflict_do_update(
+        index_elements=[table.c.user_id],
+        set_={name: values.excluded[name] for name in _REFRESHED},
+    )
+    await session.execute(statement, [rows[user] for user in sorted(rows)])
     await session.commit()
+
+
+_REFRESHED = ("name", "tz", "status_emoji", "status_text", "status_expires_at", "refreshed_at")
 
 
 def _person(row: PersonRow) -> Person:

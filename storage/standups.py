@@ -22,6 +22,15 @@ async def entry(session: AsyncSession, team_id: int, user_id: str, day: date) ->
         StandupEntry.team_id == team_id, StandupEntry.user_id == user_id, StandupEntry.day == day))
 
 
+async def with_entry(session: AsyncSession, team_id: int, day: date, user_ids: Collection[str]) -> set[str]:
+    """Which of `user_ids` have a row for the team's day (prompted, answered, skipped or away): one query."""
+    if not user_ids:
+        return set()
+    rows = await session.scalars(select(StandupEntry.user_id).where(
+        StandupEntry.team_id == team_id, StandupEntry.day == day, StandupEntry.user_id.in_(list(user_ids))))
+    return set(rows)
+
+
 async def entries(session: AsyncSession, team_id: int, day: date) -> list[StandupEntry]:
     rows = await session.scalars(select(StandupEntry).where(StandupEntry.team_id == team_id,
                                                             StandupEntry.day == day).order_by(StandupEntry.id))

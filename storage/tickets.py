@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, literal_column, or_, select
+from sqlalchemy import Table, bindparam, literal_column, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +17,9 @@ from storage.kpi_models import Ticket
 from storage.models import Team
 
 BATCH = 1000
-"""Tickets per statement: 14 values each stays far below SQLite's and asyncpg's bound-parameter limits."""
+"""Tickets per statement (PostgreSQL): 14 values each stays far below asyncpg's bound-parameter limit."""
+SQLITE_BATCH = 5000
+"""Tickets per `executemany` (SQLite, where each row is its own statement: no limit but memory)."""
 COMPARED = ("created_at", "first_response_at", "solved_at", "status", "channel", "csat_good", "reopens",
             "agent_replies", "sla_breached", "source")
 """A re-imported ticket whose columns all equal these is left as it is (and counted unchanged)."""
@@ -38,6 +40,11 @@ class UpsertCount:
         self.unchanged += other.unchanged
 
 
+def batch_size(session: AsyncSession) -> int:
+    """How many tickets to give `upsert` between two commits."""
+    return SQLITE_BATCH if session.get_bind().dialect.name == "sqlite" else BATCH
+
+
 async def team_ids(session: AsyncSession) -> dict[str, int]:
     """Every team's key and id."""
     rows = await session.execute(select(Team.key, Team.id))
@@ -48,6 +55,8 @@ async def upsert(session: AsyncSession, tickets: Iterable[TicketRow], *, teams: 
                  now: datetime) -> UpsertCount:
     """Insert or update `tickets` (each names a team in `teams`), `BATCH` at a time; the caller commits.
     A ticket that appears twice is written in order: the later one wins and counts as an update."""
+    if session.get_bind().dialect.name == "sqlite":
+        return await _upsert_sqlite(session, tickets, teams=teams, source=source, now=now)
     total = UpsertCount()
     batch: list[dict[str, Any]] = []
     keys: set[tuple[int, str]] = set()
@@ -77,42 +86,78 @@ def _row(ticket: TicketRow, team_id: int, source: str, now: datetime) -> dict[st
 
 
 async def _write(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> UpsertCount:
-    """One INSERT … ON CONFLICT DO UPDATE for rows with distinct keys. The update runs only where a column
-    differs, and RETURNING names the rows written: new ones plus changed ones. Which were new: PostgreSQL
-    says so itself (`xmax = 0` on a row this statement inserted); on SQLite a count of the keys already
-    there, taken first, tells."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    existing = None if postgres else await _existing(session, rows)
+    """PostgreSQL: one INSERT … ON CONFLICT DO UPDATE for rows with distinct keys. The update runs only where
+    a column differs, and RETURNING names the rows written: new ones plus changed ones; PostgreSQL says which
+    were new itself (`xmax = 0` on a row this statement inserted)."""
     table = cast(Table, Ticket.__table__)
-    values = (postgresql.insert if postgres else sqlite.insert)(table)
+    values = postgresql.insert(table)
     excluded = values.excluded
-    statement = values.on_conflict_do_update(
+    statement: Any = values.on_conflict_do_update(
         index_elements=[table.c.team_id, table.c.external_id],
         set_={name: excluded[name] for name in (*COMPARED, "updated_at")},
         where=or_(*(table.c[name].is_distinct_from(excluded[name]) for name in COMPARED)),
-    ).returning(literal_column("xmax = 0") if postgres else table.c.id)
+    ).returning(literal_column("xmax = 0"))
     # executemany: one statement, compiled once and cached; SQLAlchemy sends the rows as insertmanyvalues
     connection = await session.connection()
     written = (await connection.execute(statement, list(rows))).all()
-    if existing is None:
-        imported = sum(1 for (inserted,) in written if inserted)
-        existing = len(rows) - imported
-    else:
-        imported = len(rows) - existing
+    imported = sum(1 for (inserted,) in written if inserted)
     updated = len(written) - imported
-    return UpsertCount(imported=imported, updated=updated, unchanged=existing - updated)
+    return UpsertCount(imported=imported, updated=updated, unchanged=len(rows) - imported - updated)
 
 
-async def _existing(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
-    """How many of `rows` are already stored: one count per team in the batch (SQLite; the unique index
-    on (team_id, external_id) answers it)."""
-    by_team: dict[int, list[str]] = {}
-    for row in rows:
-        by_team.setdefault(row["team_id"], []).append(row["external_id"])
-    found = 0
-    for team_id, external_ids in by_team.items():
-        found += (await session.scalar(
-            select(func.count()).select_from(Ticket)
-            .where(Ticket.team_id == team_id, Ticket.external_id.in_(external_ids))
-        )) or 0
-    return found
+def _sqlite_upsert() -> str:
+    """The upsert `_write` sends, for one row with positional parameters in `COLUMNS` order (SQLite)."""
+    table = cast(Table, Ticket.__table__)
+    values = sqlite.insert(table).values({name: bindparam(name) for name in COLUMNS})
+    statement = values.on_conflict_do_update(
+        index_elements=[table.c.team_id, table.c.external_id],
+        set_={name: values.excluded[name] for name in (*COMPARED, "updated_at")},
+        where=or_(*(table.c[name].is_distinct_from(values.excluded[name]) for name in COMPARED)),
+    )
+    compiled = statement.compile(dialect=sqlite.dialect())
+    assert tuple(compiled.positiontup or ()) == COLUMNS, compiled.positiontup
+    return str(compiled)
+
+
+COLUMNS = ("team_id", "external_id", "created_at", "first_response_at", "solved_at", "status", "channel",
+           "csat_good", "reopens", "agent_replies", "sla_breached", "source", "updated_at")
+SQLITE_UPSERT = _sqlite_upsert()
+
+
+def _stamp(value: datetime | None) -> str | None:
+    """A time as SQLAlchemy stores it in SQLite (`UTCDateTime`: UTC, then `YYYY-MM-DD HH:MM:SS.ffffff`)."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
+
+
+async def _upsert_sqlite(session: AsyncSession, tickets: Iterable[TicketRow], *, teams: Mapping[str, int],
+                         source: str, now: datetime) -> UpsertCount:
+    """SQLite: the rows go to the driver's `executemany` as they are stored (no per-row statement or type
+    processing in SQLAlchemy), `SQLITE_BATCH` at a time. Each row is its own upsert, in order, so a ticket that
+    appears twice needs no care. What happened is told by the changes (inserted plus updated rows) and by
+    how many rows have an id above the largest one before (new rows: SQLite gives them the next ids)."""
+    total, stamp, batch = UpsertCount(), _stamp(now), []
+    for ticket in tickets:
+        if ticket.team is None:
+            raise ValueError(f"ticket {ticket.id} names no team")
+        batch.append((teams[ticket.team], ticket.id, _stamp(ticket.created_at), _stamp(ticket.first_response_at),
+                      _stamp(ticket.solved_at), ticket.status, ticket.channel, ticket.csat_good, ticket.reopens,
+                      ticket.agent_replies, ticket.sla_breached, source, stamp))
+        if len(batch) >= SQLITE_BATCH:
+            total.add(await _write_sqlite(session, batch))
+            batch = []
+    if batch:
+        total.add(await _write_sqlite(session, batch))
+    return total
+
+
+async def _write_sqlite(session: AsyncSession, rows: list[tuple[Any, ...]]) -> UpsertCount:
+    connection = await session.connection()
+    last = (await connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM tickets")).scalar_one()
+    changed = (await connection.exec_driver_sql(SQLITE_UPSERT, rows)).rowcount
+    imported = (await connection.exec_driver_sql("SELECT count(*) FROM tickets WHERE id > ?", (last,))).scalar_one()
+    updated = changed - imported
+    return UpsertCount(imported=imported, updated=updated, unchanged=len(rows) - changed)

@@ -8,14 +8,25 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("command", [
-    ["bench.acks", "--requests", "5", "--concurrency", "1"],
-    ["bench.timers", "--escalations", "5", "--ticks", "1"],
-    ["bench.command_path", "--seconds", "1", "--rounds", "1", "--database", "sqlite"],
-    ["bench.tickets_import", "--rows", "2000"],
+@pytest.mark.parametrize(("command", "says"), [
+    (["bench.acks", "--requests", "5", "--concurrency", "1"], []),
+    (["bench.timers", "--escalations", "5", "--ticks", "1"], []),
+    (["bench.command_path", "--seconds", "1", "--rounds", "1", "--database", "sqlite", "--path", "all",
+      "--pool", "40",
+      "--repeats", "0"],
+     ["ratio (supportbot ÷ bare), escalate", "ratio (supportbot ÷ bare), submit",
+      "ratio (supportbot ÷ bare), acknowledge",
+      "Slack calls per answered request, supportbot: chat.getPermalink 1.00, chat.postMessage 3.00",
+      "Slack calls per answered request, bare: chat.postMessage 2.00, chat.update 2.00"]),
+    (["bench.fanout", "--members", "200", "--rate", "100"], ["200 prompts accepted, lost 0, duplicated 0"]),
+    (["bench.footprint", "--starts", "1", "--idle", "0.2", "--job", "housekeeping"],
+     ["idle RSS (median)", "jobs run housekeeping"]),
+    (["bench.tickets_import", "--rows", "2000"], []),
 ])
-def test_benchmark_runs_and_reports_a_ratio(command: list[str]) -> None:
-    done = subprocess.run([sys.executable, "-m", *command], capture_output=True, text=True, timeout=120,
+def test_benchmark_runs_and_reports_a_ratio(command: list[str], says: list[str]) -> None:
+    done = subprocess.run([sys.executable, "-m", *command], capture_output=True, text=True, timeout=300,
                           check=False)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stderr + done.stdout[-3000:]
     assert "ratio" in done.stdout
+    for line in says:
+        assert line in done.stdout, done.stdout[-3000:]

@@ -3,10 +3,12 @@ one line without data, Monday's last week, the chart, alerts once on red and onc
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.app import Supportbot
-from bot.rules.team_config import parse_teams
+from bot.rules.team_config import CRITERIA, parse_teams
 from handlers.kpi.jobs import run_digest
-from storage import teams
+from storage import scorecard, teams
 from tests.conftest import TeamPeople
 from tests.kit.fake_slack import Call, FakeSlack
 from tests.kpi_steps import add_tickets, day_of_tickets, png_size, tier1, utc
@@ -135,3 +137,30 @@ async def test_a_team_without_a_digest_channel_gets_nothing(app: Supportbot, sla
     await add_tickets(app, tier2.id, *day_of_tickets("2026-11-01", first_response_minutes=90, good=3))
     assert await run_digest(app.services, utc("2026-11-02T14:00")) == 0
     assert slack.calls("chat.postMessage") == [] and slack.calls("files.getUploadURLExternal") == []
+
+
+async def test_mondays_digest_names_the_top_three_open_initiatives(app: Supportbot, slack: FakeSlack,
+                                                                   team: TeamPeople) -> None:
+    profile = await tier1(app)
+    await add_tickets(app, profile.id, *day_of_tickets("2026-11-01", first_response_minutes=30, good=6))
+    at = utc("2026-10-20T12:00")
+    async with app.services.db() as session:
+        for n, (title, each) in enumerate([("Refund <macros>", 4), ("Status page", 5), ("Chatbot", 2),
+                                           ("Unscored idea", 0), ("Self-serve SSO", 3), ("Closed one", 5)]):
+            made = await scorecard.propose(session, profile.id, title=title, description="", link=None,
+                                           proposer=team.agent, now=at + timedelta(hours=n))
+            if each:
+                await scorecard.score(session, made.id, team.agent, dict.fromkeys(CRITERIA, each), now=at)
+            if title == "Closed one":
+                await scorecard.close(session, made, status="done", outcome="Shipped", now=at)
+        await session.commit()
+    await run_digest(app.services, utc("2026-11-02T14:00"))  # Monday
+    [monday] = digests(slack)
+    text = str(monday.blocks)
+    assert ("*Top initiatives* (`/prioritize list` for all)\\n1. *Status page* · 5.00 of 5 · 1 score\\n"
+            "2. *Refund &lt;macros&gt;* · 4.00 of 5 · 1 score\\n3. *Self-serve SSO* · 3.00 of 5 · 1 score") in text
+    assert "Chatbot" not in text and "Closed one" not in text
+
+    await add_tickets(app, profile.id, *day_of_tickets("2026-11-02", first_response_minutes=30, good=6))
+    await run_digest(app.services, utc("2026-11-03T14:00"))  # Tuesday: no initiatives
+    assert "Top initiatives" not in str(digests(slack)[-1].blocks)

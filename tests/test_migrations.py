@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
 
+from storage import migrate
 from storage.db import make_engine
 from storage.migrate import alembic_config, upgrade
 from storage.models import Base
@@ -62,3 +66,22 @@ async def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path: Path) -> None:
     finally:
         await engine.dispose()
     assert (journal, keys, timeout) == ("wal", 1, 30000)
+
+
+def test_the_head_read_from_file_names_is_alembics() -> None:
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == migrate.HEAD
+
+
+async def test_a_database_at_head_starts_without_loading_alembic(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'at-head.db'}")
+    try:
+        assert await migrate.current(engine) is None
+        await upgrade(engine)
+        assert await migrate.current(engine) == migrate.HEAD
+        code = ("import asyncio, sys; from storage.db import make_engine; from storage.migrate import upgrade; "
+                f"asyncio.run(upgrade(make_engine('sqlite:///{tmp_path / 'at-head.db'}'))); "
+                "sys.exit(1 if 'alembic' in sys.modules else 0)")
+        done = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", code], check=False, timeout=60)
+        assert done.returncode == 0
+    finally:
+        await engine.dispose()

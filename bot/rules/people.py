@@ -31,7 +31,7 @@ class Person:
             if name:
                 try:
                     return ZoneInfo(name)
-                except (ZoneInfoNotFoundError, ValueError):
+                except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: `America` (a folder), a long name
                     continue
         return ZoneInfo("UTC")
 

@@ -50,7 +50,7 @@ def _hhmm(value: object) -> str:
 def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(f"unknown timezone {value!r}: expected an IANA name like Europe/Paris") from None
     return value
 

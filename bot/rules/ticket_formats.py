@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cached_property
@@ -20,9 +20,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
-from bot.rules.ticket_rows import FIELDS, TIMES, RowError, TicketRow, instant, localized, parse, reason
+from bot.rules.ticket_rows import FIELDS, TIMES, RowError, TicketRow, instant, localized, parse_text, reason
 
 Values = dict[str, str | None]
+Plan = tuple[tuple[str, bool, tuple[tuple[int, tzinfo | None], ...]], ...]
+"""Per generic field: whether it is a time, and its columns' positions and zones (`Format.plan`)."""
 
 
 class UnknownFormat(ValueError):
@@ -75,6 +77,30 @@ class Format:
                 values[generic] = localized(found[1], zones.get(found[0], zone))
             else:
                 values[generic] = found[1]
+        return self._mapped(values, lambda: cells)
+
+    def plan(self, names: Sequence[str], zones: Mapping[str, tzinfo]) -> Plan:
+        """For a header (its columns as `_name` writes them), each generic field's columns as positions, in
+        the order they are preferred, with the zone each names (a later column of the same name wins)."""
+        position = {name: index for index, name in enumerate(names)}
+        return tuple((generic, generic in TIMES, tuple((position[n], zones.get(n)) for n in found if n in position))
+                     for generic, found in self._names.items())
+
+    def generic_row(self, record: Sequence[str], plan: Plan, names: Sequence[str], zone: tzinfo) -> Values:
+        """`generic` for a record (no longer than the header `plan` was made for) read by position."""
+        values: Values = {}
+        width = len(record)
+        for generic, timed, columns in plan:
+            value = None
+            for index, own in columns:
+                if index < width and (cell := record[index]) != "":
+                    value = localized(cell, zone if own is None else own) if timed else cell
+                    break
+            values[generic] = value
+        return self._mapped(values, lambda: dict(zip(names, record, strict=False)))
+
+    def _mapped(self, values: Values, cells: Callable[[], Mapping[str, str | None]]) -> Values:
+        """The vendor's statuses and ratings as ours, and its own adjustment (given the row's cells)."""
         status = values.get("status")
         if status is not None:
             values["status"] = self.statuses.get(status.strip().casefold(), status)
@@ -82,7 +108,7 @@ class Format:
         if rating is not None and self.csat:
             values["csat"] = self.csat.get(rating.strip().casefold(), rating)
         if self.adjust is not None:
-            self.adjust(values, cells)
+            self.adjust(values, cells())
         return values
 
 
@@ -101,7 +127,7 @@ def column(header_cell: str) -> tuple[str, tzinfo | None]:
     if found is not None:
         try:
             return _name(found["name"]), ZoneInfo(found["zone"].strip())
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: `(America)` is a folder, or a long name
             pass
     return _name(header_cell), None
 
@@ -243,6 +269,7 @@ class TicketReader:
             raise UnknownFormat(f"the header row is not one of the recognised formats: {recognised()}")
         self.format = found
         self.has_team = found.has_team(set(self._names))
+        self._plan = found.plan(self._names, self._zones)
 
     def rows(self, *, team: str | None = None, teams: Container[str] | None = None, zone: tzinfo = UTC
              ) -> Iterator[TicketRow | RowError]:
@@ -261,23 +288,22 @@ class TicketReader:
                 yield RowError(start, f"unreadable CSV: {error}")
                 continue
             end = self._reader.line_num
-            if not any(cell.strip() for cell in record):
-                continue
+            if not record or (not record[0].strip() and not any(cell.strip() for cell in record)):
+                continue  # a blank line (the first cell alone tells, nearly always)
             yield self._ticket(start, record, team, teams, zone)
 
     def _ticket(self, line: int, record: list[str], team: str | None, teams: Container[str] | None,
                 zone: tzinfo) -> TicketRow | RowError:
         if len(record) > len(self._names):
             return RowError(line, f"{len(record)} values, but the header has {len(self._names)} columns")
-        cells = dict(zip(self._names, record, strict=False))
         try:
-            values = self.format.generic(cells, self._zones, zone)
+            values = self.format.generic_row(record, self._plan, self._names, zone)
         except RowProblem as problem:
             return RowError(line, str(problem))
         if not values.get("team"):
             values["team"] = team
         try:
-            ticket = parse(values)
+            ticket = parse_text(values)
         except ValidationError as error:
             return RowError(line, reason(error))
         if ticket.team is None:

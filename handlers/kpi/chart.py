@@ -7,9 +7,6 @@ import io
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from bot.rules.kpi import BY_KEY, HEADLINE
 from bot.rules.team_config import KpiTargets
 from handlers.kpi.report import Report
@@ -22,6 +19,11 @@ UNITS = {"minutes": "min", "hours": "h", "percent": "%", "count": "", "score": "
 def render(days: Sequence[date], series: Mapping[str, Sequence[float | None]], targets: KpiTargets,
            title: str) -> bytes:
     """`series[metric]` holds one value (or None) per day of `days`, oldest first."""
+    # Imported here, when a chart is drawn: matplotlib and numpy are about 50 MB and a second of start-up
+    # that `supportbot run` and every other `jobs run` would otherwise pay (`bench/footprint.py`).
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI)
     FigureCanvasAgg(figure)
     figure.suptitle(title, fontsize=15)

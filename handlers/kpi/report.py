@@ -14,8 +14,9 @@ from bot.rules.directory import TeamProfile
 from bot.rules.kpi import BY_KEY, CATALOGUE, Change, Metric, Reading, change, metric_of, read
 from bot.rules.kpi_days import TREND_DAYS, days_before, last_week
 from bot.rules.kpi_plan import Baseline, plan_day
+from bot.rules.scorecard import Scored, ranked, summarise, weights_of
 from bot.rules.team_config import KpiTargets
-from storage import kpi
+from storage import kpi, scorecard
 from storage.kpi import Contributor, Figures
 
 
@@ -43,6 +44,8 @@ class Report:
     baselines: list[BaselineLine] = field(default_factory=list)
     history: list[Figures] = field(default_factory=list)
     """Oldest first, ending with the report's day: the chart's series."""
+    initiatives: list[Scored] = field(default_factory=list)
+    """Monday's edition: the top open initiatives of the team's scorecard (`/prioritize`)."""
 
 
 def _metrics(figures: Sequence[Figures]) -> list[Metric]:
@@ -66,9 +69,8 @@ async def _contributors(session: AsyncSession, team: TeamProfile, readings: Sequ
 async def daily(session: AsyncSession, team: TeamProfile, day: date, *, title: str, monday_week: bool = True,
                 history_days: int = TREND_DAYS) -> Report:
     """The report for one local day, read against the day before and the seven days before it."""
-    figures = await kpi.figures(session, team.id, day, day, team.timezone)
-    before = [await kpi.figures(session, team.id, d, d, team.timezone)
-              for d in days_before(day, max(7, history_days - 1))]
+    figures, *before = await kpi.daily_figures(session, team.id, [day, *days_before(day, max(7, history_days - 1))],
+                                               team.timezone)
     targets = team.config.kpi_targets
     readings = [read(m, figures.values, figures.samples, [b.values for b in before], targets)
                 for m in _metrics([figures])]
@@ -82,7 +84,20 @@ async def daily(session: AsyncSession, team: TeamProfile, day: date, *, title: s
     return Report(team, day, day, title, figures, readings,
                   contributors=await _contributors(session, team, readings, day, day), week=week_readings,
                   baselines=await _baselines(session, team, day, figures),
-                  history=[*reversed(before[:history_days - 1]), figures])
+                  history=[*reversed(before[:history_days - 1]), figures],
+                  initiatives=await top_initiatives(session, team) if week is not None else [])
+
+
+TOP_INITIATIVES = 3
+
+
+async def top_initiatives(session: AsyncSession, team: TeamProfile, count: int = TOP_INITIATIVES) -> list[Scored]:
+    """The team's best-scored open initiatives, as `/prioritize list` ranks them (unscored ones are left out)."""
+    people = [*team.config.members, *team.config.managers]
+    weights = weights_of(team.config.scorecard)
+    scored = [summarise(i.id, i.title, i.created_at, scores, weights, people)
+              for i, scores in await scorecard.open_for_team(session, team.id)]
+    return [i for i in ranked(scored) if i.score is not None][:count]
 
 
 async def span(session: AsyncSession, team: TeamProfile, first: date, last: date, *, title: str) -> Report:
@@ -113,12 +128,13 @@ async def plan_values(session: AsyncSession, team: TeamProfile, baseline: Baseli
                       last: date) -> dict[date, float | None]:
     """The metric's daily values from the day it was pinned to `last`: the day-30 summary's material."""
     days = [baseline.pinned_on + timedelta(days=n) for n in range((last - baseline.pinned_on).days + 1)]
-    return {d: (await kpi.figures(session, team.id, d, d, team.timezone)).values.get(baseline.metric)
-            for d in days}
+    found = await kpi.daily_figures(session, team.id, days, team.timezone)
+    return {d: f.values.get(baseline.metric) for d, f in zip(days, found, strict=True)}
 
 
 async def seven_days(session: AsyncSession, team: TeamProfile, metric: str,
                      today: date) -> dict[date, float | None]:
     """The metric over the seven local days before `today`: what a baseline pins."""
-    return {d: (await kpi.figures(session, team.id, d, d, team.timezone)).values.get(metric)
-            for d in days_before(today, 7)}
+    days = days_before(today, 7)
+    found = await kpi.daily_figures(session, team.id, days, team.timezone)
+    return {d: f.values.get(metric) for d, f in zip(days, found, strict=True)}

@@ -107,6 +107,11 @@ def digest(report: Report) -> tuple[str, list[Block]]:
                  if r.value is not None or r.metric.source != "manual"]
         blocks += [divider(), section(clip(f"*Last week* ({short_day(date.fromordinal(first))} – "
                                            f"{short_day(last)})\n" + "\n".join(lines), TEXT_MAX))]
+    if report.initiatives:
+        blocks.append(section(clip("*Top initiatives* (`/prioritize list` for all)\n" + "\n".join(
+            f"{n}. *{escape(i.title)}* · {i.score:.2f} of 5 · "
+            f"{len(i.scorers)} {'score' if len(i.scorers) == 1 else 'scores'}"
+            for n, i in enumerate(report.initiatives, 1)), TEXT_MAX)))
     if report.baselines:
         blocks.append(section(clip("*30-day plan*\n" + "\n".join(_baseline_line(b) for b in report.baselines),
                                    TEXT_MAX)))

@@ -13,6 +13,7 @@ from bot.rules.directory import TeamProfile
 from bot.rules.roles import Can, may, refusal
 from bot.rules.scorecard import SCORES, Scored, ranked, summarise, weights_of
 from bot.rules.team_config import CRITERIA
+from handlers.blocks import escape
 from handlers.payloads import UNREADABLE, SlashCommand, ViewSubmission, as_number, parse
 from handlers.prioritize import ids, views
 from storage import scorecard
@@ -111,7 +112,7 @@ async def close(db: SessionFactory, team: TeamProfile, user: str, number: int, s
         if initiative is None or initiative.team_id != team.id or initiative.status != "open":
             return f"{team.name} has no open initiative #{number}."
         await scorecard.close(session, initiative, status=status, outcome=outcome[:2000], now=now)
-    return f"#{number} {initiative.title} is {status}: {outcome[:200]}"
+    return f"#{number} {escape(initiative.title)} is {status}: {escape(outcome[:200])}"
 
 
 def _scores(values: dict[str, str | list[str] | None]) -> tuple[dict[str, int], dict[str, str]]:

@@ -113,7 +113,7 @@ async def submit(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -
 def _metadata(raw: str) -> dict[str, str] | None:
     try:
         found = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: metadata nested past the JSON parser's depth
         return None
     return {k: v for k, v in found.items() if isinstance(v, str)} if isinstance(found, dict) else None
 

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.rules.directory import Directory, TeamProfile
 from bot.rules.roles import Can, may, refusal
 from bot.rules.standups import Member, local_day, open_day, parse_away, parse_day
+from handlers.blocks import escape
 from handlers.payloads import UNREADABLE, SlashCommand, parse
 from handlers.people import people, person
 from handlers.services import Services
@@ -75,7 +76,7 @@ async def standup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, c
         case "report" if len(rest) <= 1:
             on = parse_day(rest[0]) if rest else await today_for(services, team, user, now)
             if on is None:
-                await ack(text=f"`{rest[0]}` is not a date like 2026-11-24. " + USAGE)
+                await ack(text=f"`{escape(rest[0][:40])}` is not a date like 2026-11-24. " + USAGE)
                 return
             await ack(**await report(services, team, on, now))
         case "setup" if not rest:
@@ -119,7 +120,7 @@ async def skip_day(services: Services, team: TeamProfile, user: str, day: date, 
 async def go_away(services: Services, user: str, words: list[str], today: date, now: datetime) -> str:
     found = parse_away(words, today)
     if isinstance(found, str):
-        return f"I couldn't set your days away: {found}."
+        return f"I couldn't set your days away: {escape(found)}."
     first, last = found
     async with services.db() as session:
         await stored.go_away(session, user, first, last, now=now)

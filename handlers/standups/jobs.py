@@ -5,6 +5,7 @@ sent late while the window is still open."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date, datetime, timedelta
 
@@ -12,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.rules import claim_keys
 from bot.rules.directory import TeamProfile
+from bot.rules.people import Person
 from bot.rules.standups import Member, Schedule, due_prompts, open_day, reminder_due, reminder_text, summary_due
 from handlers.delivery import once
 from handlers.jobs import Job
@@ -25,6 +27,13 @@ from storage import standups as stored
 log = logging.getLogger(__name__)
 LOOK_BACK = timedelta(days=3)
 """Days this far back are still summarised or published late (after an outage)."""
+STATUS_BATCH = 25
+"""Members whose Slack status is refreshed together just before their prompts (about half a second of
+prompts at Slack's pace): a status is at most that old when its prompt goes."""
+IN_FLIGHT = 1
+"""Prompts in flight at once. One keeps a crash's possible duplicate to one member (the prompt whose request
+had left when the process died, see the README's crash section); `bench/fanout.py --in-flight 4` shows what more
+would buy under Slack's rate limit, at the price of up to that many duplicates after a crash."""
 
 
 async def run(services: Services, now: datetime) -> int:
@@ -73,25 +82,42 @@ async def ask(services: Services, team: TeamProfile, schedule: Schedule, members
                                                                                                       now)}
     async with services.db() as session:
         taken = await claims.taken(session, list(due), now=now)
-    sent = 0
-    for key, (user, day) in due.items():
-        if key in taken:
-            continue
-        async with services.db() as session:
-            if await stored.entry(session, team.id, user, day) is not None:
-                continue  # answered or skipped before the prompt (`/standup` early)
-
-            async def send(user: str = user, day: date = day) -> str:
-                return await prompt(services, team, user, day, now)
-
-            outcome = await once(session, key, send, now=now)
-            sent += outcome == "sent"
+    waiting = [(key, user, day) for key, (user, day) in due.items() if key not in taken]
+    sent, gate = 0, asyncio.Semaphore(IN_FLIGHT)
+    for start in range(0, len(waiting), STATUS_BATCH):
+        batch = waiting[start:start + STATUS_BATCH]
+        # Everyone's current status (out of office?), asked just before their prompt, a batch at a time: one
+        # cache write per batch instead of one per member.
+        fresh = await people(services, [user for _, user, _ in batch], now, max_age=timedelta(0))
+        async with services.db() as session:  # answered or skipped before the prompt (`/standup` early)
+            early = {(user, day) for day in {day for _, _, day in batch}
+                     for user in await stored.with_entry(session, team.id, day, [u for _, u, d in batch if d == day])}
+        prompts = [asyncio.ensure_future(ask_one(services, team, key, user, day, now, fresh[user], gate))
+                   for key, user, day in batch if (user, day) not in early]
+        try:
+            sent += sum(await asyncio.gather(*prompts))
+        except BaseException:
+            for waiting_prompt in prompts:  # what failed stops the tick, as one prompt after another would
+                waiting_prompt.cancel()
+            raise
     return sent
 
 
-async def prompt(services: Services, team: TeamProfile, user: str, day: date, now: datetime) -> str:
-    """Ask one member, unless their Slack status says they are out today."""
-    fresh = await person(services, user, now, max_age=timedelta(0))
+async def ask_one(services: Services, team: TeamProfile, key: str, user: str, day: date, now: datetime,
+                  status: Person, gate: asyncio.Semaphore) -> bool:
+    """One member's prompt, claimed first; at most `IN_FLIGHT` of them at a time (`gate`)."""
+    async with gate, services.db() as session:
+
+        async def send() -> str:
+            return await prompt(services, team, user, day, now, status)
+
+        return await once(session, key, send, now=now) == "sent"
+
+
+async def prompt(services: Services, team: TeamProfile, user: str, day: date, now: datetime,
+                 fresh: Person | None = None) -> str:
+    """Ask one member, unless their Slack status (`fresh`, else asked now) says they are out today."""
+    fresh = fresh or await person(services, user, now, max_age=timedelta(0))
     async with services.db() as session:
         if fresh.is_out(now):
             await stored.record_prompt(session, team.id, user, day, now=now, away=True)
@@ -148,19 +174,15 @@ async def catch_up(services: Services, team: TeamProfile, day: date, now: dateti
 
 
 async def summarise_day(services: Services, team: TeamProfile, day: date, now: datetime) -> int:
-    async with services.db() as session:
-        if not await claims.claim(session, claim_keys.standup_summary(team.key, day), now=now):
-            return 0
-    try:
+    """Once (`handlers.delivery.once`): what Slack refuses is retried on later ticks, then parked."""
+    async def close() -> int:
         sent = await publish(services, team, day, now, close=True)
-    except SlackApiError:
         async with services.db() as session:
-            await claims.release(session, claim_keys.standup_summary(team.key, day))
-        raise
+            await stored.summarised(session, team.id, day, now=now)
+        return max(sent, 1)
+
     async with services.db() as session:
-        await stored.summarised(session, team.id, day, now=now)
-        await claims.complete(session, claim_keys.standup_summary(team.key, day), now=now)
-    return max(sent, 1)
+        return await once(session, claim_keys.standup_summary(team.key, day), close, now=now) or 0
 
 
 STANDUPS = Job("standups", "stand-up prompts in each member's timezone, one reminder, the day's summary", run)

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.blocks import escape
 from handlers.jobs import Job
 from handlers.payloads import UNREADABLE, ButtonClick, SlashCommand, parse
 from handlers.supportbot import ids, setup
@@ -51,7 +52,7 @@ async def supportbot(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
             opened = form if isinstance(form, str) else await setup.open_form(client, form, command.trigger_id)
             await ack(text=opened or "")
         case _:
-            await ack(text=f"I don't know `{command.text.strip()[:50]}`. Here is what I can do:\n{HELP}")
+            await ack(text=f"I don't know `{escape(command.text.strip()[:50])}`. Here is what I can do:\n{HELP}")
 
 
 async def open_setup_from_button(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,

@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.rules.directory import Directory, TeamProfile
 from bot.rules.roles import Can, may, refusal, teams_where
 from bot.rules.team_config import TeamConfig, TeamsFile
+from handlers.blocks import escape
 from handlers.payloads import ViewSubmission, parse
 from handlers.services import Services
 from handlers.supportbot import ids, onboarding
@@ -38,7 +39,7 @@ def editable(directory: Directory, user: str, key: str, admin: bool) -> TeamProf
     """The team `user` may edit, or why not."""
     team = directory.find(key)
     if team is None:
-        return f"There is no team `{key}`. Teams: {', '.join(t.key for t in directory.teams) or 'none yet'}."
+        return f"There is no team `{escape(key)}`. Teams: {', '.join(t.key for t in directory.teams) or 'none yet'}."
     return team if may(Can.EDIT_TEAM, team, user, admin=admin) else refusal(Can.EDIT_TEAM, team)
 
 
@@ -76,7 +77,7 @@ async def submit_setup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClie
     directory: Directory = context["directory"]
     try:
         key = json.loads(submission.view.private_metadata).get("team") if submission else None
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # RecursionError: nested past the JSON parser's depth
         key = None
     user = submission.user.id if submission else ""
     admin = submission is not None and await is_workspace_admin(client, user)

@@ -18,6 +18,8 @@ from handlers.supportbot import ids
 Values = dict[str, str | list[str] | None]
 PURPOSES = {"escalations": "Escalations channel (every card of the team)", "standup": "Stand-up report channel",
             "digest": "KPI digest channel"}
+TIMEZONE_MAX = 64
+"""The timezone input's max_length: Slack lets nobody type more."""
 
 
 def _pickers(block_id: str, label: str, kind: str, initial: Sequence[str] | str | None, *,
@@ -104,8 +106,11 @@ def read_team_form(values: Values, existing: TeamConfig | None) -> Read:
     kept = existing.model_dump(mode="json", exclude={"key", "name", "timezone", "members", "managers", "channels",
                                                      "escalation_paths"}) if existing else {}
     kept["digest"] = {**kept.get("digest", {}), "time": _one(values, ids.DIGEST_TIME) or "09:00"}
+    timezone = _one(values, ids.TIMEZONE) or "UTC"
+    if len(timezone) > TIMEZONE_MAX:  # more than the form lets anyone type; the zone lookup fails on a long name
+        read.errors[ids.TIMEZONE] = "Type an IANA timezone name, e.g. America/New_York."
     raw = {**kept, "key": existing.key if existing else _one(values, ids.KEY), "name": _one(values, ids.NAME),
-           "timezone": _one(values, ids.TIMEZONE) or "UTC", "members": _many(values, ids.MEMBERS),
+           "timezone": timezone[:TIMEZONE_MAX], "members": _many(values, ids.MEMBERS),
            "managers": _many(values, ids.MANAGERS),
            "channels": {name: got for name, block in ids.CHANNELS.items() if (got := _one(values, block))},
            "escalation_paths": paths}

@@ -24,7 +24,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,6 +48,7 @@ from .fake_slack_state import (
     Handler,
     SlackError,
     _Fault,
+    _Outage,
     _State,
 )
 from .fake_socket_mode import FakeSocketMode
@@ -260,9 +261,24 @@ class FakeSlack(_WebApiServer, _SlackMethods):
         with self._cond:
             self._state.failing[method] = error
 
-    def clear_failures(self) -> None:
-        """Drop all fail_next / fail_method injections."""
+    def outage(
+        self, status: int = 500, *, retry_after: int = 1, until: float | None = None,
+        methods: Collection[str] | None = None,
+    ) -> None:
+        """Slack is down: answer every Web API call (or those of ``methods``) with HTTP ``status`` (429 adds
+        ``Retry-After: retry_after``) until ``end_outage()``, or while ``self.clock()`` is before ``until``
+        (set ``clock`` to the app's driven clock for an outage measured in simulated time)."""
         with self._cond:
+            self._state.outage = _Outage(status, retry_after, until, frozenset(methods) if methods else None)
+
+    def end_outage(self) -> None:
+        with self._cond:
+            self._state.outage = None
+
+    def clear_failures(self) -> None:
+        """Drop all fail_next / fail_method / outage injections."""
+        with self._cond:
+            self._state.outage = None
             self._state.faults.clear()
             self._state.failing.clear()
             self._state.delays.clear()

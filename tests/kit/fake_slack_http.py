@@ -93,7 +93,7 @@ class _WebApiServer(_Shared):
         self, method: str, args: dict[str, Any], token: str | None, parse_error: str | None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Status, JSON body and extra headers for one Web API call (lock held)."""
-        fault = self._take_fault(method)
+        fault = self._take_fault(method) or self._outage_answer(method)
         if fault is not None:
             return fault
         handler = self._handlers.get(method)
@@ -115,6 +115,15 @@ class _WebApiServer(_Shared):
         error = fault.error or _FAULT_ERRORS.get(fault.status, "fatal_error")
         headers = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
         return fault.status, _error(error), headers
+
+    def _outage_answer(self, method: str) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        outage = self._state.outage
+        if outage is None or (outage.methods is not None and method not in outage.methods):
+            return None
+        if outage.until is not None and self.clock() >= outage.until:
+            return None
+        headers = {"Retry-After": str(outage.retry_after)} if outage.status == 429 else {}
+        return outage.status, _error(_FAULT_ERRORS.get(outage.status, "fatal_error")), headers
 
     def _auth_error(self, method: str, token: str | None) -> str | None:
         if not token:

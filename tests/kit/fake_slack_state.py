@@ -107,6 +107,17 @@ class _Fault:
     error: str | None
 
 
+@dataclass(frozen=True)
+class _Outage:
+    """Every call (or those of ``methods``) answered with ``status`` while ``until`` (on FakeSlack.clock) is
+    not reached, or until ``end_outage()`` when it is None."""
+
+    status: int
+    retry_after: int
+    until: float | None
+    methods: frozenset[str] | None
+
+
 @dataclass
 class _State:
     """Mutable Slack-side state (guarded by FakeSlack's lock)."""
@@ -121,6 +132,7 @@ class _State:
     faults: dict[str, list[_Fault]] = field(default_factory=dict)
     failing: dict[str, str] = field(default_factory=dict)
     delays: dict[str, list[float]] = field(default_factory=dict)
+    outage: _Outage | None = None
     arrived: list[str] = field(default_factory=list)  # methods whose call has reached Slack (answered or not)
     peers: set[tuple[Any, ...]] = field(default_factory=set)  # client (host, port) of each /api/ connection
     counter: int = 0

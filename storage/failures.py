@@ -1,0 +1,99 @@
+"""Scheduled sends Slack refused: one row per unit (its claim key), counted until it is sent or parked.
+
+`handlers.delivery.once` records a failed attempt here and either releases the unit's claim (the job's next
+tick tries again) or parks it: the row gets `parked_at` and the claim stays, unfinished, so that neither a
+job nor a lease take-over (`storage.claims`) sends it again. A parked unit waits for `supportbot jobs retry`
+(`handlers.parked`). A unit that is sent at last loses its row. Housekeeping never touches this table, and it
+deletes only completed claims, so nothing parked is ever forgotten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Claim, DeliveryFailure
+
+
+@dataclass(frozen=True)
+class Failure:
+    key: str
+    job: str
+    as_of: datetime
+    attempts: int
+    error: str
+    first_failed_at: datetime
+    last_failed_at: datetime
+    parked_at: datetime | None
+
+    @property
+    def parked(self) -> bool:
+        return self.parked_at is not None
+
+
+def _failure(row: DeliveryFailure) -> Failure:
+    return Failure(row.key, row.job, row.as_of, row.attempts, row.error, row.first_failed_at, row.last_failed_at,
+                   row.parked_at)
+
+
+async def failed(session: AsyncSession, key: str, *, job: str, as_of: datetime, error: str,
+                 now: datetime) -> int:
+    """Count one more failed attempt of `key` (not committed); how many there have been. `job` and `as_of`
+    are those of the first failure: a retry runs that job as of that instant."""
+    counted = await session.execute(
+        update(DeliveryFailure).where(DeliveryFailure.key == key)
+        .values(attempts=DeliveryFailure.attempts + 1, error=error[:64], last_failed_at=now)
+    )
+    if not getattr(counted, "rowcount", 0):
+        await session.execute(insert(DeliveryFailure).values(
+            key=key, job=job, as_of=as_of, attempts=1, error=error[:64], first_failed_at=now, last_failed_at=now,
+            parked_at=None))
+        return 1
+    attempts = await session.scalar(select(DeliveryFailure.attempts).where(DeliveryFailure.key == key))
+    return int(attempts or 1)
+
+
+async def park(session: AsyncSession, key: str, *, now: datetime) -> None:
+    """Keep `key`'s claim and mark it parked (not committed)."""
+    await session.execute(update(DeliveryFailure).where(DeliveryFailure.key == key).values(parked_at=now))
+
+
+async def sent(session: AsyncSession, key: str) -> None:
+    """`key` went out at last: forget its failures (not committed; completing the claim commits)."""
+    await session.execute(delete(DeliveryFailure).where(DeliveryFailure.key == key))
+
+
+async def listed(session: AsyncSession, keys: Sequence[str] | None = None) -> list[Failure]:
+    """Every failure (or those of `keys`), parked first, then the oldest first."""
+    query = select(DeliveryFailure)
+    if keys is not None:
+        query = query.where(DeliveryFailure.key.in_(list(keys)))
+    rows = await session.scalars(query.order_by(DeliveryFailure.parked_at.is_(None), DeliveryFailure.first_failed_at,
+                                                DeliveryFailure.key))
+    return [_failure(row) for row in rows.all()]
+
+
+async def unpark(session: AsyncSession, keys: Sequence[str]) -> None:
+    """Make these units due again: their failure rows and unfinished claims go (committed)."""
+    await session.execute(delete(DeliveryFailure).where(DeliveryFailure.key.in_(list(keys))))
+    await session.execute(delete(Claim).where(Claim.key.in_(list(keys)), Claim.done_at.is_(None)))
+    await session.commit()
+
+
+async def restore(session: AsyncSession, failures: Sequence[Failure]) -> None:
+    """Put back what `unpark` took when the retry could not even try it (the job itself failed): committed."""
+    for failure in failures:
+        if await session.scalar(select(DeliveryFailure.key).where(DeliveryFailure.key == failure.key)) is not None:
+            continue
+        await session.execute(insert(DeliveryFailure).values(
+            key=failure.key, job=failure.job, as_of=failure.as_of, attempts=failure.attempts, error=failure.error,
+            first_failed_at=failure.first_failed_at, last_failed_at=failure.last_failed_at,
+            parked_at=failure.parked_at))
+        if failure.parked and await session.scalar(select(Claim.key).where(Claim.key == failure.key)) is None:
+            await session.execute(insert(Claim).values(key=failure.key, claimed_at=failure.last_failed_at,
+                                                     done_at=None))
+    await session.commit()
