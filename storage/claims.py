@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, exists, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import dialect
 from storage.models import Claim, DeliveryFailure, Escalation
 from storage.pulse_models import PulseRound
 
@@ -28,11 +29,14 @@ _PARKED = exists().where(DeliveryFailure.key == Claim.key, DeliveryFailure.parke
 
 
 async def claim(session: AsyncSession, key: str, *, now: datetime) -> bool:
-    """Take `key` for this process; False when someone already did (or finished) it."""
-    try:
-        async with session.begin_nested():
-            await session.execute(insert(Claim).values(key=key, claimed_at=now, done_at=None))
-    except IntegrityError:
+    """Take `key` for this process; False when someone already did (or finished) it. One `INSERT … ON
+    CONFLICT DO NOTHING` and its commit: the row it inserted says the key is ours."""
+    table = cast(Table, Claim.__table__)
+    inserted = await session.execute(
+        dialect.insert(session, table).values(key=key, claimed_at=now, done_at=None)
+        .on_conflict_do_nothing(index_elements=[table.c.key])
+    )
+    if getattr(inserted, "rowcount", 0) != 1:
         taken_over = await session.execute(
             update(Claim)
             .where(Claim.key == key, Claim.done_at.is_(None), Claim.claimed_at < now - LEASE, ~_PARKED)

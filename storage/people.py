@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.people import Person
+from storage import dialect
 from storage.models import Person as PersonRow
 
 
@@ -34,7 +34,7 @@ async def remember(session: AsyncSession, people: Iterable[Person], *, now: date
     if not rows:
         return
     table = cast(Table, PersonRow.__table__)
-    values = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+    values = dialect.insert(session, table)
     statement = values.on_conflict_do_update(
         index_elements=[table.c.user_id],
         set_={name: values.excluded[name] for name in _REFRESHED},

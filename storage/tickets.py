@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, literal_column, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.ticket_rows import TicketRow
@@ -89,6 +88,8 @@ async def _write(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Upser
     """PostgreSQL: one INSERT … ON CONFLICT DO UPDATE for rows with distinct keys. The update runs only where
     a column differs, and RETURNING names the rows written: new ones plus changed ones; PostgreSQL says which
     were new itself (`xmax = 0` on a row this statement inserted)."""
+    from sqlalchemy.dialects import postgresql  # loaded only on PostgreSQL (see storage.dialect)
+
     table = cast(Table, Ticket.__table__)
     values = postgresql.insert(table)
     excluded = values.excluded
@@ -107,6 +108,8 @@ async def _write(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Upser
 
 def _sqlite_upsert() -> str:
     """The upsert `_write` sends, for one row with positional parameters in `COLUMNS` order (SQLite)."""
+    from sqlalchemy.dialects import sqlite
+
     table = cast(Table, Ticket.__table__)
     values = sqlite.insert(table).values({name: bindparam(name) for name in COLUMNS})
     statement = values.on_conflict_do_update(

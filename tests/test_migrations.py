@@ -85,3 +85,36 @@ async def test_a_database_at_head_starts_without_loading_alembic(tmp_path: Path)
         assert done.returncode == 0
     finally:
         await engine.dispose()
+
+
+async def test_a_sqlite_deployment_never_loads_postgresqls_dialect_or_driver(tmp_path: Path) -> None:
+    """`storage.dialect` imports a dialect's INSERT only for the database in use: 2 MB less RSS on SQLite. (The
+    file is migrated here first: alembic, which a start at head never loads, imports every dialect.)"""
+    url = f"sqlite:///{tmp_path / 'sqlite-only.db'}"
+    engine = make_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    code = ("import asyncio, sys\n"
+            "from datetime import UTC, datetime\n"
+            "import bot.app, bot.cli, handlers\n"
+            "from bot.rules.people import Person\n"
+            "from storage import claims, people\n"
+            "from storage.db import make_engine, session_factory\n"
+            "from storage.migrate import upgrade\n"
+            "async def main():\n"
+            f"    engine = make_engine({url!r})\n"
+            "    await upgrade(engine)\n"
+            "    now = datetime.now(UTC)\n"
+            "    async with session_factory(engine)() as session:\n"
+            "        assert await claims.claim(session, 'k', now=now)\n"
+            "        assert not await claims.claim(session, 'k', now=now)\n"
+            "        await people.remember(session, [Person('U1', 'Ann', 'UTC')], now=now)\n"
+            "    await engine.dispose()\n"
+            "asyncio.run(main())\n"
+            "loaded = sorted({'alembic', 'asyncpg', 'sqlalchemy.dialects.postgresql'} & set(sys.modules))\n"
+            "sys.exit(f'loaded on SQLite: {loaded}' if loaded else 0)\n")
+    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", code], check=False, timeout=60,
+                                   capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
