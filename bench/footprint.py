@@ -11,6 +11,11 @@ readiness, with no traffic. Medians are reported, as ratios (supportbot ÷ bare)
 
 Goal: idle RSS ≤ 1.5× the bare app's; ready in under 2 s on SQLite (also `jobs run`).
 
+A third server, "bare + stack", is the bare app that has also loaded the libraries the project is built on and
+that a bare Bolt app does not load (SQLAlchemy 2 with its ORM and asyncio engine on aiosqlite, one query run;
+pydantic 2 and pydantic-settings, one settings model; APScheduler 3's asyncio scheduler). Its RSS is the floor
+for any app on this stack: what the libraries alone cost before a line of supportbot is loaded.
+
     python -m bench.footprint [--starts 5] [--idle 2] [--job standups]
 """
 
@@ -99,6 +104,34 @@ def start_once(command: list[str], env: dict[str, str], port: int, idle: float, 
         stop(process)
 
 
+async def load_the_stack(url: str) -> None:
+    """What "bare + stack" holds beyond the bare app: the project's libraries, each used once."""
+    import pydantic
+    import pydantic_settings
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from sqlalchemy import String, select
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.orm import DeclarativeBase, mapped_column
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Row(Base):
+        __tablename__ = "stack_floor"
+        key = mapped_column(String(255), primary_key=True)
+
+    Options = pydantic.create_model("Options", __base__=pydantic_settings.BaseSettings, name=(str, "bare"),
+                                    level=(pydantic.PositiveInt, 1))
+
+    Options()
+    AsyncIOScheduler()
+    engine = create_async_engine(url.replace("sqlite:", "sqlite+aiosqlite:", 1))
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+        await connection.execute(select(Row.key))
+    await engine.dispose()
+
+
 def timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
     started = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
@@ -136,6 +169,7 @@ def main(args: argparse.Namespace) -> int:
             bare_env = {**os.environ, "LOG_LEVEL": "WARNING"}
             bare: list[Start] = []
             ours: list[Start] = []
+            stacked: list[Start] = []
             first: Start | None = None
             for number in range(args.starts + 1):
                 port = free_port()
@@ -143,11 +177,18 @@ def main(args: argparse.Namespace) -> int:
                                          "--api-url", slack.api_url, "--modal", str(modal)], bare_env, port,
                                         args.idle, folder / "bare.log")
                 port = free_port()
+                stack_start = start_once([sys.executable, "-m", "bench.footprint", "--serve-bare", str(port),
+                                          "--api-url", slack.api_url, "--modal", str(modal), "--stack-url",
+                                          database], bare_env, port, args.idle, folder / "stack.log")
+                port = free_port()
                 mine = start_once([*supportbot_entry(), "run", "--http", "--no-scheduler", "--port", str(port)],
                                   env, port, args.idle, folder / "supportbot.log")
                 label = "first (migrates)" if number == 0 else str(number)
                 print(f"start {label:>16}: bare ready {bare_start.ready * 1000:6.0f} ms, RSS {bare_start.rss_mb:5.1f}"
-                      f" MB; supportbot ready {mine.ready * 1000:6.0f} ms, RSS {mine.rss_mb:5.1f} MB", flush=True)
+                      f" MB; bare + stack RSS {stack_start.rss_mb:5.1f} MB; supportbot ready"
+                      f" {mine.ready * 1000:6.0f} ms, RSS {mine.rss_mb:5.1f} MB", flush=True)
+                if number > 0 or args.starts == 0:
+                    stacked.append(stack_start)
                 if number == 0:
                     first = mine
                     if args.starts == 0:
@@ -167,6 +208,7 @@ def main(args: argparse.Namespace) -> int:
     ready_bare, ready_ours = median([s.ready for s in bare]), median([s.ready for s in ours])
     rss_bare, rss_ours = median([s.rss_mb for s in bare]), median([s.rss_mb for s in ours])
     job_bare, job_ours = median(jobs_bare), median(jobs_ours)
+    rss_stack = median([s.rss_mb for s in stacked])
     rss_met, ready_met, job_met = rss_ours / rss_bare <= GOAL_RSS, ready_ours < GOAL_READY, job_ours < GOAL_READY
     print()
     print(f"{'':24} {'bare':>10} {'supportbot':>11} {'ratio':>6}  goal")
@@ -175,6 +217,9 @@ def main(args: argparse.Namespace) -> int:
     print(f"{'ready, first start':24} {'':>10} {first.ready * 1000:9.0f}ms {'':>6}  (migrates an empty database)")
     print(f"{'idle RSS (median)':24} {rss_bare:8.1f}MB {rss_ours:9.1f}MB {rss_ours / rss_bare:6.2f}"
           f"  ≤ {GOAL_RSS}×: {'met' if rss_met else 'NOT met'}")
+    print(f"{'idle RSS, bare + stack':24} {rss_bare:8.1f}MB {rss_stack:9.1f}MB {rss_stack / rss_bare:6.2f}"
+          f"  (the libraries alone: supportbot is {rss_ours / rss_stack:.2f}× this floor,"
+          f" +{rss_ours - rss_stack:.1f} MB)")
     print(f"{'jobs run ' + args.job:24} {job_bare * 1000:8.0f}ms {job_ours * 1000:9.0f}ms {job_ours / job_bare:6.2f}"
           f"  < {GOAL_READY:g} s: {'met' if job_met else 'NOT met'}")
     print(f"ratio (supportbot ÷ bare): ready {ready_ours / ready_bare:.2f}, idle RSS {rss_ours / rss_bare:.2f}, "
@@ -193,6 +238,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     parser.add_argument("--modal", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--stack-url", help=argparse.SUPPRESS)
     parsed = parser.parse_args()
     if parsed.starts < 0 or parsed.idle < 0:
         parser.error("--starts and --idle must not be negative")
@@ -204,6 +250,8 @@ if __name__ == "__main__":
     if options.serve_bare is not None:
         from bench.command_path_servers import read_modal
 
+        if options.stack_url:
+            asyncio.run(load_the_stack(options.stack_url))
         asyncio.run(serve_bare(options.serve_bare, options.api_url, read_modal(options.modal)))
         sys.exit(0)
     sys.exit(main(options))

@@ -94,7 +94,8 @@ async def run_demo(settings: Settings, database: Path | None = None, *, as_json:
                 details="Every card payment has returned 502 for the last ten minutes. Retried from two browsers.",
                 tickets=[{"system": "Zendesk", "ref": "4411", "url": "https://acme.zendesk.com/agent/tickets/4411"}],
                 severity="critical", impact="widespread", urgency="blocking")
-            await show_new(client, session, escalation, team, now=now)
+            await show_new(client, session, escalation, team, await escalations.timeline(session, escalation.id),
+                           now=now)
 
         _say("Twelve minutes later nobody has acknowledged it (80 % of the 15-minute SLA)")
         await run_timers(services, now + timedelta(minutes=12))
@@ -214,7 +215,8 @@ async def _history(client: Transcript, session: AsyncSession, team: TeamProfile,
             summary=["Invoices show the wrong VAT", "Login loops on SSO", "API returns 500s",
                      "Export times out"][number % 4],
             severity=severity, impact=impact, urgency=urgency)
-        await show_new(client, session, escalation, team, now=opened)
+        await show_new(client, session, escalation, team, await escalations.timeline(session, escalation.id),
+                       now=opened)
         at = opened + timedelta(minutes=8 + 7 * number)
         acknowledged = rules.acknowledge(state(escalation), "U0SAM", at)
         await show_change(client, session, escalation, team, await act(session, escalation, team, acknowledged),

@@ -49,8 +49,18 @@ async def once(session: AsyncSession, key: str, send: Callable[[], Awaitable[T]]
     """`send()` if nobody has done `key` yet; its result, or None when it was done already, is being done
     by someone else, is parked, or Slack refused it (then it is counted and released or parked, and logged
     as a WARNING)."""
-    if not await claims.claim(session, key, now=now):
+    taken = await claims.claim_all(session, [key], now=now)
+    if key not in taken:
         return None
+    return await claimed(session, key, send, now=now, failed_before=taken[key])
+
+
+async def claimed(session: AsyncSession, key: str, send: Callable[[], Awaitable[T]], *, now: datetime,
+                  failed_before: bool = True) -> T | None:
+    """`send()` for a unit this process has just claimed (`storage.claims.claim_all` takes several in one
+    statement and says which failed before), then complete the claim, clearing its failures if it had any.
+    What `send` stages in the session (a card's row, say) is committed with the completion, so the two are
+    written together or not at all."""
     count_delivery("claimed")
     try:
         result = await send()
@@ -61,7 +71,8 @@ async def once(session: AsyncSession, key: str, send: Callable[[], Awaitable[T]]
         count_delivery("failed")
         await _failed(session, key, code, now=now)
         return None
-    await failures.sent(session, key)
+    if failed_before:
+        await failures.sent(session, key)
     await claims.complete(session, key, now=now)
     count_delivery("sent")
     return result

@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, delete, exists, or_, select, update
+from sqlalchemy import Boolean, Table, delete, exists, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import dialect
@@ -26,30 +26,49 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 CHUNK = 1000  # keys per query: far below SQLite's and asyncpg's bound-parameter limits
 _PARKED = exists().where(DeliveryFailure.key == Claim.key, DeliveryFailure.parked_at.is_not(None))
+_FAILED_BEFORE = literal_column(
+    'EXISTS (SELECT 1 FROM delivery_failures WHERE delivery_failures."key" = claims."key")', Boolean)
+"""In a RETURNING of `claims`: the unit has a failure row. Written out because SQLAlchemy neither correlates a
+subquery in an INSERT's RETURNING nor qualifies its columns there on SQLite (tested on both databases)."""
 
 
 async def claim(session: AsyncSession, key: str, *, now: datetime) -> bool:
     """Take `key` for this process; False when someone already did (or finished) it. One `INSERT … ON
     CONFLICT DO NOTHING` and its commit: the row it inserted says the key is ours."""
+    return key in await claim_all(session, [key], now=now)
+
+
+async def claim_all(session: AsyncSession, keys: Sequence[str], *, now: datetime) -> dict[str, bool]:
+    """Take every one of `keys` that nobody has done, holds or parked, in one commit: one `INSERT … ON CONFLICT
+    DO NOTHING RETURNING` (a row it inserted is ours), and for the keys that were there already, one `UPDATE`
+    taking over the claims whose holder died (`LEASE`). The keys taken, in the order given, each with whether
+    an earlier attempt at it failed (`storage.failures` has its row). The commit also writes whatever the
+    session had staged."""
     table = cast(Table, Claim.__table__)
-    inserted = await session.execute(
-        dialect.insert(session, table).values(key=key, claimed_at=now, done_at=None)
-        .on_conflict_do_nothing(index_elements=[table.c.key])
-    )
-    if getattr(inserted, "rowcount", 0) != 1:
-        taken_over = await session.execute(
-            update(Claim)
-            .where(Claim.key == key, Claim.done_at.is_(None), Claim.claimed_at < now - LEASE, ~_PARKED)
-            .values(claimed_at=now)
+    wanted = list(dict.fromkeys(keys))
+    got: dict[str, bool] = {}
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start:start + CHUNK]
+        inserted = await session.execute(
+            dialect.insert(session, table).values([{"key": key, "claimed_at": now, "done_at": None} for key in chunk])
+            .on_conflict_do_nothing(index_elements=[table.c.key]).returning(table.c.key, _FAILED_BEFORE)
         )
-        await session.commit()
-        if getattr(taken_over, "rowcount", 0):
-            log.warning("%s taken over from a holder that never finished it: sent again, a duplicate if Slack "
-                        "had received the first send", key)
-            return True
-        return False
+        got.update((key, bool(failed)) for key, failed in inserted.all())
+        there = [key for key in chunk if key not in got]
+        if there:
+            rows = await session.execute(
+                update(table)
+                .where(table.c.key.in_(there), table.c.done_at.is_(None), table.c.claimed_at < now - LEASE,
+                       ~_PARKED)
+                .values(claimed_at=now).returning(table.c.key, _FAILED_BEFORE)
+            )
+            taken_over = {str(key): bool(failed) for key, failed in rows.all()}
+            for key in sorted(taken_over):
+                log.warning("%s taken over from a holder that never finished it: sent again, a duplicate if Slack "
+                            "had received the first send", key)
+            got.update(taken_over)
     await session.commit()
-    return True
+    return {key: got[key] for key in wanted if key in got}
 
 
 async def complete(session: AsyncSession, key: str, *, now: datetime) -> None:

@@ -44,27 +44,28 @@ class NewEscalation:
 
 
 async def create(session: AsyncSession, new: NewEscalation, *, due: Deadlines, events: Sequence[Event],
-                 now: datetime) -> tuple[Escalation, bool]:
-    """Store a new escalation and its first events; a second submission of the same modal returns the
-    first one (and False)."""
+                 now: datetime) -> tuple[Escalation, list[EscalationEvent] | None]:
+    """Store a new escalation and its first events, committed with whatever the session had staged; the
+    escalation and its events. A second submission of the same modal stores nothing and returns the first
+    escalation and None (the session is rolled back: its unique key refused the row)."""
     escalation = Escalation(
         **new.__dict__, status="open", opened_at=now, priority_changed_at=now,
         ack_due=due.ack_due, update_due=due.update_due, resolve_due=due.resolve_due,
     )
+    session.add(escalation)
     try:
-        async with session.begin_nested():
-            session.add(escalation)
-            await session.flush()
+        await session.flush()
     except IntegrityError:
+        await session.rollback()
         existing = await session.scalar(
             select(Escalation).where(Escalation.submission_key == new.submission_key)
         )
         if existing is None:
             raise
-        return existing, False
-    _record(session, escalation, events)
+        return existing, None
+    rows = _record(session, escalation, events)
     await session.commit()
-    return escalation, True
+    return escalation, rows
 
 
 def _record(session: AsyncSession, escalation: Escalation, events: Sequence[Event]) -> list[EscalationEvent]:
@@ -104,18 +105,16 @@ async def get(session: AsyncSession, escalation_id: int) -> Escalation | None:
     return await session.get(Escalation, escalation_id)
 
 
-async def add_post(session: AsyncSession, escalation: Escalation, channel: str, ts: str,
-                   event_id: int) -> None:
-    """Remember a posted card, which shows the timeline up to `event_id`."""
-    session.add(EscalationPost(escalation_id=escalation.id, channel=channel, ts=ts, posted_event_id=event_id,
-                               shown_event_id=event_id))
-    await session.commit()
-    await session.refresh(escalation, ["posts"])
+def add_post(escalation: Escalation, channel: str, ts: str, event_id: int) -> None:
+    """Remember a posted card, which shows the timeline up to `event_id`: staged in the escalation's session
+    (and in `escalation.posts` at once), written by its next commit."""
+    escalation.posts.append(EscalationPost(escalation_id=escalation.id, channel=channel, ts=ts,
+                                           posted_event_id=event_id, shown_event_id=event_id))
 
 
-async def shown(session: AsyncSession, post: EscalationPost, event_id: int) -> None:
+def shown(post: EscalationPost, event_id: int) -> None:
+    """The card now shows the timeline up to `event_id`: staged, written by the session's next commit."""
     post.shown_event_id = max(post.shown_event_id, event_id)
-    await session.commit()
 
 
 # --------------------------------------------------------------------------- queries

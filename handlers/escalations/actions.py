@@ -55,15 +55,15 @@ async def submit_escalation(ack: AsyncAck, body: dict[str, Any], client: AsyncWe
     opening = EscalationState(id=0, priority=form.priority, status="open", owner=form.owner, opened_at=now,
                               priority_changed_at=now)
     async with context["db"]() as session:
-        escalation, created = await escalations.create(session, NewEscalation(
+        escalation, events = await escalations.create(session, NewEscalation(
             team_id=path.team_id, path_id=path.id, submission_key=f"view:{submission.view.id}",
             reporter=reporter, owner=form.owner, customer=form.customer, summary=form.summary,
             details=form.details, tickets=[t.__dict__ for t in form.tickets], severity=form.severity,
             impact=form.impact, urgency=form.urgency, priority=form.priority,
         ), due=opening.due(team.policy), events=rules.opened(opening, reporter, form.summary), now=now)
-        if not created:
+        if events is None:
             return  # a retried or double-clicked submission: the first one did the work
-        await show_new(client, session, await _reload(session, escalation.id), team, now=now)
+        await show_new(client, session, await _reload(session, escalation.id), team, events, now=now)
 
 
 async def _known_person(client: AsyncWebClient, user_id: str) -> bool:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules import claim_keys
 from bot.rules.directory import TeamProfile
-from handlers.delivery import once
+from handlers.delivery import claimed
 from handlers.escalations import views
 from storage import claims
 from storage import escalations as store
@@ -39,28 +39,32 @@ def card_channels(escalation: Escalation, team: TeamProfile) -> list[str]:
 
 async def post_cards(client: AsyncWebClient, session: AsyncSession, escalation: Escalation, team: TeamProfile,
                      *, latest_event_id: int, now: datetime) -> int:
-    """Post the card in every channel that should show it and does not yet. Returns how many."""
+    """Post the card in every channel that should show it and does not yet. Returns how many. The cards are
+    claimed together; each card's row is written with its claim's completion."""
     posted = {post.channel for post in escalation.posts}
-    missing = [channel for channel in card_channels(escalation, team) if channel not in posted]
+    missing = {claim_keys.card(escalation.id, channel): channel
+               for channel in card_channels(escalation, team) if channel not in posted}
     if not missing:
         return 0
     blocks = views.escalation_card(escalation, team.policy, now)
     count = 0
-    for channel in missing:
-        async def post(channel: str = channel) -> bool:
+    for key, failed_before in (await claims.claim_all(session, list(missing), now=now)).items():
+        async def post(channel: str = missing[key]) -> bool:
             reply = await client.chat_postMessage(channel=channel, text=views.card_text(escalation),
                                                   blocks=blocks, unfurl_links=False)
-            await store.add_post(session, escalation, channel, str(reply["ts"]), latest_event_id)
+            store.add_post(escalation, channel, str(reply["ts"]), latest_event_id)
             return True
 
-        if await once(session, claim_keys.card(escalation.id, channel), post, now=now):
+        if await claimed(session, key, post, now=now, failed_before=failed_before):
             count += 1
     return count
 
 
 async def update_cards(client: AsyncWebClient, session: AsyncSession, escalation: Escalation,
                        team: TeamProfile, *, latest_event_id: int, now: datetime, every_card: bool = False) -> None:
-    """Bring every card that is behind the timeline up to date (or every card, e.g. to show a breach)."""
+    """Bring every card that is behind the timeline up to date (or every card, e.g. to show a breach). What
+    each card now shows is staged in `session`: the caller's next commit writes it (until then a replica's
+    timers job may update a card once more, which shows the same)."""
     stale = [post for post in escalation.posts if every_card or post.shown_event_id < latest_event_id]
     if not stale:
         return
@@ -73,7 +77,7 @@ async def update_cards(client: AsyncWebClient, session: AsyncSession, escalation
             log.warning("could not update %s in %s (Slack said %s); the next tick retries it",
                         views.ref(escalation), post.channel, error.response.get("error"))
             continue
-        await store.shown(session, post, latest_event_id)
+        store.shown(post, latest_event_id)
 
 
 @dataclass(frozen=True)
@@ -113,12 +117,13 @@ def deliveries(escalation: Escalation, event: EscalationEvent) -> list[Delivery]
 
 async def deliver(client: AsyncWebClient, session: AsyncSession, wanted: Sequence[Delivery], *,
                   now: datetime) -> list[Delivery]:
-    """Send what has not been sent yet, and say what was; what Slack refuses waits for the next tick."""
-    done_already = await claims.taken(session, [d.key for d in wanted], now=now)
+    """Send what has not been sent yet, and say what was; what Slack refuses waits for the next tick. The
+    units are claimed in one statement (whose commit also writes what the session had staged), then each is
+    sent and its claim completed, one after another."""
+    by_key = {delivery.key: delivery for delivery in wanted}
     sent: list[Delivery] = []
-    for delivery in wanted:
-        if delivery.key in done_already:
-            continue
+    for key, failed_before in (await claims.claim_all(session, list(by_key), now=now)).items():
+        delivery = by_key[key]
 
         async def send(delivery: Delivery = delivery) -> bool:
             link = await permalink(client, delivery.link) if delivery.link else None
@@ -126,15 +131,15 @@ async def deliver(client: AsyncWebClient, session: AsyncSession, wanted: Sequenc
                                           text=delivery.compose(link), unfurl_links=False)
             return True
 
-        if await once(session, delivery.key, send, now=now):
+        if await claimed(session, key, send, now=now, failed_before=failed_before):
             sent.append(delivery)
     return sent
 
 
 async def show_new(client: AsyncWebClient, session: AsyncSession, escalation: Escalation, team: TeamProfile,
-                   *, now: datetime) -> None:
-    """A new escalation: its cards, then the reporter's confirmation (and the owner's DM, if named)."""
-    events = await store.timeline(session, escalation.id)
+                   events: Sequence[EscalationEvent], *, now: datetime) -> None:
+    """A new escalation (with the events it was logged with): its cards, then the reporter's confirmation
+    (and the owner's DM, if named)."""
     await post_cards(client, session, escalation, team, latest_event_id=events[-1].id, now=now)
     await deliver(client, session, [d for event in events for d in deliveries(escalation, event)], now=now)
 
@@ -142,7 +147,8 @@ async def show_new(client: AsyncWebClient, session: AsyncSession, escalation: Es
 async def show_change(client: AsyncWebClient, session: AsyncSession, escalation: Escalation, team: TeamProfile,
                       event: EscalationEvent | None, *, now: datetime) -> None:
     """Show a change at once: the cards are updated in place, the threads and the people concerned
-    hear about it. (Anything Slack refuses now, the timers job sends later.)"""
+    hear about it (their claims' commit also records what the cards show). Anything Slack refuses now, the
+    timers job sends later."""
     if event is None:
         return  # nothing changed (a double click): nothing to say
     await update_cards(client, session, escalation, team, latest_event_id=event.id, now=now)

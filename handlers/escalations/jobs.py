@@ -57,6 +57,7 @@ async def run_timers(services: Services, now: datetime) -> int:
         for escalation in breached.values():  # the card shows it (best effort: the next change shows it too)
             await update_cards(client, session, escalation, directory.team(escalation.team_id),
                                latest_event_id=latest.get(escalation.id, 0), now=now, every_card=True)
+        await session.commit()  # what the cards updated since the last claim now show
     return done
 
 
