@@ -66,12 +66,12 @@ async def _entry_for(session: AsyncSession, team_id: int, user_id: str, day: dat
 
 async def record_prompt(session: AsyncSession, team_id: int, user_id: str, day: date, *, now: datetime,
                         channel: str | None = None, ts: str | None = None, away: bool = False) -> StandupEntry:
-    """The prompt was sent (or, `away`, not sent because their status says they are out)."""
+    """The prompt was sent (or, `away`, not sent because their status says they are out): staged, for the
+    caller to commit (a prompt's row is committed with its claim's completion)."""
     row = await _entry_for(session, team_id, user_id, day, "away" if away else "prompted")
     row.prompted_at = row.prompted_at or now
     if channel and ts:
         row.prompt_channel, row.prompt_ts = channel, ts
-    await session.commit()
     return row
 
 

@@ -281,6 +281,7 @@ async def test_a_retry_of_what_is_no_longer_due_sends_nothing_and_says_so(
     slack.clear_failures()
     async with app.services.db() as session:  # the member answered through `/standup` meanwhile
         await stored.record_prompt(session, (await tier1(app)).id, AGENTS[0], DUE.date(), now=DUE, away=True)
+        await session.commit()
     outcomes = await retry(app.services, list(JOBS), [parked])
     assert [(o.key, o.outcome) for o in outcomes] == [(parked.key, "not due")]
     assert delivered(slack) == [] and await failed_work(app.services) == []

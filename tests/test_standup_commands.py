@@ -86,6 +86,7 @@ async def test_participation_counts_answered_of_expected_and_streaks(app: Suppor
             else:
                 await stored.record_prompt(session, team_id, NY, date(2026, 11, day), now=now,
                                            away=status == "away")
+                await session.commit()
         [mine] = await stored.participation(session, team_id, date(2026, 11, 23), date(2026, 11, 27))
     assert (mine.answered, mine.expected, mine.streak) == (3, 4, 2)  # the away day counts for neither
     assert mine.rate == 0.75

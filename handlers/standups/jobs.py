@@ -10,6 +10,7 @@ import logging
 from datetime import date, datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules import claim_keys
 from bot.rules.directory import TeamProfile
@@ -78,6 +79,7 @@ async def ask(services: Services, team: TeamProfile, schedule: Schedule, members
             async with services.db() as session:
                 if await stored.entry(session, team.id, member.user_id, day) is None:
                     await stored.record_prompt(session, team.id, member.user_id, day, now=now, away=True)
+                    await session.commit()
     due = {claim_keys.standup_prompt(team.key, user, day): (user, day) for user, day in due_prompts(schedule, members,
                                                                                                       now)}
     async with services.db() as session:
@@ -105,27 +107,28 @@ async def ask(services: Services, team: TeamProfile, schedule: Schedule, members
 
 async def ask_one(services: Services, team: TeamProfile, key: str, user: str, day: date, now: datetime,
                   status: Person, gate: asyncio.Semaphore) -> bool:
-    """One member's prompt, claimed first; at most `IN_FLIGHT` of them at a time (`gate`)."""
+    """One member's prompt, claimed first; at most `IN_FLIGHT` of them at a time (`gate`). The prompt's row is
+    committed with the claim's completion."""
     async with gate, services.db() as session:
 
         async def send() -> str:
-            return await prompt(services, team, user, day, now, status)
+            return await prompt(services, session, team, user, day, now, status)
 
         return await once(session, key, send, now=now) == "sent"
 
 
-async def prompt(services: Services, team: TeamProfile, user: str, day: date, now: datetime,
-                 fresh: Person | None = None) -> str:
-    """Ask one member, unless their Slack status (`fresh`, else asked now) says they are out today."""
+async def prompt(services: Services, session: AsyncSession, team: TeamProfile, user: str, day: date,
+                 now: datetime, fresh: Person | None = None) -> str:
+    """Ask one member, unless their Slack status (`fresh`, else asked now) says they are out today; what was
+    done is staged in `session` (the caller commits)."""
     fresh = fresh or await person(services, user, now, max_age=timedelta(0))
-    async with services.db() as session:
-        if fresh.is_out(now):
-            await stored.record_prompt(session, team.id, user, day, now=now, away=True)
-            return "away"
-        text, blocks = views.prompt(team.name, team.key, day)
-        posted = await services.client.chat_postMessage(channel=user, text=text, blocks=blocks)
-        await stored.record_prompt(session, team.id, user, day, now=now, channel=str(posted["channel"]),
-                                   ts=str(posted["ts"]))
+    if fresh.is_out(now):
+        await stored.record_prompt(session, team.id, user, day, now=now, away=True)
+        return "away"
+    text, blocks = views.prompt(team.name, team.key, day)
+    posted = await services.client.chat_postMessage(channel=user, text=text, blocks=blocks)
+    await stored.record_prompt(session, team.id, user, day, now=now, channel=str(posted["channel"]),
+                               ts=str(posted["ts"]))
     return "sent"
 
 
