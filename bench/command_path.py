@@ -2,19 +2,24 @@
 
 `--path` picks `/escalate` (ack + `views.open`), the escalation form's submission (ack, two cards, a DM with the
 card's link) or Acknowledge on a card (ack, two card updates, two thread replies): see `bench.command_path_paths`;
-every Slack call is counted at the fake Slack, and both servers must make the same ones per request.
+every Slack call is counted at the fake Slack, and every server must make the same ones per request.
 
-Both servers run for the whole run on the same stack (Starlette adapter, uvicorn, 1 worker, the standard
+The servers run for the whole run on the same stack (Starlette adapter, uvicorn, 1 worker, the standard
 asyncio loop, `process_before_response=True`, signatures verified), pinned to core 0; the fake Slack Web API
 and the load generator share core 1. supportbot is the real `supportbot run --http --no-scheduler` on SQLite
 or PostgreSQL with the teams file of the tests; the bare app acks after one `views.open` of a fixed modal (the
-escalation form supportbot opens, built once by this script; the other paths' calls with fixed content). The
-bare app imports nothing of supportbot (its heap, and so its garbage collections, are a bare app's). Each round
-loads one server with `--in-flight` signed requests of the path for `--seconds`, alternating bare, supportbot,
-bare, … Reported as ratios (supportbot ÷ bare).
+escalation form supportbot opens, built once by this script; the other paths' calls with fixed content), and
+stores nothing. On the two writing paths (submission, Acknowledge) a third server, bare+sql
+(`bench.command_path_durable`), is the bare app plus the fewest durable writes that supportbot's guarantees
+(every change stored, each Slack message sent exactly once: claimed before, completed after) need, in
+hand-written SQL through the raw driver, in a database of its own: the floor of a durable, exactly-once path.
+Neither imports supportbot's app, handlers or storage, nor SQLAlchemy (their heaps, and so their garbage
+collections, are a bare app's). Each round loads one server with `--in-flight` signed requests of the path for
+`--seconds`, alternating bare, supportbot, bare+sql, bare, … Reported as ratios: supportbot ÷ bare (the goal),
+and supportbot ÷ bare+sql (what our code costs beyond the guarantees: informational).
 
-Goal: throughput ratio ≥ 0.8 and p99 ratio ≤ 1.5, on SQLite and on PostgreSQL. Any answer but an empty 200
-fails the run (exit 1); a missed goal is reported, not an error.
+Goal: throughput ratio ≥ 0.8 and p99 ratio ≤ 1.5 (supportbot ÷ bare), on SQLite and on PostgreSQL. Any answer but
+an empty 200, from any server, fails the run (exit 1); a missed goal is reported, not an error.
 
     python -m bench.command_path [--path escalate|submit|acknowledge|all] [--database sqlite|postgresql|both]
                                  [--seconds 15] [--rounds 3] [--in-flight 32]
@@ -34,6 +39,8 @@ from typing import Any
 
 import aiohttp
 
+from bench.command_path_durable import BARE_SQL, seed_size, serve_bare_sql, sql_url
+from bench.command_path_durable import PATHS as DURABLE_PATHS
 from bench.command_path_paths import (
     PATHS,
     TITLES,
@@ -161,15 +168,17 @@ async def wait_quiet(pids: list[int], cores: tuple[int | None, int | None], limi
 
 # ============================================================================ the run
 
-def builders(path: str, modal: dict[str, Any], pool: list[int]) -> dict[str, Builder]:
-    """Each server's request builder for `path`; supportbot's Acknowledge presses take the next open escalation."""
+def builders(path: str, modal: dict[str, Any], pool: list[int], seeded: int) -> dict[str, Builder]:
+    """Each server's request builder for `path` (bare+sql only on the writing paths); supportbot's Acknowledge
+    presses take the next open escalation of `pool`, bare+sql's the next of its `seeded` ones (1 … seeded)."""
     if path == "escalate":
         return {"bare": command_request, "supportbot": command_request}
     if path == "submit":
-        return {name: lambda: submission_request(SECRET, USER, modal) for name in ("bare", "supportbot")}
-    numbers = iter(pool)
+        return {name: lambda: submission_request(SECRET, USER, modal) for name in ("bare", "supportbot", BARE_SQL)}
+    numbers, seeds = iter(pool), iter(range(1, seeded + 1))
     return {"bare": lambda: acknowledge_request(SECRET, USER, 1),
-            "supportbot": lambda: acknowledge_request(SECRET, USER, next(numbers))}
+            "supportbot": lambda: acknowledge_request(SECRET, USER, next(numbers)),
+            BARE_SQL: lambda: acknowledge_request(SECRET, USER, next(seeds))}
 
 
 async def fill_pool(http: aiohttp.ClientSession, server: Server, database: str, modal: dict[str, Any],
@@ -194,10 +203,11 @@ async def fill_pool(http: aiohttp.ClientSession, server: Server, database: str, 
     return pool
 
 
-async def bench_path(path: str, http: aiohttp.ClientSession, servers: list[Server], slack: FakeSlackProcess,
+async def bench_path(path: str, http: aiohttp.ClientSession, everyone: list[Server], slack: FakeSlackProcess,
                      args: argparse.Namespace, cores: tuple[int | None, int | None],
                      build: dict[str, Builder]) -> list[Round]:
-    """Warm both servers up on `path`, then load them in alternating rounds."""
+    """Warm the servers of `path` (those `build` has a builder for) up, then load them in alternating rounds."""
+    servers = [server for server in everyone if server.name in build]
     for server in servers:  # warm-up: auth.test, caches, connection pools, keep-alive connections
         warm = Round(server.name)
         await load(http, server.url, min(WARM_UP_SECONDS, args.seconds), args.in_flight, warm, build[server.name])
@@ -206,10 +216,10 @@ async def bench_path(path: str, http: aiohttp.ClientSession, servers: list[Serve
     print(f"-- {TITLES[path]}")
     print(HEADER)
     rounds: list[Round] = []
-    ours = [slack.pid, os.getpid(), *(s.pid for s in servers)]
+    ours = [slack.pid, os.getpid(), *(s.pid for s in everyone)]
     for number in range(1, args.rounds + 1):
-        for server in servers:  # alternating: bare, supportbot, bare, supportbot, …
-            idle = [s for s in servers if s is not server]
+        for server in servers:  # alternating: bare, supportbot, bare+sql, bare, supportbot, …
+            idle = [s for s in everyone if s is not server]
             for attempt in range(args.repeats + 1):
                 waited = await wait_quiet(ours, cores, min(QUIET_WAIT, args.seconds))
                 result = await measured(http, server, idle, slack, args, cores, build[server.name])
@@ -227,14 +237,16 @@ async def bench_path(path: str, http: aiohttp.ClientSession, servers: list[Serve
 
 async def bench_database(database: str, url: str, folder: Path, modal: Path, slack: FakeSlackProcess,
                          args: argparse.Namespace, cores: tuple[int | None, int | None]) -> list[Verdict]:
-    """Start both servers, then for each path warm them up, load them in alternating rounds, report; stop them
-    whatever happens."""
+    """Start the servers (bare+sql if a writing path is run), then for each path warm them up, load them in
+    alternating rounds, report; stop them whatever happens."""
     from tests.conftest import TEAM_YAML  # user U0AGENT1 is in team tier1, which has two escalation paths
 
     app_core = cores[0]
     config = folder / "teams.yml"
     config.write_text(TEAM_YAML, encoding="utf-8")
-    bare_port, ours_port = free_port(), free_port()
+    bare_port, ours_port, sql_port = free_port(), free_port(), free_port()
+    paths = PATHS if args.path == "all" else (args.path,)
+    seeded = seed_size(args.path, args.pool, args.rounds, args.seconds, WARM_UP_SECONDS)
     bare_env = {**os.environ, "LOG_LEVEL": "WARNING"}
     servers: list[Server] = []
     verdicts: list[Verdict] = []
@@ -245,6 +257,11 @@ async def bench_database(database: str, url: str, folder: Path, modal: Path, sla
                              bare_port))
         servers.append(spawn("supportbot", [*supportbot_command(), "--port", str(ours_port)],
                              supportbot_env(slack.api_url, url, config), app_core, ours_port))
+        if set(paths) & set(DURABLE_PATHS):
+            servers.append(spawn(BARE_SQL, [sys.executable, "-m", "bench.command_path", "--serve-bare-sql",
+                                            str(sql_port), "--sql-url", sql_url(database, url, folder), "--seed",
+                                            str(seeded), "--api-url", slack.api_url, "--modal", str(modal)],
+                                 bare_env, app_core, sql_port))
         for server in servers:
             server.wait_ready()
         pinned = ", ".join(f"{s.name} pid {s.pid} on cores {sorted(os.sched_getaffinity(s.pid))}" for s in servers)
@@ -252,13 +269,15 @@ async def bench_database(database: str, url: str, folder: Path, modal: Path, sla
         connector = aiohttp.TCPConnector(limit=args.in_flight, force_close=False)
         async with aiohttp.ClientSession(connector=connector,
                                          timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)) as http:
-            for path in PATHS if args.path == "all" else [args.path]:
+            for path in paths:
                 pool: list[int] = []
                 if path == "acknowledge":
                     wanted = args.pool or int(args.ack_rate * (args.rounds * args.seconds + WARM_UP_SECONDS) * 1.2)
-                    pool = await fill_pool(http, servers[1], url, form, wanted, args.in_flight)
+                    ours = next(server for server in servers if server.name == "supportbot")
+                    pool = await fill_pool(http, ours, url, form, wanted, args.in_flight)
                     slack.reset()
-                rounds = await bench_path(path, http, servers, slack, args, cores, builders(path, form, pool))
+                build = builders(path, form, pool, seeded)
+                rounds = await bench_path(path, http, servers, slack, args, cores, build)
                 for server in servers:
                     if server.process.poll() is not None:
                         raise RuntimeError(f"{server.name} exited during the run:\n{server.output()}")
@@ -280,11 +299,12 @@ def main(args: argparse.Namespace) -> int:
         explicit += ["--postgres-url", args.postgres_url]
     two_cores = len(os.sched_getaffinity(0)) >= 2 and {APP_CORE, LOAD_CORE} <= os.sched_getaffinity(0)
     cores: tuple[int | None, int | None] = (APP_CORE, LOAD_CORE) if two_cores else (None, None)
-    print("Command paths through HTTP mode: supportbot against a bare slack_bolt AsyncApp doing the same Slack calls")
+    print("Command paths through HTTP mode: supportbot against a bare slack_bolt AsyncApp doing the same Slack calls"
+          " (and, on the writing paths, bare+sql: the same plus the durable, exactly-once writes in raw SQL)")
     print("command: " + shlex.join([sys.executable, "-m", "bench.command_path", *explicit]))
     print(machine())
     fake = "tests.kit FakeSlack" if args.fake_slack == "kit" else "a minimal aiohttp fake"
-    print(f"setup: both servers on core {APP_CORE}, the fake Slack Web API ({fake}) and the load generator on core "
+    print(f"setup: the servers on core {APP_CORE}, the fake Slack Web API ({fake}) and the load generator on core "
           f"{LOAD_CORE}; {args.in_flight} requests in flight, {args.rounds} alternating round(s) of "
           f"{args.seconds:g} s per server and path, after {min(WARM_UP_SECONDS, args.seconds):g} s of warm-up each"
           if two_cores else "setup: fewer than 2 cores available: nothing pinned (figures are less meaningful)")
@@ -320,7 +340,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--pool", type=int, default=0, help="open escalations to acknowledge (default: enough for"
                         " --ack-rate)")
-    parser.add_argument("--ack-rate", type=float, default=60.0, help=argparse.SUPPRESS)
+    parser.add_argument("--ack-rate", type=float, default=150.0, help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=REPEATS, help="reruns of a noisy round (default: %(default)s)")
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each round (default: %(default)s)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server (default: %(default)s)")
@@ -328,6 +348,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
                         help="server to create the scratch database on (default: %(default)s)")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-bare-sql", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--sql-url", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     parser.add_argument("--modal", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--fake-slack", choices=["minimal", "kit"], default="minimal",
@@ -346,5 +369,9 @@ if __name__ == "__main__":
         sys.exit(serve_fake_slack(options.serve_fake_slack, options.modal))
     if options.serve_bare is not None:
         asyncio.run(serve_bare(options.serve_bare, options.api_url, read_modal(options.modal)))
+        sys.exit(0)
+    if options.serve_bare_sql is not None:
+        asyncio.run(serve_bare_sql(options.serve_bare_sql, options.api_url, read_modal(options.modal),
+                                   options.sql_url, options.seed))
         sys.exit(0)
     sys.exit(main(options))

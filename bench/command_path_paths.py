@@ -1,12 +1,14 @@
 """The three command paths of `bench.command_path`, each a signed request as Slack sends it and the bare app's
-listener doing the same Slack calls as supportbot with fixed content:
+listener doing the same Slack calls as supportbot with fixed content (bare+sql's listeners, in
+`bench.command_path_durable`, make the writing paths' calls through the same helpers here):
 
 - `escalate`: `/escalate` → `views.open` of the escalation form, then the ack;
 - `submit`: the form's submission → ack, the card posted in the path's and the team's channel (2
   `chat.postMessage`), the reporter's confirmation DM with the card's link (`chat.getPermalink`, `chat.postMessage`);
 - `acknowledge`: Acknowledge on an open escalation's card → ack, both cards updated (2 `chat.update`), a line in
   each card's thread (2 `chat.postMessage`). Each request acknowledges another open escalation: supportbot's are
-  created beforehand through its own form (the submit path), numbers read back from its database.
+  created beforehand through its own form (the submit path), numbers read back from its database; bare+sql's
+  are seeded in bulk at its start (numbered 1 … its seed); the bare app's all say 1 (it stores nothing).
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import itertools
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from tests.kit.signing import signed_headers
+
+if TYPE_CHECKING:
+    from slack_sdk.web.async_client import AsyncWebClient
 
 PATHS = ("escalate", "submit", "acknowledge")
 TITLES = {"escalate": "/escalate (ack + views.open)",
@@ -30,6 +35,7 @@ EXPECTED = {  # the Slack calls per request of each path, as supportbot makes th
     "acknowledge": {"chat.update": 2, "chat.postMessage": 2},
 }
 ESCALATION_FORM, ACKNOWLEDGE, ACTIONS_BLOCK = "escalation.form", "escalation.acknowledge", "escalation_actions"
+CARD_TS = "1700000000.000100"  # the card the Acknowledge presses are on
 CHANNELS = ("C0ENG", "C0ESC")  # tier1's Engineering path channel, then its escalations channel
 FORM = {"customer": "ACME Corp", "summary": "Checkout fails for ACME",
         "details": "Every card payment returns 502 since 09:10.", "tickets": "#9001", "severity": "critical",
@@ -63,7 +69,7 @@ def submission_request(secret: str, user: str, modal: dict[str, Any]) -> tuple[b
 
 def acknowledge_request(secret: str, user: str, number: int) -> tuple[bytes, dict[str, str]]:
     """Acknowledge pressed on escalation `number`'s card in the path's channel."""
-    ts = "1700000000.000100"
+    ts = CARD_TS
     action = {"action_id": ACKNOWLEDGE, "block_id": ACTIONS_BLOCK, "type": "button", "value": str(number),
               "action_ts": f"{time.time():.6f}"}
     return interaction(secret, {
@@ -91,7 +97,6 @@ CARD: list[dict[str, Any]] = [  # a card as big as supportbot's (header, fields,
 def register_bare(bolt: Any, view: dict[str, Any]) -> None:
     """The bare app's listeners: each path's Slack calls, with fixed content."""
     from slack_bolt.async_app import AsyncAck
-    from slack_sdk.web.async_client import AsyncWebClient
 
     @bolt.command("/escalate")
     async def escalate(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -101,21 +106,40 @@ def register_bare(bolt: Any, view: dict[str, Any]) -> None:
     @bolt.view(ESCALATION_FORM)
     async def submit(ack: AsyncAck, client: AsyncWebClient) -> None:
         await ack()
-        posted = [await client.chat_postMessage(channel=channel, text="P1 escalation: Checkout fails for ACME",
-                                                blocks=CARD, unfurl_links=False) for channel in CHANNELS]
-        link = await client.chat_getPermalink(channel=CHANNELS[0], message_ts=str(posted[0]["ts"]))
-        await client.chat_postMessage(channel="U0AGENT1", text=f"Logged ESC-1: {link['permalink']}",
-                                      unfurl_links=False)
+        posted = [await post_card(client, channel) for channel in CHANNELS]
+        await send_link(client, posted[0])
 
     @bolt.action(ACKNOWLEDGE)
     async def acknowledge(ack: AsyncAck, client: AsyncWebClient) -> None:
         await ack()
         for channel in CHANNELS:
-            await client.chat_update(channel=channel, ts="1700000000.000100", text="P1 escalation (acknowledged)",
-                                     blocks=CARD)
+            await update_card(client, channel)
         for channel in CHANNELS:
-            await client.chat_postMessage(channel=channel, thread_ts="1700000000.000100",
-                                          text="<@U0AGENT1> acknowledged it.", unfurl_links=False)
+            await reply(client, channel)
+
+
+# The Slack calls of the writing paths, with fixed content: the bare app's and bare+sql's (bench.command_path_durable).
+
+async def post_card(client: AsyncWebClient, channel: str) -> str:
+    """A card posted in `channel`: its ts."""
+    posted = await client.chat_postMessage(channel=channel, text="P1 escalation: Checkout fails for ACME",
+                                           blocks=CARD, unfurl_links=False)
+    return str(posted["ts"])
+
+
+async def send_link(client: AsyncWebClient, ts: str) -> None:
+    """The reporter's DM with the link of the card posted at `ts` in the path's channel."""
+    link = await client.chat_getPermalink(channel=CHANNELS[0], message_ts=ts)
+    await client.chat_postMessage(channel="U0AGENT1", text=f"Logged ESC-1: {link['permalink']}", unfurl_links=False)
+
+
+async def update_card(client: AsyncWebClient, channel: str) -> None:
+    await client.chat_update(channel=channel, ts=CARD_TS, text="P1 escalation (acknowledged)", blocks=CARD)
+
+
+async def reply(client: AsyncWebClient, channel: str) -> None:
+    await client.chat_postMessage(channel=channel, thread_ts=CARD_TS, text="<@U0AGENT1> acknowledged it.",
+                                  unfurl_links=False)
 
 
 async def open_escalations(database_url: str) -> list[int]:

@@ -1,9 +1,11 @@
-"""The figures and verdict of `bench.command_path`: one round's measurements, their summary, the report."""
+"""The figures and verdict of `bench.command_path`: one round's measurements, their summary, the report (the
+goal's ratio, supportbot ÷ bare, and on the writing paths the informational supportbot ÷ bare+sql)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bench.command_path_durable import BARE_SQL
 from bench.command_path_paths import EXPECTED
 from bench.command_path_servers import GOAL_P99, GOAL_THROUGHPUT, NOISY, QUIET, QUIET_WAIT, REPEATS
 from bot.rules.percentiles import percentile
@@ -93,9 +95,11 @@ class Verdict:
         return self.throughput >= GOAL_THROUGHPUT and self.p99 <= GOAL_P99
 
 
+def ratio(mine: float, theirs: float) -> float:
+    return mine / theirs if theirs else float("nan")
+
+
 def report(database: str, path: str, rounds: list[Round]) -> Verdict:
-    bare = [r for r in rounds if r.server == "bare"]
-    ours = [r for r in rounds if r.server == "supportbot"]
     failures = sum(r.requests - len(r.latencies) for r in rounds)
     for r in rounds:
         for what, count in sorted(r.failures.items()):
@@ -110,16 +114,18 @@ def report(database: str, path: str, rounds: list[Round]) -> Verdict:
         if r.calls.get("crashes"):
             print(f"  FAILED: the fake Slack crashed {r.calls['crashes']} time(s) during a {r.server} round")
             failures += r.calls["crashes"]
-    for server in ("bare", "supportbot"):
+    names = [server for server in ("bare", "supportbot", BARE_SQL) if any(r.server == server for r in rounds)]
+    for server in names:
         its = [r for r in rounds if r.server == server]
         answered = max(sum(len(r.latencies) for r in its), 1)
         methods = sorted({m for r in its for m in r.calls if m != "crashes"})
         print(f"  Slack calls per answered request, {server}: " + ", ".join(
             f"{m} {sum(r.calls.get(m, 0) for r in its) / answered:.2f}" for m in methods))
-    base, mine = Figures.of(bare), Figures.of(ours)
-    print(base.row("all", "bare"))
-    print(mine.row("all", "supportbot"))
-    if max(base.core1, mine.core1) > 0.9 and min(base.core0, mine.core0) < 0.9:
+    figures = {server: Figures.of([r for r in rounds if r.server == server]) for server in names}
+    base, mine, floor = figures["bare"], figures["supportbot"], figures.get(BARE_SQL)
+    for server, summary in figures.items():
+        print(summary.row("all", server))
+    if max(f.core1 for f in figures.values()) > 0.9 and min(f.core0 for f in figures.values()) < 0.9:
         print("  note: core 1 (fake Slack + load generator) was busier than the apps' core 0: the load side may be"
               " the limit")
     if any(r.noisy for r in rounds):
@@ -131,5 +137,11 @@ def report(database: str, path: str, rounds: list[Round]) -> Verdict:
           f"(goal ≥ {GOAL_THROUGHPUT}: {'met' if verdict.throughput >= GOAL_THROUGHPUT else 'NOT met'}), "
           f"p99 {verdict.p99:.2f} (goal ≤ {GOAL_P99}: {'met' if verdict.p99 <= GOAL_P99 else 'NOT met'}), "
           f"CPU per request {verdict.cpu:.2f}; p50 {mine.p50_ms / base.p50_ms:.2f}; "
-          f"{'all' if not failures else 'NOT all'} {base.requests + mine.requests} answers were empty 200s")
+          f"{'all' if not failures else 'NOT all'} {sum(f.requests for f in figures.values())} answers were empty 200s")
+    if floor is not None:
+        print(f"ratio (supportbot ÷ {BARE_SQL}), {path} on {database}: throughput {ratio(mine.rate, floor.rate):.2f}, "
+              f"p99 {ratio(mine.p99_ms, floor.p99_ms):.2f}, CPU per request {ratio(mine.cpu_ms, floor.cpu_ms):.2f}; "
+              f"p50 {ratio(mine.p50_ms, floor.p50_ms):.2f} (informational; {BARE_SQL} ÷ bare: throughput "
+              f"{ratio(floor.rate, base.rate):.2f}, p99 {ratio(floor.p99_ms, base.p99_ms):.2f}, CPU per request "
+              f"{ratio(floor.cpu_ms, base.cpu_ms):.2f})")
     return verdict

@@ -17,7 +17,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -64,10 +64,12 @@ def read_modal(path: Path) -> dict[str, Any]:
     return view
 
 
-async def serve_bare(port: int, api_url: str, view: dict[str, Any]) -> None:
+async def serve_bare(port: int, api_url: str, view: dict[str, Any],
+                     listeners: Callable[[Any], None] | None = None) -> None:
     """A bare slack_bolt AsyncApp doing each path's Slack calls with fixed content (`bench.command_path_paths`):
     `/escalate` opens a fixed modal, then acks; the form's submission and Acknowledge post and update fixed cards.
-    `GET /healthz` for readiness."""
+    `listeners` registers other listeners instead (bare+sql's, `bench.command_path_durable`). `GET /healthz` for
+    readiness."""
     import logging
 
     import uvicorn
@@ -86,7 +88,10 @@ async def serve_bare(port: int, api_url: str, view: dict[str, Any]) -> None:
 
     from bench.command_path_paths import register_bare
 
-    register_bare(bolt, view)
+    if listeners is None:
+        register_bare(bolt, view)
+    else:
+        listeners(bolt)
     handler = AsyncSlackRequestHandler(bolt)
 
     async def events(request: Request) -> Response:

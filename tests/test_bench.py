@@ -17,10 +17,14 @@ import pytest
      ["ratio (supportbot ÷ bare), escalate", "ratio (supportbot ÷ bare), submit",
       "ratio (supportbot ÷ bare), acknowledge",
       "Slack calls per answered request, supportbot: chat.getPermalink 1.00, chat.postMessage 3.00",
-      "Slack calls per answered request, bare: chat.postMessage 2.00, chat.update 2.00"]),
+      "Slack calls per answered request, bare: chat.postMessage 2.00, chat.update 2.00",
+      # bare+sql, the durable floor (bench.command_path_durable): the same calls, on the two writing paths only
+      "ratio (supportbot ÷ bare+sql), submit on SQLite", "ratio (supportbot ÷ bare+sql), acknowledge on SQLite",
+      "Slack calls per answered request, bare+sql: chat.getPermalink 1.00, chat.postMessage 3.00",
+      "Slack calls per answered request, bare+sql: chat.postMessage 2.00, chat.update 2.00"]),
     (["bench.fanout", "--members", "200", "--rate", "100"], ["200 prompts accepted, lost 0, duplicated 0"]),
     (["bench.footprint", "--starts", "1", "--idle", "0.2", "--job", "housekeeping"],
-     ["idle RSS (median)", "jobs run housekeeping"]),
+     ["idle RSS (median)", "idle RSS, bare + stack", "jobs run housekeeping"]),
     (["bench.tickets_import", "--rows", "2000"], []),
 ])
 def test_benchmark_runs_and_reports_a_ratio(command: list[str], says: list[str]) -> None:
@@ -28,5 +32,6 @@ def test_benchmark_runs_and_reports_a_ratio(command: list[str], says: list[str])
                           check=False)
     assert done.returncode == 0, done.stderr + done.stdout[-3000:]
     assert "ratio" in done.stdout
+    assert "FAILED" not in done.stdout, done.stdout[-3000:]
     for line in says:
         assert line in done.stdout, done.stdout[-3000:]
