@@ -20,6 +20,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.kit.block_limits import facts_dir, problems, view_problems
+from tests.kit.driver import state_of
 from tests.kit.fake_slack import FakeSlack
 from tests.kit.signing import sign, signed_headers
 
@@ -342,3 +343,28 @@ async def test_socket_mode_client_receives_envelope_and_acks(slack: FakeSlack) -
     assert second_ack["envelope_id"] == second_id
     assert slack.count("apps.connections.open") == 2
     assert slack.last("apps.connections.open").token == "xapp-1-test"
+
+
+def test_the_driver_sends_an_untouched_inputs_initial_value_as_slack_does() -> None:
+    """Slack's view_submission state holds what each input shows: its initial value unless the person changed it.
+    The driver does the same, so a form's prefilled values reach the app as they would from Slack."""
+    view = {"blocks": [
+        {"type": "input", "block_id": "text", "element": {"type": "plain_text_input", "action_id": "a",
+                                                         "initial_value": "kept"}},
+        {"type": "input", "block_id": "pick", "element": {
+            "type": "static_select", "action_id": "b", "initial_option": {
+                "text": {"type": "plain_text", "text": "Two"}, "value": "2"},
+            "options": [{"text": {"type": "plain_text", "text": name}, "value": value}
+                        for name, value in (("One", "1"), ("Two", "2"))]}},
+        {"type": "input", "block_id": "who", "element": {"type": "multi_users_select", "action_id": "c",
+                                                        "initial_users": ["U1", "U2"]}},
+        {"type": "input", "block_id": "where", "element": {"type": "conversations_select", "action_id": "d"}},
+    ]}
+    state = state_of(view, {"pick": "1", "text": None})
+    assert state["text"]["a"]["value"] is None  # named with None: cleared by the person
+    assert state["pick"]["b"]["selected_option"]["value"] == "1"  # changed
+    assert state["who"]["c"]["selected_users"] == ["U1", "U2"]  # untouched: the initial value
+    assert state["where"]["d"]["selected_conversation"] is None  # no initial value, not filled
+    untouched = state_of(view, {})
+    assert untouched["text"]["a"]["value"] == "kept"
+    assert untouched["pick"]["b"]["selected_option"]["value"] == "2"

@@ -151,13 +151,14 @@ def _block_of(action_id: str, message: dict[str, Any] | None, view: dict[str, An
 
 
 def state_of(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    """Build `view.state.values` for the given input blocks, shaped by each element's type."""
+    """Build `view.state.values` for the given input blocks, shaped by each element's type. An input the test
+    does not name keeps its initial value, as Slack sends it (name it with None to send it cleared)."""
     state: dict[str, Any] = {}
     inputs = {b["block_id"]: b["element"] for b in view.get("blocks", []) if b.get("type") == "input"}
     unknown = set(values) - set(inputs)
     assert not unknown, f"the view has no input blocks {sorted(unknown)}; it has {sorted(inputs)}"
     for block_id, element in inputs.items():
-        value = values.get(block_id)
+        value = values[block_id] if block_id in values else _initial(element)
         kind = element["type"]
         entry: dict[str, Any] = {"type": kind}
         if kind in ("plain_text_input", "url_text_input", "email_text_input", "number_input"):
@@ -176,6 +177,17 @@ def state_of(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
             raise AssertionError(f"state_of does not know element type {kind}")
         state[block_id] = {element["action_id"]: entry}
     return state
+
+
+def _initial(element: dict[str, Any]) -> Any:
+    """What Slack sends for an input nobody touched: its initial value, in the form `state_of` takes."""
+    kind = element["type"]
+    if kind in ("static_select", "radio_buttons"):
+        return (element.get("initial_option") or {}).get("value")
+    if kind == "checkboxes":
+        return [option["value"] for option in element.get("initial_options", [])]
+    return element.get({"users_select": "initial_user", "multi_users_select": "initial_users",
+                        "conversations_select": "initial_conversation"}.get(kind, "initial_value"))
 
 
 def _option(element: dict[str, Any], value: str) -> dict[str, Any]:
