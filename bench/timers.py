@@ -1,6 +1,5 @@
 """The cost of an `escalation-timers` tick with many open escalations whose reminders are all sent:
-one statement claiming whatever is free among all of them (supportbot's `storage.claims.claim_all`: each done
-reminder is a conflict, nothing written) against trying to claim each reminder (baseline).
+one query for the claims already taken (supportbot) against trying to claim each reminder (baseline).
 
     python -m bench.timers [--escalations 500] [--ticks 5]
 """

@@ -12,6 +12,8 @@ import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.rules import claim_keys
 from bot.rules.directory import TeamProfile
 from bot.rules.escalations import Reminder, due_reminders
@@ -20,7 +22,7 @@ from handlers.escalations import views
 from handlers.escalations.announce import Delivery, deliver, deliveries, post_cards, update_cards
 from handlers.jobs import Job
 from handlers.services import Services
-from storage import escalations
+from storage import claims, escalations
 from storage.models import Escalation
 
 log = logging.getLogger(__name__)
@@ -45,13 +47,13 @@ async def run_timers(services: Services, now: datetime) -> int:
                                      now=now)
             await update_cards(client, session, escalation, team, latest_event_id=latest.get(escalation.id, 0),
                                now=now)
-        done += len(await deliver(client, session, [d for e in watched for event in recent[e.id]
-                                                    for d in deliveries(e, event)], now=now))
+        done += len(await deliver(client, session, await not_taken(session, [
+            d for e in watched for event in recent[e.id] for d in deliveries(e, event)], now), now=now))
         # Then the SLA reminders, in the card's thread (an escalation whose card is not posted yet waits).
         due = {r.key: (e, r) for e in watched if e.posts
                for r in due_reminders(e, directory.team(e.team_id).policy, now)}
-        sent = await deliver(client, session, [reminder(e, r, directory.team(e.team_id)) for e, r in due.values()],
-                             now=now)
+        sent = await deliver(client, session, await not_taken(session, [
+            reminder(e, r, directory.team(e.team_id)) for e, r in due.values()], now), now=now)
         done += len(sent)
         breached = {due[d.key][0].id: due[d.key][0] for d in sent if due[d.key][1].is_breach}
         for escalation in breached.values():  # the card shows it (best effort: the next change shows it too)
@@ -59,6 +61,13 @@ async def run_timers(services: Services, now: datetime) -> int:
                                latest_event_id=latest.get(escalation.id, 0), now=now, every_card=True)
         await session.commit()  # what the cards updated since the last claim now show
     return done
+
+
+async def not_taken(session: AsyncSession, wanted: list[Delivery], now: datetime) -> list[Delivery]:
+    """What of `wanted` nobody has sent, holds or parked: one read, so that a tick in the steady state (all of
+    it sent already) writes nothing, where claiming it all would try an insert and a take-over for each."""
+    taken = await claims.taken(session, [d.key for d in wanted], now=now)
+    return [d for d in wanted if d.key not in taken]
 
 
 def reminder(escalation: Escalation, due: Reminder, team: TeamProfile) -> Delivery:
