@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import config_file
 from bot.clock import utcnow
 from bot.database_errors import explain, sqlite_file_unusable
 from bot.rules.team_config import ConfigError, parse_teams, render_teams
@@ -55,7 +56,11 @@ def parser() -> argparse.ArgumentParser:
     config = commands.add_parser("config", help="teams configuration")
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     apply = config_commands.add_parser("apply", help="upsert teams from a YAML file")
-    apply.add_argument("file", type=Path)
+    apply.add_argument("file", type=Path, metavar="FILE", help="the teams YAML file to apply")
+    apply.add_argument("--dry-run", action="store_true",
+                       help="print what would change (teams, settings, memberships) and change nothing")
+    apply.add_argument("--yes", action="store_true",
+                       help="confirm that a list written empty (members: []) deactivates the people it had")
     config_commands.add_parser("show", help="print the effective configuration as YAML")
 
     jobs = commands.add_parser("jobs", help="scheduled jobs")
@@ -114,8 +119,7 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(await migrate(settings))
         return 0
     if args.command == "config" and args.config_command == "apply":
-        report = await apply_config(settings, args.file)
-        print(report)
+        print(await apply_config(settings, args.file, dry_run=args.dry_run, yes=args.yes))
         return 0
     if args.command == "config":
         print(await show_config(settings), end="")
@@ -178,12 +182,11 @@ async def migrate(settings: Settings) -> str:
     return f"database {shown} is up to date: revision {revision}, the latest"
 
 
-async def apply_config(settings: Settings, file: Path) -> str:
-    config = parse_teams(_read(file))
-    async with database(settings) as engine, session_factory(engine)() as session:
-        report = await teams.apply(session, config, now=utcnow())
-    lines = [report.summary()] + [f"deactivated {who}" for who in report.deactivated]
-    return "\n".join(lines)
+async def apply_config(settings: Settings, file: Path, *, dry_run: bool = False, yes: bool = False) -> str:
+    text = _read(file)
+    parse_teams(text)  # a bad file is said before the database is touched
+    async with database(settings) as engine:
+        return "\n".join(await config_file.apply_file(engine, text, now=utcnow(), dry_run=dry_run, yes=yes))
 
 
 async def show_config(settings: Settings) -> str:
@@ -256,12 +259,12 @@ async def serve(settings: Settings, *, http: bool, host: str, port: int, schedul
     use_http = http or not settings.socket_mode
     if use_http:
         settings.require_signing_secret()
-    config = parse_teams(_read(settings.supportbot_config)) if settings.supportbot_config else None
-    async with database(settings) as engine:  # migrated, and the teams file applied, or one line why not
-        if config is not None:
-            async with session_factory(engine)() as session:
-                log.info("%s (from %s)", (await teams.apply(session, config, now=utcnow())).summary(),
-                         settings.supportbot_config)
+    text = _read(settings.supportbot_config) if settings.supportbot_config else None
+    if text is not None:
+        parse_teams(text)  # a bad file is said before the database is touched
+    async with database(settings) as engine:  # migrated, and the teams file applied if it changed, or one line why not
+        if settings.supportbot_config is not None and text is not None:
+            await config_file.apply_at_start(engine, settings.supportbot_config, text, now=utcnow())
     bot = create_app(settings, engine=engine)
     # Everything built so far lives as long as the process: keep it out of the garbage collector's full
     # collections, which otherwise freeze the event loop for tens of milliseconds under load.

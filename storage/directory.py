@@ -85,20 +85,30 @@ class TeamDirectory:
         self._checked = float("-inf")
         self._lock = asyncio.Lock()
         self._refresh: asyncio.Task[None] | None = None
+        self._written = 0
+        """How many times this process changed the configuration (`invalidate`)."""
+        self._loaded_after = 0
+        """The `_written` count the snapshot was checked after: lower means this process's own change may be
+        missing from it, so the next question waits for the check."""
 
     async def current(self) -> Directory:
         """The snapshot. Only the first question waits for the database; later, when `check_every` has
         passed, the revision is checked in the background (one check at a time) and this question is
-        answered from memory. With `check_every=0` every question checks first (tests, one-off commands)."""
-        if self._snapshot is not None and self._monotonic() - self._checked < self.check_every:
+        answered from memory. With `check_every=0` every question checks first (tests, one-off commands). After
+        this process changed the configuration (`invalidate`), the next question waits for the new snapshot: the
+        replica that saved a setup shows it at once."""
+        own_change_missing = self._loaded_after < self._written
+        if self._snapshot is not None and not own_change_missing and \
+                self._monotonic() - self._checked < self.check_every:
             return self._snapshot
-        if self._snapshot is not None and self.check_every > 0:
+        if self._snapshot is not None and self.check_every > 0 and not own_change_missing:
             if self._refresh is None or self._refresh.done():
                 self._checked = self._monotonic()  # no second check while this one runs
                 self._refresh = asyncio.create_task(self._check_logged())
             return self._snapshot
         async with self._lock:  # one check at a time; the others get its result
-            if self._snapshot is None or self._monotonic() - self._checked >= self.check_every:
+            if self._snapshot is None or self._loaded_after < self._written or \
+                    self._monotonic() - self._checked >= self.check_every:
                 await self._check()
         assert self._snapshot is not None
         return self._snapshot
@@ -111,11 +121,15 @@ class TeamDirectory:
             log.warning("could not check the teams configuration's revision (%s); will retry", error)
 
     async def _check(self) -> None:
+        written = self._written  # a change committed before this check began is in what it reads
         async with self._db() as session:
             if self._snapshot is None or await revision(session) != self._snapshot.revision:
                 self._snapshot = await load(session)
         self._checked = self._monotonic()
+        self._loaded_after = max(self._loaded_after, written)
 
     def invalidate(self) -> None:
-        """This process changed the configuration: the next question checks the revision."""
+        """This process changed (and committed) the configuration: the next question waits for the revision
+        check and, the revision having moved, for the new snapshot."""
+        self._written += 1
         self._checked = float("-inf")

@@ -97,6 +97,18 @@ class Claim(Base):
     done_at: Mapped[datetime | None]
 
 
+class AppliedFile(Base):
+    """The teams file last applied (`config apply`, or `SUPPORTBOT_CONFIG` at start-up): its SHA-256 says
+    whether a start-up has anything new to apply, its text which settings were changed in Slack since."""
+
+    __tablename__ = "applied_files"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    applied_at: Mapped[datetime]
+
+
 class DeliveryFailure(Base):
     """A unit of scheduled work Slack refused (storage.failures): kept until it is sent or retried. A parked
     one (`parked_at` set) keeps its claim, unfinished, so that no job and no lease take-over sends it."""

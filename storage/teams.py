@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.rules.team_config import TeamConfig, TeamsFile
-from storage import directory
-from storage.models import EscalationPath, Team, TeamMember
+from storage import dialect, directory
+from storage.models import AppliedFile, EscalationPath, Team, TeamMember
 
 ROLES = ("member", "manager")
+TEAMS_FILE = "teams"
+"""The `applied_files` row of the teams file."""
 
 
 @dataclass
@@ -35,8 +39,27 @@ class ApplyReport:
         return "teams: " + ", ".join(parts)
 
 
-async def apply(session: AsyncSession, config: TeamsFile, *, now: datetime) -> ApplyReport:
-    """Upsert every team in `config`. Applying the same file twice changes nothing."""
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Applied:
+    sha256: str
+    content: str
+    applied_at: datetime
+
+
+async def last_applied(session: AsyncSession) -> Applied | None:
+    """The teams file last applied from a file (None before the first)."""
+    row = await session.get(AppliedFile, TEAMS_FILE)
+    return None if row is None else Applied(row.sha256, row.content, row.applied_at)
+
+
+async def apply(session: AsyncSession, config: TeamsFile, *, now: datetime,
+                file_text: str | None = None) -> ApplyReport:
+    """Upsert every team in `config`. Applying the same file twice changes nothing. `file_text`, when the
+    configuration comes from a file, is recorded as the last applied file, in the same transaction."""
     report = ApplyReport()
     query = select(Team).options(selectinload(Team.members), selectinload(Team.paths))
     existing = {team.key: team for team in (await session.scalars(query)).all()}
@@ -61,8 +84,16 @@ async def apply(session: AsyncSession, config: TeamsFile, *, now: datetime) -> A
             report.unchanged.append(wanted.key)
     if report.created or report.updated:
         await directory.bump(session)
+    if file_text is not None:
+        await _record_file(session, file_text, now)
     await session.commit()
     return report
+
+
+async def _record_file(session: AsyncSession, text: str, now: datetime) -> None:
+    values = {"sha256": digest(text), "content": text, "applied_at": now}
+    statement = dialect.insert(session, cast(Table, AppliedFile.__table__)).values(name=TEAMS_FILE, **values)
+    await session.execute(statement.on_conflict_do_update(index_elements=["name"], set_=values))
 
 
 def _apply_fields(team: Team, wanted: TeamConfig) -> bool:

@@ -226,7 +226,7 @@ async def test_someone_in_two_teams_chooses_among_both_teams_paths(bot: SlackDri
     from storage import teams
     from tests.conftest import TEAM_YAML
 
-    second = ("  - key: tier2\n    name: Tier 2 Support\n    members: [U0AGENT1]\n"
+    second = ("  - key: tier2\n    name: Tier 2 Support\n    members: [U0AGENT1]\n    managers: []\n"
               "    escalation_paths: [{key: sre, name: SRE on call, channel: C0SRE}]\n")
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(TEAM_YAML + second),

@@ -20,6 +20,7 @@ teams:
     name: Tier 2 Support
     timezone: America/New_York
     members: [U0AGENT1]
+    managers: []
     channels: {escalations: C0ESC}
 """
 

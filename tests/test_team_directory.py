@@ -18,10 +18,12 @@ from sqlalchemy import event
 from bot.app import Supportbot, create_app
 from bot.rules.team_config import parse_teams
 from bot.settings import Settings
+from handlers.standups import ids as standup_ids
 from storage import teams
 from tests.conftest import SIGNING_SECRET, TEAM_YAML, Clock, TeamPeople
 from tests.kit.driver import SlackDriver
 from tests.kit.fake_slack import FakeSlack
+from tests.standup_steps import MANAGER, setup_team
 
 NEWCOMER = "U0NEWBIE"
 WITH_NEWCOMER = TEAM_YAML.replace("members: [U0AGENT1, U0AGENT2]", f"members: [U0AGENT1, U0AGENT2, {NEWCOMER}]")
@@ -114,3 +116,33 @@ async def test_an_unchanged_configuration_loads_no_new_snapshot(app: Supportbot,
         report = await teams.apply(session, parse_teams(TEAM_YAML), now=clock.now)
     assert report.unchanged == ["tier1"]
     assert await app.services.directory.current() is first
+
+
+def initial_time(view: dict[str, Any] | None) -> str:
+    """The stand-up setup form's time, as it opens."""
+    assert view is not None
+    block = next(b for b in view["blocks"] if b.get("block_id") == standup_ids.SETUP_TIME)
+    return str(block["element"]["initial_value"])
+
+
+async def test_a_saved_setup_shows_at_once_on_the_replica_that_saved_it(
+        settings: Settings, clock: Clock, slack: FakeSlack) -> None:
+    """With the running bot's check interval (2 s), not the tests' 0: reopening right after saving shows the
+    saved values, not the snapshot from before."""
+    async with replica(settings, clock, check_every=2.0) as app:
+        await setup_team(app, slack)
+        driver = SlackDriver(app, SIGNING_SECRET, response_url=slack.response_url)
+        try:
+            await driver.command("/standup", "setup", user=MANAGER)
+            form = slack.last("views.open").view
+            assert initial_time(form) == "09:30"
+            assert form is not None
+            saved = await driver.submit(form, user=MANAGER, **{standup_ids.SETUP_TIME: "10:15"})
+            assert saved.status == 200 and "response_action" not in saved.body, saved.body
+            started = time.monotonic()
+            await driver.command("/standup", "setup", user=MANAGER)
+            reopened = slack.last("views.open").view
+        finally:
+            await driver.close()
+    assert time.monotonic() - started < 2.0, "reopened after the check interval: the test proves nothing"
+    assert initial_time(reopened) == "10:15"

@@ -41,7 +41,9 @@ def test_a_bad_value_is_reported_with_its_path(change: tuple[str, str], expected
 def test_missing_required_fields_and_broken_yaml_are_named() -> None:
     with pytest.raises(ConfigError) as missing:
         parse_teams("teams:\n  - key: tier1\n")
-    assert missing.value.problems == ["teams[0].name: required"]
+    assert missing.value.problems == ["teams[0].name: required",  # a team's people must be written, even as []
+                                      "teams[0].members: required (write `members: []` for none)",
+                                      "teams[0].managers: required (write `managers: []` for none)"]
     with pytest.raises(ConfigError) as broken:
         parse_teams("teams: [\n")
     assert broken.value.problems[0].startswith("line ")

@@ -282,20 +282,65 @@ def describe(error: ValidationError) -> list[str]:
     return problems
 
 
+class DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: object, line: int, first: int) -> None:
+        super().__init__(f"line {line}: key {key!r} appears twice (first on line {first}); only one is allowed")
+        self.line = line
+
+
+class _UniqueKeysLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key repeated in one mapping is an error instead of the last one
+    silently winning (a second `members:` would otherwise replace the first list)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in seen:
+                    raise DuplicateKey(key, line, seen[key])
+                seen[key] = line
+            except TypeError:  # an unhashable key: the base loader says so
+                continue
+        return super().construct_mapping(node, deep=deep)
+
+
+REQUIRED_IN_FILE = ("members", "managers")
+"""Keys every team of a file must write out, even as `[]`: a key left out must not read as "nobody"."""
+
+
+def _left_out(data: dict[Any, Any]) -> list[str]:
+    listed = data.get("teams")
+    if not isinstance(listed, list):
+        return []
+    return [f"teams[{index}].{key}: required (write `{key}: []` for none)" for index, team in enumerate(listed)
+            if isinstance(team, dict) for key in REQUIRED_IN_FILE if key not in team]
+
+
 def parse_teams(text: str) -> TeamsFile:
-    """Parse and validate a teams YAML document, or raise ConfigError naming every bad path."""
+    """Parse and validate a teams YAML document, or raise ConfigError naming every bad path (a repeated key
+    by its line; a team's `members` and `managers` must be written, even empty)."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeysLoader)  # a SafeLoader
+    except DuplicateKey as error:
+        raise ConfigError([str(error)]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(file)"
         raise ConfigError([f"{where}: not valid YAML ({getattr(error, 'problem', error)})"]) from None
     if not isinstance(data, dict):
         raise ConfigError(["(file): expected a mapping with a `teams:` list"])
+    missing = _left_out(data)
     try:
-        return TeamsFile.model_validate(data)
+        parsed = TeamsFile.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(describe(error)) from None
+        raise ConfigError(describe(error) + missing) from None
+    if missing:
+        raise ConfigError(missing)
+    return parsed
 
 
 def render_teams(teams: Sequence[TeamConfig]) -> str:
