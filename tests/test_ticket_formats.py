@@ -202,7 +202,7 @@ def test_times_without_an_offset_are_read_in_the_zone_given_across_a_dst_change(
 
 def test_minutes_after_creation_count_in_real_time_across_a_dst_change() -> None:
     # 00:30 EDT (04:30 UTC) plus 120 minutes is 06:30 UTC, which New York's clocks show as 01:30 EST
-    [ticket] = read(ZENDESK_HEADER, "4413,Cy,Late,Solved,Low,Email,Question,2026-11-01 00:30:00,,,,0,1,120",
+    [ticket] = read(ZENDESK_HEADER, "4413,Cy,Late,Pending,Low,Email,Question,2026-11-01 00:30:00,,,,0,1,120",
                     team="tier1", zone=NEW_YORK)
     assert fields(ticket)["first_response_at"] == at("2026-11-01T06:30:00+00:00")
 
@@ -218,7 +218,7 @@ def test_the_rest_of_the_file_loads_around_bad_rows() -> None:
                  "T1,tier1,2026-11-02T10:00:00Z,,,open,,,,,",
                  "T2,tier1,bad,,,open,,,,,",
                  "",
-                 "T3,tier1,2026-11-02T11:00:00Z,,,closed,,,,,", teams={"tier1"})
+                 "T3,tier1,2026-11-02T11:00:00Z,,2026-11-02T12:00:00Z,closed,,,,,", teams={"tier1"})
     assert [t.id if isinstance(t, TicketRow) else t.line for t in found] == ["T1", 3, "T3"]
 
 
