@@ -168,7 +168,7 @@ def _reading(file: Path) -> DateReading | None:
         if file.stat().st_size == 0:
             return None
         with mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            if NUMERIC_DATE.search(view) is None:  # type: ignore[call-overload]
+            if NUMERIC_DATE.search(view) is None:
                 return None
     with open_export(file) as export:
         try:
