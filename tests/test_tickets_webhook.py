@@ -177,8 +177,8 @@ async def test_the_readme_example_after_an_import_keeps_what_it_does_not_name(
 ) -> None:
     client, app = http
     export = tmp_path / "tickets.csv"
-    export.write_text(GENERIC_HEADER + "\n4411,tier1,2026-11-02T13:00:00Z,,2026-11-02T18:00:00Z,solved,phone,5,1,3,true\n",
-                      encoding="utf-8")
+    row = "4411,tier1,2026-11-02T13:00:00Z,,2026-11-02T18:00:00Z,solved,phone,5,1,3,true"
+    export.write_text(f"{GENERIC_HEADER}\n{row}\n", encoding="utf-8")
     status = await import_tickets(app.services.engine, export, team=None, now=datetime(2026, 11, 3, tzinfo=UTC),
                                   out=io.StringIO(), err=io.StringIO(), terminal=False)
     assert status == 0
