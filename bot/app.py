@@ -55,11 +55,16 @@ class Supportbot:
         return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
 
     def health_asgi(self) -> Starlette:
-        """Only `GET /healthz` and `GET /metrics`: what Socket Mode serves, so the same HEALTHCHECK and scrape
-        work in both modes (and no unsigned request can reach Bolt, whose signature check is off without a
-        signing secret)."""
+        """Only `GET /healthz`, `GET /metrics` and `POST /webhooks/tickets`: what Socket Mode serves, so the
+        same HEALTHCHECK, scrape and helpdesk webhook work in both modes (and no unsigned request can reach
+        Bolt, whose signature check is off without a signing secret)."""
         return Starlette(routes=[Route("/healthz", self.healthz, methods=["GET"]),
-                                 Route("/metrics", self.services.metrics.endpoint, methods=["GET"])])
+                                 Route("/metrics", self.services.metrics.endpoint, methods=["GET"]),
+                                 self._tickets_webhook()])
+
+    def _tickets_webhook(self) -> Route:
+        return Route("/webhooks/tickets", tickets_webhook.endpoint(
+            self.services.db, self.settings.supportbot_webhook_token, self.services.clock), methods=["POST"])
 
     def start_jobs(self) -> AsyncIOScheduler:
         """The scheduler, started in the running loop (with a rehearsal's tick and driven clock, if set)."""
@@ -116,8 +121,7 @@ class Supportbot:
                 Route("/slack/events", events, methods=["POST"]),
                 Route("/healthz", self.healthz, methods=["GET"]),
                 Route("/metrics", self.services.metrics.endpoint, methods=["GET"]),
-                Route("/webhooks/tickets", tickets_webhook.endpoint(
-                    self.services.db, self.settings.supportbot_webhook_token, self.services.clock), methods=["POST"]),
+                self._tickets_webhook(),
             ],
             lifespan=lifespan,
         )

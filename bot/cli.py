@@ -82,6 +82,8 @@ def parser() -> argparse.ArgumentParser:
                                 help="the team of rows that name none (an export with no team column)")
     tickets_import.add_argument("--timezone", metavar="ZONE", default="UTC",
                                 help="IANA zone of times written without an offset (default: %(default)s)")
+    tickets_import.add_argument("--date-format", choices=("day-first", "month-first"), default=None,
+                                help="how dates such as 03/05/2024 read (default: as the file's other dates show)")
 
     demo = commands.add_parser("demo", help="build a demo database and show what each feature would show")
     demo.add_argument("--json", action="store_true", help="print each message's raw Block Kit, one JSON object a line")
@@ -144,7 +146,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             zone = time_zone(args.timezone)
             check_file(args.file)  # said before the database is touched
             async with database(settings) as engine:
-                return await import_tickets(engine, args.file, team=args.team, now=utcnow(), zone=zone)
+                return await import_tickets(engine, args.file, team=args.team, now=utcnow(), zone=zone,
+                                            dates=args.date_format)
         except ImportRefused as refused:
             print(f"supportbot: {refused}", file=sys.stderr)
             return 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, literal_column, or_, select
@@ -51,11 +52,13 @@ async def team_ids(session: AsyncSession) -> dict[str, int]:
 
 
 async def upsert(session: AsyncSession, tickets: Iterable[TicketRow], *, teams: Mapping[str, int], source: str,
-                 now: datetime) -> UpsertCount:
+                 now: datetime, columns: Sequence[str] = COMPARED) -> UpsertCount:
     """Insert or update `tickets` (each names a team in `teams`), `BATCH` at a time; the caller commits.
-    A ticket that appears twice is written in order: the later one wins and counts as an update."""
+    A ticket that appears twice is written in order: the later one wins and counts as an update. A ticket
+    already stored has only `columns` (of `COMPARED`) changed, the rest kept: a new one gets every column."""
+    columns = tuple(columns)
     if session.get_bind().dialect.name == "sqlite":
-        return await _upsert_sqlite(session, tickets, teams=teams, source=source, now=now)
+        return await _upsert_sqlite(session, tickets, teams=teams, source=source, now=now, columns=columns)
     total = UpsertCount()
     batch: list[dict[str, Any]] = []
     keys: set[tuple[int, str]] = set()
@@ -65,12 +68,12 @@ async def upsert(session: AsyncSession, tickets: Iterable[TicketRow], *, teams: 
         row = _row(ticket, teams[ticket.team], source, now)
         key = (row["team_id"], row["external_id"])
         if key in keys or len(batch) >= BATCH:
-            total.add(await _write(session, batch))
+            total.add(await _write(session, batch, columns))
             batch, keys = [], set()
         batch.append(row)
         keys.add(key)
     if batch:
-        total.add(await _write(session, batch))
+        total.add(await _write(session, batch, columns))
     return total
 
 
@@ -84,7 +87,7 @@ def _row(ticket: TicketRow, team_id: int, source: str, now: datetime) -> dict[st
     }
 
 
-async def _write(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> UpsertCount:
+async def _write(session: AsyncSession, rows: Sequence[dict[str, Any]], columns: tuple[str, ...]) -> UpsertCount:
     """PostgreSQL: one INSERT … ON CONFLICT DO UPDATE for rows with distinct keys. The update runs only where
     a column differs, and RETURNING names the rows written: new ones plus changed ones; PostgreSQL says which
     were new itself (`xmax = 0` on a row this statement inserted)."""
@@ -95,8 +98,8 @@ async def _write(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Upser
     excluded = values.excluded
     statement: Any = values.on_conflict_do_update(
         index_elements=[table.c.team_id, table.c.external_id],
-        set_={name: excluded[name] for name in (*COMPARED, "updated_at")},
-        where=or_(*(table.c[name].is_distinct_from(excluded[name]) for name in COMPARED)),
+        set_={name: excluded[name] for name in (*columns, "updated_at")},
+        where=or_(*(table.c[name].is_distinct_from(excluded[name]) for name in columns)),
     ).returning(literal_column("xmax = 0"))
     # executemany: one statement, compiled once and cached; SQLAlchemy sends the rows as insertmanyvalues
     connection = await session.connection()
@@ -106,16 +109,18 @@ async def _write(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Upser
     return UpsertCount(imported=imported, updated=updated, unchanged=len(rows) - imported - updated)
 
 
-def _sqlite_upsert() -> str:
-    """The upsert `_write` sends, for one row with positional parameters in `COLUMNS` order (SQLite)."""
+@lru_cache(maxsize=64)
+def _sqlite_upsert(columns: tuple[str, ...] = COMPARED) -> str:
+    """The upsert `_write` sends, for one row with positional parameters in `COLUMNS` order (SQLite),
+    changing `columns` of a stored ticket."""
     from sqlalchemy.dialects import sqlite
 
     table = cast(Table, Ticket.__table__)
     values = sqlite.insert(table).values({name: bindparam(name) for name in COLUMNS})
     statement = values.on_conflict_do_update(
         index_elements=[table.c.team_id, table.c.external_id],
-        set_={name: values.excluded[name] for name in (*COMPARED, "updated_at")},
-        where=or_(*(table.c[name].is_distinct_from(values.excluded[name]) for name in COMPARED)),
+        set_={name: values.excluded[name] for name in (*columns, "updated_at")},
+        where=or_(*(table.c[name].is_distinct_from(values.excluded[name]) for name in columns)),
     )
     compiled = statement.compile(dialect=sqlite.dialect())
     assert tuple(compiled.positiontup or ()) == COLUMNS, compiled.positiontup
@@ -137,7 +142,7 @@ def _stamp(value: datetime | None) -> str | None:
 
 
 async def _upsert_sqlite(session: AsyncSession, tickets: Iterable[TicketRow], *, teams: Mapping[str, int],
-                         source: str, now: datetime) -> UpsertCount:
+                         source: str, now: datetime, columns: tuple[str, ...]) -> UpsertCount:
     """SQLite: the rows go to the driver's `executemany` as they are stored (no per-row statement or type
     processing in SQLAlchemy), `SQLITE_BATCH` at a time. Each row is its own upsert, in order, so a ticket that
     appears twice needs no care. What happened is told by the changes (inserted plus updated rows) and by
@@ -150,17 +155,18 @@ async def _upsert_sqlite(session: AsyncSession, tickets: Iterable[TicketRow], *,
                       _stamp(ticket.solved_at), ticket.status, ticket.channel, ticket.csat_good, ticket.reopens,
                       ticket.agent_replies, ticket.sla_breached, source, stamp))
         if len(batch) >= SQLITE_BATCH:
-            total.add(await _write_sqlite(session, batch))
+            total.add(await _write_sqlite(session, batch, columns))
             batch = []
     if batch:
-        total.add(await _write_sqlite(session, batch))
+        total.add(await _write_sqlite(session, batch, columns))
     return total
 
 
-async def _write_sqlite(session: AsyncSession, rows: list[tuple[Any, ...]]) -> UpsertCount:
+async def _write_sqlite(session: AsyncSession, rows: list[tuple[Any, ...]], columns: tuple[str, ...]) -> UpsertCount:
     connection = await session.connection()
     last = (await connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM tickets")).scalar_one()
-    changed = (await connection.exec_driver_sql(SQLITE_UPSERT, rows)).rowcount
+    statement = SQLITE_UPSERT if columns == COMPARED else _sqlite_upsert(columns)
+    changed = (await connection.exec_driver_sql(statement, rows)).rowcount
     imported = (await connection.exec_driver_sql("SELECT count(*) FROM tickets WHERE id > ?", (last,))).scalar_one()
     updated = changed - imported
     return UpsertCount(imported=imported, updated=updated, unchanged=len(rows) - changed)

@@ -29,7 +29,15 @@ def test_compose_runs_socket_mode_without_a_signing_secret_and_mounts_the_teams_
     bot = compose["services"]["bot"]
     environment = bot["environment"]
     assert ":?" in environment["SLACK_BOT_TOKEN"]  # the one token both modes need is required
-    for optional in ("SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SUPPORTBOT_CONFIG"):
+    for optional in ("SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SUPPORTBOT_CONFIG", "SUPPORTBOT_WEBHOOK_TOKEN"):
         assert ":-" in environment[optional] and ":?" not in environment[optional], optional
     assert "./config:/config:ro" in bot["volumes"]
     assert "SUPPORTBOT_CONFIG=/config/teams.yml" in (REPO / "docker-compose.yml").read_text("utf-8")
+
+
+def test_compose_passes_the_webhook_token_from_env_to_the_bot() -> None:
+    """Setting SUPPORTBOT_WEBHOOK_TOKEN in .env, as the README says, must reach the container (compose reads
+    .env for `${…}` substitution only: a variable not named under `environment` never gets in)."""
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text("utf-8"))
+    environment = compose["services"]["bot"]["environment"]
+    assert environment["SUPPORTBOT_WEBHOOK_TOKEN"] == "${SUPPORTBOT_WEBHOOK_TOKEN:-}"  # optional: unset is off

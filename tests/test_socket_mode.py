@@ -21,7 +21,7 @@ from tests.kit.fake_slack import FakeSlack
 
 ENVELOPES: dict[str, Any] = json.loads((facts_dir() / "payloads" / "socket_mode_envelopes.json").read_text("utf-8"))
 OUR_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL", "DATABASE_URL",
-                 "SUPPORTBOT_CONFIG", "LOG_LEVEL")
+                 "SUPPORTBOT_CONFIG", "SUPPORTBOT_WEBHOOK_TOKEN", "LOG_LEVEL")
 
 
 def slash_command(command: str, text: str) -> dict[str, Any]:
@@ -98,3 +98,37 @@ def test_supportbot_run_serves_socket_mode_and_stops_cleanly_on_sigterm(slack: F
     while slack.socket.connected >= connected and time.monotonic() < deadline:  # the close lands shortly after
         time.sleep(0.05)
     assert slack.socket.connected == connected - 1  # it closed its websocket on the way out
+
+
+def test_in_socket_mode_the_tickets_webhook_is_served_on_the_health_port(slack: FakeSlack, tmp_path: Path) -> None:
+    import httpx
+
+    from tests.conftest import TEAM_YAML
+    from tests.test_cli import free_port
+
+    (tmp_path / "teams.yml").write_text(TEAM_YAML, encoding="utf-8")
+    env = bot_environment(slack, tmp_path / "supportbot.db", SLACK_BOT_TOKEN="xoxb-process",
+                          SLACK_APP_TOKEN="xapp-1-process", SUPPORTBOT_CONFIG=str(tmp_path / "teams.yml"),
+                          SUPPORTBOT_WEBHOOK_TOKEN="whk-socket-mode")
+    port, accepted, output = free_port(), slack.socket.total_connections, tmp_path / "supportbot.log"
+    ticket = {"id": "4411", "team": "tier1", "created_at": "2026-11-02T09:00:00-05:00", "status": "open"}
+    with output.open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--no-scheduler", "--port", str(port)],
+                                   env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT)
+    try:
+        wait_connected(slack, process, accepted, output)
+        url = f"http://127.0.0.1:{port}/webhooks/tickets"
+        stranger = httpx.post(url, json=ticket, timeout=10)
+        answer = httpx.post(url, json=ticket, headers={"Authorization": "Bearer whk-socket-mode"}, timeout=10)
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    printed = output.read_text("utf-8", errors="replace")
+    assert code == 0, printed
+    assert stranger.status_code == 401
+    assert (answer.status_code, answer.json()["imported"]) == (200, 1), printed
+    assert "tickets webhook: 1 imported" in printed

@@ -10,6 +10,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.rules.ticket_dates import (
+    DAY_FIRST,
+    MONTH_FIRST,
+    AmbiguousDates,
+    DateProblem,
+    DateReading,
+    decide,
+    iso,
+)
 from bot.rules.ticket_formats import TicketReader, UnknownFormat, column, detect
 from bot.rules.ticket_rows import RowError, TicketRow
 
@@ -202,7 +211,7 @@ def test_times_without_an_offset_are_read_in_the_zone_given_across_a_dst_change(
 
 def test_minutes_after_creation_count_in_real_time_across_a_dst_change() -> None:
     # 00:30 EDT (04:30 UTC) plus 120 minutes is 06:30 UTC, which New York's clocks show as 01:30 EST
-    [ticket] = read(ZENDESK_HEADER, "4413,Cy,Late,Solved,Low,Email,Question,2026-11-01 00:30:00,,,,0,1,120",
+    [ticket] = read(ZENDESK_HEADER, "4413,Cy,Late,Pending,Low,Email,Question,2026-11-01 00:30:00,,,,0,1,120",
                     team="tier1", zone=NEW_YORK)
     assert fields(ticket)["first_response_at"] == at("2026-11-01T06:30:00+00:00")
 
@@ -218,7 +227,7 @@ def test_the_rest_of_the_file_loads_around_bad_rows() -> None:
                  "T1,tier1,2026-11-02T10:00:00Z,,,open,,,,,",
                  "T2,tier1,bad,,,open,,,,,",
                  "",
-                 "T3,tier1,2026-11-02T11:00:00Z,,,closed,,,,,", teams={"tier1"})
+                 "T3,tier1,2026-11-02T11:00:00Z,,2026-11-02T12:00:00Z,closed,,,,,", teams={"tier1"})
     assert [t.id if isinstance(t, TicketRow) else t.line for t in found] == ["T1", 3, "T3"]
 
 
@@ -236,3 +245,70 @@ def test_csat_on_both_scales(value: object, expected: bool | None) -> None:
     ticket = TicketRow.model_validate({"id": "1", "created_at": "2026-11-02T10:00:00Z", "status": "open",
                                        "csat": value})
     assert ticket.csat_good is expected
+
+
+# ---------------------------------------------------------------- dates as vendors' locales write them
+
+MONTH_FIRST_READING = DateReading(MONTH_FIRST, "as --date-format says")
+DAY_FIRST_READING = DateReading(DAY_FIRST, "as --date-format says")
+
+
+@pytest.mark.parametrize("text, reading, expected", [
+    ("2026-11-02T14:00:00Z", None, "2026-11-02T14:00:00Z"),  # ISO: as it is
+    ("2026-11-02 14:00", None, "2026-11-02 14:00"),
+    ("2024-03-05 14:22:00 UTC", None, "2024-03-05T14:22:00+00:00"),
+    ("2024-03-05 14:22:00 -0700", None, "2024-03-05T14:22:00-07:00"),
+    ("3/5/2024 2:22 PM", MONTH_FIRST_READING, "2024-03-05T14:22:00"),  # Salesforce, English (United States)
+    ("3/5/2024 2:22 PM", DAY_FIRST_READING, "2024-05-03T14:22:00"),
+    ("12/6/2026 2:31 PM", MONTH_FIRST_READING, "2026-12-06T14:31:00"),
+    ("12/6/2026 12:05 AM", MONTH_FIRST_READING, "2026-12-06T00:05:00"),
+    ("12/6/2026 12:05 pm", MONTH_FIRST_READING, "2026-12-06T12:05:00"),
+    ("05/03/2024 14:22", DAY_FIRST_READING, "2024-03-05T14:22:00"),  # day-first locales
+    ("05.03.2024 14:22:09", DAY_FIRST_READING, "2024-03-05T14:22:09"),
+    ("13/03/2024 09:00", None, "2024-03-13T09:00:00"),  # tells its own order
+    ("03/13/2024", None, "2024-03-13T00:00:00"),
+    ("07/07/2024 10:00", None, "2024-07-07T10:00:00"),  # the same either way
+    ("2024/03/05 14:22", None, "2024-03-05T14:22:00"),
+    ("Mar 5, 2024 2:22 PM", None, "2024-03-05T14:22:00"),
+    ("March 5, 2024 at 2:22 PM", None, "2024-03-05T14:22:00"),
+    ("5 Mar 2024 14:22", None, "2024-03-05T14:22:00"),
+    ("Tue, 05 Mar 2024 14:22:00 +0000", None, "2024-03-05T14:22:00+00:00"),
+    ("1709648520", None, "1709648520"),  # Unix seconds: Intercom's API, read later
+    ("yesterday", None, "yesterday"),  # no form: parsing refuses it later
+])  # fmt: skip
+def test_vendor_dates_read_as_iso(text: str, reading: DateReading | None, expected: str) -> None:
+    assert iso(text, reading) == expected
+
+
+@pytest.mark.parametrize("text, reading, message", [
+    ("03/05/2024 14:22", None, "the date '03/05/2024 14:22' could be day-first or month-first: give --date-format"),
+    ("03/14/2024", DAY_FIRST_READING, "bad date '03/14/2024' (no such day; this file's dates are read day-first, "
+                                      "DD/MM/YYYY, as --date-format says)"),
+    ("3/5/2024 13:22 PM", MONTH_FIRST_READING, "bad date '3/5/2024 13:22 PM' (hour 13 with PM)"),
+    ("3/5/2024 2:61", MONTH_FIRST_READING, "bad date '3/5/2024 2:61' (no such time of day)"),
+    ("3/5/2024 noon", MONTH_FIRST_READING,
+     "bad date '3/5/2024 noon' (the time of day is not H:MM, H:MM:SS or H:MM AM/PM)"),
+])  # fmt: skip
+def test_a_vendor_date_that_cannot_be_read_says_why(text: str, reading: DateReading | None, message: str) -> None:
+    with pytest.raises(DateProblem) as problem:
+        iso(text, reading)
+    assert str(problem.value) == message
+
+
+@pytest.mark.parametrize("dates, expected", [
+    ([], None),
+    ([(2, "2026-11-02T14:00:00Z")], None),
+    ([(2, "07/07/2024")], None),
+    ([(2, "3/5/2024 2:22 PM"), (3, "3/15/2024 9:00 AM")],
+     DateReading(MONTH_FIRST, "as '3/15/2024 9:00 AM' on line 3 shows")),
+    ([(2, "05/03/2024"), (9, "13/03/2024")], DateReading(DAY_FIRST, "as '13/03/2024' on line 9 shows")),
+])  # fmt: skip
+def test_one_reading_is_decided_for_the_whole_file(dates: list[tuple[int, str]], expected: DateReading | None) -> None:
+    assert decide(dates) == expected
+
+
+def test_a_file_of_ambiguous_dates_alone_is_refused_naming_the_option() -> None:
+    with pytest.raises(AmbiguousDates) as refused:
+        decide([(2, "07/07/2024"), (3, "05/03/2024 14:22"), (4, "06/03/2024")])
+    assert str(refused.value) == ("line 3: the date '05/03/2024 14:22' could be day-first or month-first and no date "
+                                  "in the file tells which: give --date-format day-first or --date-format month-first")

@@ -28,6 +28,7 @@ from tests.test_ticket_formats import (
     GENERIC_HEADER,
     INTERCOM_HEADER,
     SALESFORCE_HEADER,
+    SALESFORCE_REPORT_HEADER,
     ZENDESK_HEADER,
 )
 
@@ -237,3 +238,134 @@ async def test_on_a_terminal_a_progress_bar_keeps_the_rejected_rows_readable(dat
     assert status == 1
     assert out.getvalue().splitlines() == ["2 imported, 0 updated, 1 rejected"]
     assert "line 3: created_at: bad date 'never'" in err.getvalue()
+
+
+# ---------------------------------------------------------------- a file that stops being UTF-8 part-way
+
+def _rows(count: int) -> list[str]:
+    return [f"U{i},tier1,2026-11-02T09:{i % 60:02}:00Z,,,open,email,,,," for i in range(count)]
+
+
+async def _import(url: str, export: Path, **options: Any) -> tuple[int | str, str, str]:
+    """`import_tickets` in-process (a small batch makes batch boundaries cheap to reach)."""
+    from bot.tickets_import import ImportRefused
+
+    await _apply_teams(url)
+    engine = make_engine(url)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        status: int | str = await import_tickets(engine, export, team=None, now=datetime(2026, 11, 3, tzinfo=UTC),
+                                                 out=out, err=err, terminal=False, **options)
+    except ImportRefused as refused:
+        status = str(refused)
+    finally:
+        await engine.dispose()
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("before", [0, 1, 2, 3, 4, 5, 6, 7])  # batch of 3: inside, at and past each boundary
+def test_every_row_before_a_bad_byte_is_stored_whatever_batch_it_falls_in(
+    database_url: str, tmp_path: Path, before: int
+) -> None:
+    rows = _rows(7)
+    good = "\n".join((GENERIC_HEADER, *rows[:before])) + "\n"
+    export = tmp_path / "cut.csv"
+    export.write_bytes(good.encode() + b"\xff" + "\n".join(rows[before:]).encode() + b"\n")
+    status, out, _err = asyncio.run(_import(database_url, export, batch=3))
+    assert isinstance(status, str), status
+    assert f"not UTF-8 from byte {len(good.encode()):,} on (line {before + 2}: invalid start byte)" in status
+    assert f"the {before:,} rows before it were read ({before} imported, 0 updated, 0 rejected)" in status
+    assert out.splitlines()[0] == f"{before} imported, 0 updated, 0 rejected"
+    assert sorted(stored(database_url), key=lambda i: int(i[1:])) == [f"U{i}" for i in range(before)]
+
+
+def test_a_row_cut_by_the_bad_byte_is_not_stored_and_multibyte_text_across_reads_is(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.tickets_import.CHUNK", 7)  # every é and every line end falls across a read
+    rows = [row.replace("email", "e-mailé") for row in _rows(5)]
+    text = "\n".join((GENERIC_HEADER, *rows)) + "\n"
+    cut = text.index("U4,") + 5  # inside the row of U4
+    export = tmp_path / "cut.csv"
+    export.write_bytes(text.encode()[:len(text[:cut].encode())] + b"\xc3\x28" + text[cut:].encode())
+    status, _out, _err = asyncio.run(_import(database_url, export, batch=2))
+    assert isinstance(status, str) and "the 4 rows before it were read" in status and "line 6:" in status, status
+    assert sorted(stored(database_url)) == ["U0", "U1", "U2", "U3"]
+
+
+def test_the_command_says_how_many_rows_came_before_the_bad_byte(env: dict[str, str], tmp_path: Path) -> None:
+    export = tmp_path / "cut.csv"  # the issue's 2-row file: a bad byte after the first row
+    export.write_bytes((GENERIC_HEADER + "\n" + GOOD[0] + "\n").encode() + b"\x80" + GOOD[1].encode() + b"\n")
+    done = supportbot("tickets", "import", str(export), env=env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stdout.splitlines()[0] == "1 imported, 0 updated, 0 rejected"
+    assert "the 1 rows before it were read" in done.stderr and "line 3" in done.stderr, done.stderr
+    assert sorted(stored(env["DATABASE_URL"])) == ["T1"]
+
+    header_cut = tmp_path / "header.csv"
+    header_cut.write_bytes(b"id,team,created_at,first_\xffresponse_at\n" + GOOD[0].encode() + b"\n")
+    refused = supportbot("tickets", "import", str(header_cut), env=env, cwd=tmp_path)
+    assert refused.returncode == 2 and "not UTF-8 text in its header row (byte 25" in refused.stderr, refused.stderr
+
+
+# ---------------------------------------------------------------- locale dates and solved without a time
+
+SALESFORCE_US = [
+    "00001026,Broken,Closed,Phone,3/5/2024 2:22 PM,3/5/2024 4:05 PM",
+    "00001027,Slow,Closed,Web,3/15/2024 9:00 AM,3/18/2024 12:30 PM",
+    "00001028,Down,New,Email,12/6/2026 2:31 PM,",
+]
+
+
+def test_a_salesforce_us_report_loads_month_first_told_by_its_own_dates(env: dict[str, str], tmp_path: Path) -> None:
+    export = write(tmp_path / "report.csv", SALESFORCE_REPORT_HEADER, *SALESFORCE_US)
+    done = supportbot("tickets", "import", str(export), "--team", "tier1", "--timezone", "America/New_York",
+                      env=env, cwd=tmp_path)
+    assert (done.returncode, done.stdout.splitlines()[0]) == (0, "3 imported, 0 updated, 0 rejected"), done.stderr
+    rows = stored(env["DATABASE_URL"])
+    assert rows["00001026"]["created_at"] == datetime(2024, 3, 5, 19, 22, tzinfo=UTC)  # 2:22 PM EST
+    assert rows["00001027"]["solved_at"] == datetime(2024, 3, 18, 16, 30, tzinfo=UTC)  # 12:30 PM EDT
+    assert rows["00001028"]["created_at"] == datetime(2026, 12, 6, 19, 31, tzinfo=UTC)
+
+
+def test_ambiguous_dates_are_never_guessed_and_the_error_names_the_option(env: dict[str, str], tmp_path: Path) -> None:
+    export = write(tmp_path / "report.csv", SALESFORCE_REPORT_HEADER,
+                   "00001026,Broken,Closed,Phone,05/03/2024 14:22,05/03/2024 16:05",
+                   "00001027,Slow,New,Web,06/03/2024 09:00,")
+    refused = supportbot("tickets", "import", str(export), "--team", "tier1", env=env, cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        f"supportbot: {export}: line 2: the date '05/03/2024 14:22' could be day-first or month-first and no "
+        "date in the file tells which: give --date-format day-first or --date-format month-first")
+    assert stored(env["DATABASE_URL"]) == {}
+
+    done = supportbot("tickets", "import", str(export), "--team", "tier1", "--date-format", "day-first",
+                      env=env, cwd=tmp_path)
+    assert (done.returncode, done.stdout.splitlines()[0]) == (0, "2 imported, 0 updated, 0 rejected"), done.stderr
+    assert stored(env["DATABASE_URL"])["00001026"]["created_at"] == datetime(2024, 3, 5, 14, 22, tzinfo=UTC)
+
+
+def test_every_row_of_a_file_is_read_the_same_way(env: dict[str, str], tmp_path: Path) -> None:
+    export = write(tmp_path / "report.csv", SALESFORCE_REPORT_HEADER,
+                   "00001026,Broken,New,Phone,05/03/2024 14:22,",
+                   "00001027,Slow,New,Web,13/03/2024 09:00,",  # day-first: so is 05/03 above (5 March)
+                   "00001028,Odd,New,Web,03/14/2024 09:00,")  # month-first: refused, not read another way
+    done = supportbot("tickets", "import", str(export), "--team", "tier1", env=env, cwd=tmp_path)
+    assert (done.returncode, done.stdout.splitlines()[0]) == (1, "2 imported, 0 updated, 1 rejected"), done.stderr
+    assert done.stderr.splitlines()[0] == (
+        "line 4: created_at: bad date '03/14/2024 09:00' (no such day; this file's dates are read day-first, "
+        "DD/MM/YYYY, as '13/03/2024 09:00' on line 3 shows)")
+    assert stored(env["DATABASE_URL"])["00001026"]["created_at"] == datetime(2024, 3, 5, 14, 22, tzinfo=UTC)
+
+
+def test_a_solved_row_without_a_solved_time_is_rejected_with_its_reason(env: dict[str, str], tmp_path: Path) -> None:
+    export = write(tmp_path / "tickets.csv", GENERIC_HEADER, GOOD[0], "T5,tier1,2026-11-02T10:00:00Z,,,solved,,,,,",
+                   "T6,tier1,2026-11-02T10:00:00Z,,,Closed,,,,,")
+    done = supportbot("tickets", "import", str(export), env=env, cwd=tmp_path)
+    assert (done.returncode, done.stdout.splitlines()[0]) == (1, "1 imported, 0 updated, 2 rejected")
+    assert done.stderr.splitlines() == [
+        "line 3: status solved but no solved_at: a ticket solved at no known time is refused (it would count as "
+        "open in the backlog for ever); export its solved time",
+        "line 4: status closed but no solved_at: a ticket closed at no known time is refused (it would count as "
+        "open in the backlog for ever); export its solved time"]
+    assert sorted(stored(env["DATABASE_URL"])) == ["T1"]

@@ -20,11 +20,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
+from bot.rules.ticket_dates import DateProblem, DateReading, iso
 from bot.rules.ticket_rows import FIELDS, TIMES, RowError, TicketRow, instant, localized, parse_text, reason
 
 Values = dict[str, str | None]
 Plan = tuple[tuple[str, bool, tuple[tuple[int, tzinfo | None], ...]], ...]
 """Per generic field: whether it is a time, and its columns' positions and zones (`Format.plan`)."""
+
+
+UNTIMED_SOLVED = {status: f"status {status} but no solved_at: a ticket {status} at no known time is refused (it "
+                           f"would count as open in the backlog for ever); export its solved time"
+                   for status in ("solved", "closed")}
+"""Why a row that says it is solved (or closed) without saying when is rejected."""
 
 
 class UnknownFormat(ValueError):
@@ -65,16 +72,17 @@ class Format:
     def has_team(self, names: Container[str]) -> bool:
         return any(name in names for name in self._names.get("team", ()))
 
-    def generic(self, cells: Mapping[str, str | None], zones: Mapping[str, tzinfo], zone: tzinfo) -> Values:
+    def generic(self, cells: Mapping[str, str | None], zones: Mapping[str, tzinfo], zone: tzinfo,
+                dates: DateReading | None = None) -> Values:
         """The row's generic values from its cells (keys: columns as `_name` writes them). A time without an
-        offset is read in its column's own zone (`zones`), else in `zone`."""
+        offset is read in its column's own zone (`zones`), else in `zone`; a numeric date as `dates` says."""
         values: Values = {}
         for generic, names in self._names.items():
             found = next(((n, v) for n in names if (v := cells.get(n)) not in (None, "")), None)
             if found is None:
                 values[generic] = None
             elif generic in TIMES:
-                values[generic] = localized(found[1], zones.get(found[0], zone))
+                values[generic] = localized(_iso(generic, found[1], dates), zones.get(found[0], zone))
             else:
                 values[generic] = found[1]
         return self._mapped(values, lambda: cells)
@@ -86,7 +94,8 @@ class Format:
         return tuple((generic, generic in TIMES, tuple((position[n], zones.get(n)) for n in found if n in position))
                      for generic, found in self._names.items())
 
-    def generic_row(self, record: Sequence[str], plan: Plan, names: Sequence[str], zone: tzinfo) -> Values:
+    def generic_row(self, record: Sequence[str], plan: Plan, names: Sequence[str], zone: tzinfo,
+                    dates: DateReading | None = None) -> Values:
         """`generic` for a record (no longer than the header `plan` was made for) read by position."""
         values: Values = {}
         width = len(record)
@@ -94,7 +103,7 @@ class Format:
             value = None
             for index, own in columns:
                 if index < width and (cell := record[index]) != "":
-                    value = localized(cell, zone if own is None else own) if timed else cell
+                    value = localized(_iso(generic, cell, dates), zone if own is None else own) if timed else cell
                     break
             values[generic] = value
         return self._mapped(values, lambda: dict(zip(names, record, strict=False)))
@@ -110,6 +119,14 @@ class Format:
         if self.adjust is not None:
             self.adjust(values, cells())
         return values
+
+
+def _iso(generic: str, cell: str, dates: DateReading | None) -> str:
+    """A time cell in ISO-8601 (`ticket_dates.iso`); RowProblem, naming the field, when it cannot be."""
+    try:
+        return iso(cell, dates)
+    except DateProblem as problem:
+        raise RowProblem(f"{generic}: {problem}") from None
 
 
 def _name(column: str) -> str:
@@ -271,11 +288,32 @@ class TicketReader:
         self.has_team = found.has_team(set(self._names))
         self._plan = found.plan(self._names, self._zones)
 
-    def rows(self, *, team: str | None = None, teams: Container[str] | None = None, zone: tzinfo = UTC
-             ) -> Iterator[TicketRow | RowError]:
+    def times(self) -> Iterator[tuple[int, str]]:
+        """Every time cell of the remaining records, with its record's first line (what `ticket_dates.decide`
+        reads to tell a file's date order)."""
+        columns = [index for _generic, timed, found in self._plan if timed for index, _zone in found]
+        end = self._reader.line_num
+        while True:
+            start = end + 1
+            try:
+                record = next(self._reader)
+            except StopIteration:
+                return
+            except csv.Error:
+                end = self._reader.line_num
+                continue
+            end = self._reader.line_num
+            width = len(record)
+            for index in columns:
+                if index < width and record[index]:
+                    yield start, record[index]
+
+    def rows(self, *, team: str | None = None, teams: Container[str] | None = None, zone: tzinfo = UTC,
+             dates: DateReading | None = None) -> Iterator[TicketRow | RowError]:
         """Each record as a ticket or a reason. `team` is the team of rows that name none; `teams`, when
         given, are the known team keys (a row of another team is refused); `zone` is where times without an
-        offset were written, unless their column names its own."""
+        offset were written, unless their column names its own; `dates` how numeric dates are read (one
+        reading for the whole file: `ticket_dates.decide`)."""
         end = self._reader.line_num
         while True:
             start = end + 1
@@ -290,14 +328,18 @@ class TicketReader:
             end = self._reader.line_num
             if not record or (not record[0].strip() and not any(cell.strip() for cell in record)):
                 continue  # a blank line (the first cell alone tells, nearly always)
-            yield self._ticket(start, record, team, teams, zone)
+            yield self._ticket(start, record, team, teams, zone, dates)
+
+    @property
+    def lines_read(self) -> int:
+        return self._reader.line_num
 
     def _ticket(self, line: int, record: list[str], team: str | None, teams: Container[str] | None,
-                zone: tzinfo) -> TicketRow | RowError:
+                zone: tzinfo, dates: DateReading | None) -> TicketRow | RowError:
         if len(record) > len(self._names):
             return RowError(line, f"{len(record)} values, but the header has {len(self._names)} columns")
         try:
-            values = self.format.generic_row(record, self._plan, self._names, zone)
+            values = self.format.generic_row(record, self._plan, self._names, zone, dates)
         except RowProblem as problem:
             return RowError(line, str(problem))
         if not values.get("team"):
@@ -310,4 +352,6 @@ class TicketReader:
             return RowError(line, "missing team (this file has no team for the row: give --team KEY)")
         if teams is not None and ticket.team not in teams:
             return RowError(line, f"unknown team {ticket.team!r}")
+        if ticket.solved_at is None and ticket.status in UNTIMED_SOLVED:
+            return RowError(line, UNTIMED_SOLVED[ticket.status])
         return ticket
