@@ -25,6 +25,7 @@ from bot.clock import utcnow
 from bot.database_errors import explain, sqlite_file_unusable
 from bot.rules.team_config import ConfigError, parse_teams, render_teams
 from bot.settings import Settings, SettingsError, load_settings
+from handlers.job_runs import JobRun
 from handlers.jobs import UnknownJob, find
 from storage import teams
 from storage.db import make_engine, session_factory
@@ -136,9 +137,12 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await parked_work(settings, args.jobs_command, args.keys if args.jobs_command == "retry" else [],
                                  every=args.jobs_command == "failed" or args.all)
     if args.command == "jobs":
-        done = await run_job(settings, args.name, args.now or utcnow())
-        print(f"{args.name}: {done} done")
-        return 0
+        run = await run_job(settings, args.name, args.now or utcnow())
+        print(f"{args.name}: {run.summary()}")
+        if run.parked:
+            print("supportbot: what was parked waits for `supportbot jobs retry` (`supportbot jobs failed` lists it)",
+                  file=sys.stderr)
+        return 0 if run.ok else 1
     if args.command == "tickets":
         from bot.tickets_import import ImportRefused, check_file, import_tickets, time_zone
 
@@ -197,7 +201,8 @@ async def show_config(settings: Settings) -> str:
         return render_teams(await teams.effective(session))
 
 
-async def run_job(settings: Settings, name: str, now: datetime) -> int:
+async def run_job(settings: Settings, name: str, now: datetime) -> JobRun:
+    """One run of the job: what it did and each due unit it could not do (Slack refused it, or it raised)."""
     from bot.app import create_app
     from handlers import all_jobs
 
@@ -205,7 +210,7 @@ async def run_job(settings: Settings, name: str, now: datetime) -> int:
     async with database(settings) as engine:
         bot = create_app(settings, engine=engine)
         try:
-            return await bot.services.metrics.run_job(job, bot.services, now)
+            return await bot.services.metrics.run(job, bot.services, now)
         finally:
             await bot.close()
 

@@ -3,7 +3,10 @@
 Each job ticks on its own trigger (`Job.trigger`, every minute for most), or every `tick_seconds` when a
 rehearsal sets `SUPPORTBOT_TICK_SECONDS`. With a driven clock (`SUPPORTBOT_CLOCK_FILE`, `once_per_instant`)
 a job runs once per instant the clock shows, as it would once per minute of wall time, and a tick that finds
-the clock where its last successful run left it does nothing (a failed run is retried at the next tick).
+the clock where its last successful run left it does nothing (a failed run is retried at the next tick). A
+run is successful when it did everything due: one that raised, or in which a unit failed (Slack refused it,
+or it raised: `handlers.job_runs`), is a failed run, logged as a WARNING summary line
+(`job digest: 0 done, 1 failed (…)`).
 
 Every successful run sets `supportbot_job_last_success_timestamp_seconds{job}` on `GET /metrics` to the
 instant it was given: how stale each job is, for an operator's alert; for a rehearsal, proof that every job
@@ -52,14 +55,17 @@ class _Ticks:
         if self.once_per_instant and self.last.get(job.name) == now:
             return  # nothing new can be due: the driven clock has not moved since this job's last run
         try:
-            done = await services.metrics.run_job(job, services, now)
+            run = await services.metrics.run(job, services, now)
         except Exception:
             log.exception("job %s failed; the next tick will retry what is still due", job.name)
             return
+        if not run.ok:
+            log.warning("job %s: %s; the next tick retries what is still due", job.name, run.summary())
+            return
         self.last[job.name] = now
         self.gauge.labels(job.name).set(now.timestamp())
-        if done:
-            log.info("job %s: %d done", job.name, done)
+        if run.done:
+            log.info("job %s: %s", job.name, run.summary())
 
 
 class _BusyTicks(logging.Filter):

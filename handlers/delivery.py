@@ -1,9 +1,9 @@
 """Sending something once: claim its key, send it, then complete the claim. When Slack refuses (or cannot be
 reached) during a job run, the failed attempt is counted (`storage.failures`): the claim is released so the
 job's next tick tries again, until `bot.rules.delivery_failures` says to park it, after `MAX_ATTEMPTS`
-transient failures or at once for a permanent one. A parked unit keeps its claim and waits, listed by
-`supportbot jobs failed`, for `supportbot jobs retry`. Every card, reply, DM, reminder and report goes
-through here."""
+transient failures or at once for a permanent one; either way the job run fails (`handlers.job_runs`). A
+parked unit keeps its claim and waits, listed by `supportbot jobs failed`, for `supportbot jobs retry`. Every
+card, reply, DM, reminder and report goes through here."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.delivery_failures import MAX_ATTEMPTS, kind_of, parks
-from handlers.metrics import count_delivery, running_job
+from handlers.metrics import count_delivery, running_job, unit_failed
 from storage import claims, failures
 
 log = logging.getLogger(__name__)
@@ -90,10 +90,12 @@ async def _failed(session: AsyncSession, key: str, code: str, *, now: datetime) 
         await failures.park(session, key, now=now)
         await session.commit()
         count_delivery("parked")
+        unit_failed(key, code, parked=True)
         why = "a permanent error" if kind_of(code) == "permanent" else f"{attempts} failed attempts"
         log.warning("%s parked after %s (Slack said %s): no job retries it; `supportbot jobs retry %s` sends it",
                     key, why, code, key)
         return
     log.warning("%s not sent (Slack said %s, attempt %d of %d); the next tick retries it", key, code, attempts,
                 MAX_ATTEMPTS)
+    unit_failed(key, code)
     await claims.release(session, key)

@@ -31,6 +31,7 @@ from slack_sdk.http_retry.state import RetryState
 from starlette.requests import Request
 from starlette.responses import Response
 
+from handlers.job_runs import JobRun, UnitFailure
 from handlers.payloads import Payload, Short
 from handlers.rate_limits import WaitRetryAfter
 
@@ -49,6 +50,7 @@ _ERROR_CODE = re.compile(r"[a-z0-9_]{1,64}")
 
 _current: ContextVar[Metrics | None] = ContextVar("supportbot_metrics", default=None)
 _job: ContextVar[tuple[str, datetime] | None] = ContextVar("supportbot_job", default=None)
+_run: ContextVar[JobRun | None] = ContextVar("supportbot_job_run", default=None)
 
 
 class Metrics:
@@ -118,25 +120,41 @@ class Metrics:
         self.deliveries.labels(outcome).inc()
 
     async def run_job(self, job: Job, services: Services, now: datetime) -> int:
-        """`job.run(services, now)`, counted and timed; the deliveries it makes are counted here too."""
-        token, running = _current.set(self), _job.set((job.name, now))
+        """How many units `job.run(services, now)` did, counted and timed (see `run`)."""
+        return (await self.run(job, services, now)).done
+
+    async def run(self, job: Job, services: Services, now: datetime) -> JobRun:
+        """`job.run(services, now)`, counted and timed, with the due units it could not do (`unit_failed`):
+        a run that raised, or in which a unit failed, is a failed run. The deliveries it makes are counted
+        here too."""
+        run = JobRun()
+        token, running, tally = _current.set(self), _job.set((job.name, now)), _run.set(run)
         started = time.perf_counter()
         outcome = "failed"
         try:
-            done = await job.run(services, now)
-            outcome = "ok"
-            self.job_units.labels(job.name).inc(done)
-            return done
+            run.done = await job.run(services, now)
+            outcome = "ok" if run.ok else "failed"
+            self.job_units.labels(job.name).inc(run.done)
+            return run
         finally:
             self.job_seconds.labels(job.name).observe(time.perf_counter() - started)
             self.job_runs.labels(job.name, outcome).inc()
             _current.reset(token)
             _job.reset(running)
+            _run.reset(tally)
 
 
 def running_job() -> tuple[str, datetime] | None:
     """The name and `now` of the job run this code runs in (None in a request)."""
     return _job.get()
+
+
+def unit_failed(unit: str, why: str, *, parked: bool = False) -> None:
+    """A due unit of the running job could not be done (Slack refused it, or it raised): the run fails and
+    says so. Nothing outside a job run."""
+    run = _run.get()
+    if run is not None:
+        run.failures.append(UnitFailure(unit, why, parked))
 
 
 def count_delivery(outcome: Delivery) -> None:

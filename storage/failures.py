@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import dialect
 from storage.models import Claim, DeliveryFailure
 
 
@@ -43,17 +44,17 @@ def _failure(row: DeliveryFailure) -> Failure:
 async def failed(session: AsyncSession, key: str, *, job: str, as_of: datetime, error: str,
                  now: datetime) -> int:
     """Count one more failed attempt of `key` (not committed); how many there have been. `job` and `as_of`
-    are those of the first failure: a retry runs that job as of that instant."""
-    counted = await session.execute(
-        update(DeliveryFailure).where(DeliveryFailure.key == key)
-        .values(attempts=DeliveryFailure.attempts + 1, error=error[:64], last_failed_at=now)
-    )
-    if not getattr(counted, "rowcount", 0):
-        await session.execute(insert(DeliveryFailure).values(
-            key=key, job=job, as_of=as_of, attempts=1, error=error[:64], first_failed_at=now, last_failed_at=now,
-            parked_at=None))
-        return 1
-    attempts = await session.scalar(select(DeliveryFailure.attempts).where(DeliveryFailure.key == key))
+    are those of the first failure: a retry runs that job as of that instant. One upsert: two processes
+    counting the first failure of a unit at once count two."""
+    table = dialect.table_of(DeliveryFailure)
+    statement = dialect.insert(session, table).values(
+        key=key, job=job, as_of=as_of, attempts=1, error=error[:64], first_failed_at=now, last_failed_at=now,
+        parked_at=None)
+    attempts = await session.scalar(statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={"attempts": table.c.attempts + 1, "error": statement.excluded.error,
+              "last_failed_at": statement.excluded.last_failed_at},
+    ).returning(table.c.attempts))
     return int(attempts or 1)
 
 
@@ -85,15 +86,16 @@ async def unpark(session: AsyncSession, keys: Sequence[str]) -> None:
 
 
 async def restore(session: AsyncSession, failures: Sequence[Failure]) -> None:
-    """Put back what `unpark` took when the retry could not even try it (the job itself failed): committed."""
+    """Put back what `unpark` took when the retry could not even try it (the job itself failed): committed.
+    A row or claim that is there again (a tick failed it meanwhile) is kept as it is."""
+    rows, table = dialect.table_of(DeliveryFailure), dialect.table_of(Claim)
     for failure in failures:
-        if await session.scalar(select(DeliveryFailure.key).where(DeliveryFailure.key == failure.key)) is not None:
-            continue
-        await session.execute(insert(DeliveryFailure).values(
+        put_back = await session.scalar(dialect.insert(session, rows).values(
             key=failure.key, job=failure.job, as_of=failure.as_of, attempts=failure.attempts, error=failure.error,
             first_failed_at=failure.first_failed_at, last_failed_at=failure.last_failed_at,
-            parked_at=failure.parked_at))
-        if failure.parked and await session.scalar(select(Claim.key).where(Claim.key == failure.key)) is None:
-            await session.execute(insert(Claim).values(key=failure.key, claimed_at=failure.last_failed_at,
-                                                     done_at=None))
+            parked_at=failure.parked_at).on_conflict_do_nothing(index_elements=[rows.c.key]).returning(rows.c.key))
+        if put_back is not None and failure.parked:
+            await session.execute(dialect.insert(session, table).values(
+                key=failure.key, claimed_at=failure.last_failed_at, done_at=None)
+                .on_conflict_do_nothing(index_elements=[table.c.key]))
     await session.commit()

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.kpi_days import span_bounds
 from bot.rules.kpi_plan import Baseline
-from storage import kpi_series
+from storage import dialect, kpi_series
 from storage.kpi_models import Ticket
 from storage.kpi_types import Figures, minutes_between
 from storage.metric_models import ManualMetric, MetricAlertState, MetricBaseline
@@ -117,14 +117,11 @@ async def _breached_escalations(session: AsyncSession, team_id: int, start: date
 async def log_metric(session: AsyncSession, team_id: int, metric: str, day: date, value: float, *,
                      by: str, now: datetime) -> bool:
     """Store a logged figure; True when it replaced one already logged for that day."""
-    existing = await session.scalar(select(ManualMetric).where(
-        ManualMetric.team_id == team_id, ManualMetric.metric == metric, ManualMetric.day == day))
-    if existing is None:
-        session.add(ManualMetric(team_id=team_id, metric=metric, day=day, value=value, logged_by=by, logged_at=now))
-    else:
-        existing.value, existing.logged_by, existing.logged_at = value, by, now
+    replaced = await dialect.put(session, ManualMetric, {
+        "team_id": team_id, "metric": metric, "day": day, "value": value, "logged_by": by, "logged_at": now},
+        ("team_id", "metric", "day"))
     await session.commit()
-    return existing is not None
+    return replaced
 
 
 async def red_metrics(session: AsyncSession, team_id: int) -> set[str]:
@@ -135,24 +132,17 @@ async def red_metrics(session: AsyncSession, team_id: int) -> set[str]:
 
 
 async def set_red(session: AsyncSession, team_id: int, metric: str, red: bool, day: date) -> None:
-    state = await session.get(MetricAlertState, (team_id, metric))
-    if state is None:
-        session.add(MetricAlertState(team_id=team_id, metric=metric, red=red, day=day))
-    else:
-        state.red, state.day = red, day
+    """Note the metric's announced state: one upsert, so replicas racing the first alert both succeed."""
+    await dialect.upsert(session, MetricAlertState, {"team_id": team_id, "metric": metric, "red": red, "day": day},
+                         ("team_id", "metric"))
     await session.commit()
 
 
 async def pin_baseline(session: AsyncSession, team_id: int, baseline: Baseline, *, by: str, now: datetime) -> None:
     """Start (or restart) the metric's 30-day plan."""
-    existing = await session.scalar(select(MetricBaseline).where(
-        MetricBaseline.team_id == team_id, MetricBaseline.metric == baseline.metric))
-    if existing is None:
-        session.add(MetricBaseline(team_id=team_id, metric=baseline.metric, value=baseline.value,
-                                   pinned_on=baseline.pinned_on, pinned_by=by, pinned_at=now))
-    else:
-        existing.value, existing.pinned_on, existing.pinned_by, existing.pinned_at = (
-            baseline.value, baseline.pinned_on, by, now)
+    await dialect.upsert(session, MetricBaseline, {
+        "team_id": team_id, "metric": baseline.metric, "value": baseline.value, "pinned_on": baseline.pinned_on,
+        "pinned_by": by, "pinned_at": now}, ("team_id", "metric"))
     await session.commit()
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.team_config import CRITERIA
+from storage import dialect
 from storage.scorecard_models import Initiative, InitiativeScore
 
 Scores = dict[str, dict[str, int]]
@@ -27,15 +28,9 @@ async def propose(session: AsyncSession, team_id: int, *, title: str, descriptio
 async def score(session: AsyncSession, initiative_id: int, user_id: str, scores: Mapping[str, int], *,
                 now: datetime) -> bool:
     """Store (or replace) one person's scores; True when they had scored it before."""
-    found = await session.scalar(select(InitiativeScore).where(InitiativeScore.initiative_id == initiative_id,
-                                                               InitiativeScore.user_id == user_id))
-    again = found is not None
-    if found is None:
-        found = InitiativeScore(initiative_id=initiative_id, user_id=user_id)
-        session.add(found)
-    for criterion in CRITERIA:
-        setattr(found, criterion, scores[criterion])
-    found.updated_at = now
+    again = await dialect.put(session, InitiativeScore, {
+        "initiative_id": initiative_id, "user_id": user_id, "updated_at": now,
+        **{criterion: scores[criterion] for criterion in CRITERIA}}, ("initiative_id", "user_id"))
     await session.commit()
     return again
 

@@ -11,6 +11,7 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import dialect
 from storage.standup_models import StandupAway, StandupDay, StandupEntry
 
 ASKED = ("prompted", "answered", "skipped")
@@ -122,12 +123,13 @@ async def day(session: AsyncSession, team_id: int, on: date) -> StandupDay | Non
 
 
 async def posted_day(session: AsyncSession, team_id: int, on: date, channel: str, ts: str) -> StandupDay:
-    row = await day(session, team_id, on)
-    if row is None:
-        row = StandupDay(team_id=team_id, day=on, channel=channel)
-        session.add(row)
-    row.channel, row.ts = channel, ts
+    """The team's day now has its parent message: one upsert, whoever wrote the day's row first."""
+    await dialect.upsert(session, StandupDay, {"team_id": team_id, "day": on, "channel": channel, "ts": ts},
+                         ("team_id", "day"))
     await session.commit()
+    row = await session.scalar(select(StandupDay).where(StandupDay.team_id == team_id, StandupDay.day == on)
+                               .execution_options(populate_existing=True))
+    assert row is not None
     return row
 
 

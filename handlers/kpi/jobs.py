@@ -7,7 +7,8 @@ the previous local day's digest is due; each unit is claimed once (`handlers.del
 - an alert for each metric that turned red that day, and one for each that recovered (the alert check
   runs in this job, on the digest's figures: there is no separate alerts job);
 - the summary of each baseline whose 30-day plan ends that day.
-When all of them are done a last claim marks the team-day finished, so later ticks cost one query.
+When all of them are done a last claim marks the team-day finished, so later ticks cost one query. A team
+whose digest raised is logged and fails the run (`handlers.job_runs`); the other teams' go on.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from handlers.blocks import Block
 from handlers.delivery import once
 from handlers.jobs import Job
 from handlers.kpi import chart, report, views
+from handlers.metrics import unit_failed
 from handlers.services import Services
 from storage import claims, kpi
 
@@ -56,8 +58,9 @@ async def run_digest(services: Services, now: datetime) -> int:
                 continue
             try:
                 done += await _team_day(services, session, team, channel, day, now)
-            except Exception:  # one team's failure (an upload that broke off) must not stop the others'
+            except Exception as error:  # one team's failure (an upload that broke off) must not stop the others'
                 log.exception("the %s digest for %s failed; the next tick retries what is not done", team.key, day)
+                unit_failed(f"the {team.key} digest for {day.isoformat()}", type(error).__name__)
     return done
 
 
