@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.rules.config_changes import ConfigChanges, changes, overwritten
@@ -45,7 +46,18 @@ async def apply_file(engine: AsyncEngine, text: str, *, now: datetime, dry_run: 
 async def apply_at_start(engine: AsyncEngine, path: Path, text: str, *, now: datetime) -> None:
     """`SUPPORTBOT_CONFIG` at start-up: applied when its text changed since the last file applied (a start with
     the same file keeps what managers changed in Slack); one WARNING line per team whose Slack-made changes it
-    overwrites. Raises ConfigError, having changed nothing, when the file is refused."""
+    overwrites. Raises ConfigError, having changed nothing, when the file is refused.
+
+    Replicas started together race to apply the same file: the one whose insert of a new team loses rolls back
+    and looks again, and then finds the file applied by the other."""
+    try:
+        await _apply_if_changed(engine, path, text, now=now)
+    except IntegrityError:
+        log.info("another replica applied teams file %s at the same time: checking again", path)
+        await _apply_if_changed(engine, path, text, now=now)
+
+
+async def _apply_if_changed(engine: AsyncEngine, path: Path, text: str, *, now: datetime) -> None:
     config = parse_teams(text)
     async with session_factory(engine)() as session:
         last = await teams.last_applied(session)

@@ -24,6 +24,7 @@ from storage.db import make_engine, session_factory
 from tests.conftest import SIGNING_SECRET, TEAM_YAML, Clock
 from tests.kit.driver import SlackDriver
 from tests.kit.fake_slack import FakeSlack
+from tests.kit.races import both_first
 from tests.standup_steps import BERLIN, MANAGER, NY, TOKYO, standup_yaml
 
 
@@ -216,3 +217,19 @@ async def _save_in_slack(url: str, *, name: str) -> None:
                               now=datetime(2026, 12, 1, tzinfo=UTC))
     finally:
         await engine.dispose()
+
+
+async def test_two_replicas_starting_with_a_new_file_apply_it_once_and_both_start(
+        app: Supportbot, clock: Clock, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Both read "no such team" before either inserts it: the loser's insert fails on the team's key, and it
+    looks again instead of stopping the start-up."""
+    path, text = tmp_path / "teams.yml", standup_yaml()
+    caplog.set_level(logging.INFO, logger="supportbot")
+    async with both_first(app, "teams"):
+        await asyncio.gather(*(apply_at_start(app.services.engine, path, text, now=clock.now) for _ in range(2)))
+    async with app.services.db() as session:
+        configured = await teams.effective(session)
+        last = await teams.last_applied(session)
+    assert [team.key for team in configured] == ["global"]
+    assert last is not None and last.sha256 == teams.digest(text)
+    assert any("another replica applied" in r.getMessage() for r in caplog.records)

@@ -8,16 +8,14 @@ racing a digest's first alert). Runs on SQLite and, with TEST_DATABASE_URL, on P
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.util import await_only
 
 from bot.app import Supportbot
 from bot.rules.kpi_plan import Baseline
@@ -29,32 +27,11 @@ from storage.models import Claim, DeliveryFailure
 from storage.scorecard_models import Initiative, InitiativeScore
 from storage.standup_models import StandupDay, StandupEntry
 from tests.conftest import TeamPeople
+from tests.kit.races import both_first
 
 T = TypeVar("T")
 NOW = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
 DAY = date(2026, 11, 1)
-
-
-@asynccontextmanager
-async def both_first(app: Supportbot, table: str) -> AsyncIterator[None]:
-    """The first two statements that name `table` wait for each other: each session's first (a session that
-    sent one waits until the other has sent its own)."""
-    arrived = asyncio.Barrier(2)
-    held = 0
-
-    def hold(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        nonlocal held
-        if table in statement and held < 2:
-            held += 1
-            await_only(asyncio.wait_for(arrived.wait(), timeout=10))
-
-    engine = app.services.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", hold)
-    try:
-        yield
-    finally:
-        event.remove(engine, "before_cursor_execute", hold)
-    assert held == 2, f"the race never reached {table}"
 
 
 async def race(app: Supportbot, table: str, write: Callable[[AsyncSession, int], Awaitable[T]]) -> list[T]:
