@@ -11,6 +11,7 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from bot.clock import utcnow
 from bot.database_errors import explain, sqlite_file_unusable
 from bot.rules.team_config import ConfigError, parse_teams, render_teams
 from bot.settings import Settings, SettingsError, load_settings
+from handlers import all_jobs
 from handlers.job_runs import JobRun
 from handlers.jobs import UnknownJob, find
 from storage import teams
@@ -41,9 +43,11 @@ log = logging.getLogger("supportbot")
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="supportbot", description=__doc__)
+    root.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="migrate the database, start the scheduler, serve Slack")
+    run = commands.add_parser("run", help="migrate the database, start the scheduler, serve Slack",
+                              epilog=f"environment (or a .env file): {', '.join(_environment())}")
     run.add_argument("--http", action="store_true", help="serve HTTP even when SLACK_APP_TOKEN is set")
     run.add_argument("--port", type=int, default=3000,
                      help="HTTP mode's port; Socket Mode serves only GET /healthz there (default: %(default)s)")
@@ -67,8 +71,12 @@ def parser() -> argparse.ArgumentParser:
     jobs = commands.add_parser("jobs", help="scheduled jobs")
     jobs_commands = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
     jobs_commands.add_parser("list", help="one job a line, its name first")
-    run_job = jobs_commands.add_parser("run", help="run one job once, as if the clock read --now")
-    run_job.add_argument("name")
+    width = max(len(job.name) for job in all_jobs())
+    run_job = jobs_commands.add_parser("run", help="run one job once, as if the clock read --now",
+                                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                                       epilog="jobs:\n" + "\n".join(f"  {job.name:<{width}}  {job.description}"
+                                                                   for job in all_jobs()))
+    run_job.add_argument("name", metavar="NAME", help="one of the jobs below (`supportbot jobs list`)")
     run_job.add_argument("--now", type=_instant, default=None, help="ISO-8601 instant (default: now)")
     jobs_commands.add_parser("failed", help="scheduled work Slack refused: parked, or failing and retried")
     retry = jobs_commands.add_parser("retry", help="send parked (or failing) work now, by its key or --all")
@@ -89,6 +97,18 @@ def parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="build a demo database and show what each feature would show")
     demo.add_argument("--json", action="store_true", help="print each message's raw Block Kit, one JSON object a line")
     return root
+
+
+def _version() -> str:
+    try:
+        return version("supportbot")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
+def _environment() -> list[str]:
+    """The variables `Settings` reads, by the names the environment uses."""
+    return [field.alias or name.upper() for name, field in Settings.model_fields.items()]
 
 
 def _instant(text: str) -> datetime:
