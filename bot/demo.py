@@ -106,11 +106,12 @@ async def run_demo(settings: Settings, database: Path | None = None, *, as_json:
             reloaded = await escalations.get(session, escalation.id)
             assert reloaded is not None
             escalation = reloaded
-            _say("Sam presses Acknowledge and posts an update")
+            _say("Sam presses Acknowledge and posts an update, marked as one the customer may read")
             for minutes, change in (
                 (16, lambda at: rules.acknowledge(state(escalation), "U0SAM", at)),
                 (40, lambda at: rules.post_update(state(escalation), "U0SAM",
-                                                  "Payment gateway rolled back; ACME can check out again.", at)),
+                                                  "Payment gateway rolled back; ACME can check out again.", at,
+                                                  customer_visible=True)),
             ):
                 at = now + timedelta(minutes=minutes)
                 await show_change(client, session, escalation, team, await act(session, escalation, team, change(at)),
