@@ -2,12 +2,18 @@
 
 The features run for real (storage, rules, views, jobs); only the Slack Web API is replaced by a
 transcript that prints each message instead of sending it.
+
+Everything it writes is in one folder of the temp folder, `supportbot-demo-<uid>` (`folder()`): the database
+(kept after the run, so `config show` can show its teams) and the digest's chart, both replaced by the next
+run, and matplotlib's font cache (`MPLCONFIGDIR`, unless set already), kept so the next run draws at once.
+Nothing goes to the home folder, and runs do not pile up.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,6 +25,7 @@ from bot.demo_transcript import Transcript
 from bot.rules import escalation_changes as rules
 from bot.rules.directory import TeamProfile
 from bot.rules.escalations import TeamPolicy
+from bot.rules.kpi_days import local_date
 from bot.rules.scorecard import weights_of
 from bot.rules.team_config import CRITERIA
 from bot.seed import act, seed_escalation, seed_teams, state
@@ -47,7 +54,7 @@ teams:
     timezone: America/New_York
     members: [U0ALEX, U0SAM, U0JORDAN, U0PRIYA, U0CHEN, U0DANA]
     managers: [U0MORGAN]
-    channels: {escalations: C0ESCALATIONS, standup: C0STANDUP}
+    channels: {escalations: C0ESCALATIONS, standup: C0STANDUP, digest: C0SUPPORTKPIS}
     escalation_paths:
       - {key: engineering, name: Engineering, channel: C0ENGINEERING}
       - {key: billing, name: Billing, channel: C0BILLING}
@@ -65,12 +72,29 @@ PEOPLE = {"U0ALEX": "Alex Rivera", "U0SAM": "Sam Okafor", "U0MORGAN": "Morgan Le
 """What users.info says of the demo's people."""
 NAMES = {"U0ALEX": "@alex", "U0SAM": "@sam", "U0MORGAN": "@morgan", "U0JORDAN": "@jordan", "U0PRIYA": "@priya",
          "U0CHEN": "@chen", "U0DANA": "@dana", "C0ESCALATIONS": "#escalations",
-         "C0STANDUP": "#standup",
+         "C0STANDUP": "#standup", "C0SUPPORTKPIS": "#support-kpis",
          "C0ENGINEERING": "#eng-escalations", "C0BILLING": "#billing-escalations"}
 
 
+def folder() -> Path:
+    """The demo's one folder in the temp folder (one per user, so a shared /tmp does not get in the way)."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    return Path(tempfile.gettempdir()) / (f"supportbot-demo-{uid}" if uid is not None else "supportbot-demo")
+
+
+def fresh_database() -> Path:
+    """The demo database's path in `folder()`, the last run's database and chart removed; matplotlib's cache
+    goes there too (unless MPLCONFIGDIR is set), not to the home folder."""
+    where = folder()
+    where.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for name in ("demo.db", "demo.db-wal", "demo.db-shm", "digest-chart.png"):
+        (where / name).unlink(missing_ok=True)
+    os.environ.setdefault("MPLCONFIGDIR", str(where / "matplotlib"))
+    return where / "demo.db"
+
+
 async def run_demo(settings: Settings, database: Path | None = None, *, as_json: bool = False) -> Path:
-    path = database or Path(tempfile.mkdtemp(prefix="supportbot-demo-")) / "demo.db"
+    path = database or fresh_database()
     engine = make_engine(f"sqlite:///{path}")
     client = Transcript(PEOPLE, NAMES, as_json=as_json)
     _say = client.say
@@ -106,11 +130,12 @@ async def run_demo(settings: Settings, database: Path | None = None, *, as_json:
             reloaded = await escalations.get(session, escalation.id)
             assert reloaded is not None
             escalation = reloaded
-            _say("Sam presses Acknowledge and posts an update")
+            _say("Sam presses Acknowledge and posts an update, marked as one the customer may read")
             for minutes, change in (
                 (16, lambda at: rules.acknowledge(state(escalation), "U0SAM", at)),
                 (40, lambda at: rules.post_update(state(escalation), "U0SAM",
-                                                  "Payment gateway rolled back; ACME can check out again.", at)),
+                                                  "Payment gateway rolled back; ACME can check out again.", at,
+                                                  customer_visible=True)),
             ):
                 at = now + timedelta(minutes=minutes)
                 await show_change(client, session, escalation, team, await act(session, escalation, team, change(at)),
@@ -131,17 +156,21 @@ async def run_demo(settings: Settings, database: Path | None = None, *, as_json:
 
         await _standup(services, client, team, now)
 
-        _say("Every morning Morgan reads the KPI digest in #support-kpis (two weeks of imported tickets)")
-        async with services.db() as session:
-            chart = path.with_name("digest-chart.png")
-            client.show("#support-kpis", await demo_kpi.digest(session, team, now, chart))
-        client.note(f"with its 14-day trend chart, written to {chart}")
-
-        await demo_pulse.show_pulse(services, team, now, client.say)
+        # The pulse rounds closed by the end of the digest's day: the digest and Home show the same round.
+        digest_day = local_date(now, team.timezone) - timedelta(days=1)
+        day_ends = datetime.combine(digest_day + timedelta(days=1), time(), tzinfo=ZoneInfo(team.timezone))
+        await demo_pulse.show_pulse(services, team, day_ends, client.say)
         vip = (await services.directory.current()).find("vip")
         assert vip is not None
         client.say("The VIP Desk has three people, below the threshold of 5: its manager sees participation only")
-        await demo_pulse.show_pulse(services, vip, now, client.say)
+        await demo_pulse.show_pulse(services, vip, day_ends, client.say)
+
+        where = NAMES[team.channels["digest"]]
+        _say(f"Every morning Morgan reads the KPI digest in {where} (two weeks of imported tickets)")
+        async with services.db() as session:
+            chart = path.with_name("digest-chart.png")
+            client.show(where, await demo_kpi.digest(session, team, now, chart))
+        client.note(f"with its 14-day trend chart, written to {chart}")
 
         await _scorecard(services, client, team, now)
 
@@ -149,7 +178,12 @@ async def run_demo(settings: Settings, database: Path | None = None, *, as_json:
         await home.publish(services, "U0MORGAN", now)
 
         monday = _next_monday_morning(now, team.policy)
-        _say(f"On Monday morning the weekly review arrives ({monday:%Y-%m-%d %H:%M} UTC)")
+        async with services.db() as session:
+            client.quiet = True
+            await _week_before_review(client, session, team, monday)
+            client.quiet = False
+        _say(f"On Monday morning the weekly review arrives ({monday:%Y-%m-%d %H:%M} UTC), with the change "
+             "against the week before")
         await run_review(services, monday)
     finally:
         await engine.dispose()
@@ -187,10 +221,18 @@ async def _scorecard(services: Services, client: Transcript, team: TeamProfile, 
 
 
 async def _standup(services: Services, client: Transcript, team: TeamProfile, now: datetime) -> None:
-    """The day's stand-up: two answers in the thread, then the summary at the window's close."""
+    """The day's stand-up of the six: two answers in the thread, a skip, a day off, two who stayed silent,
+    then the summary at the window's close."""
     day = now.astimezone(ZoneInfo(team.timezone)).date()
-    client.say("Stand-up: Alex and Sam answer their DM prompts; each answer is a reply in the day's thread")
+    client.say("Stand-up: all six are asked; Priya said she is away today (`/standup away`), Jordan skips, "
+               "Alex and Sam answer (each answer a reply in the day's thread), Chen and Dana stay silent")
     async with services.db() as session:
+        await standups.go_away(session, "U0PRIYA", day, day, now=now)
+        for user in ("U0JORDAN", "U0CHEN", "U0DANA"):
+            await standups.record_prompt(session, team.id, user, day, now=now)
+        await standups.record_prompt(session, team.id, "U0PRIYA", day, now=now, away=True)
+        await session.commit()
+        await standups.skip(session, team.id, "U0JORDAN", day, now=now)
         await standups.answer(session, team.id, "U0ALEX", day, [
             "Closed 14 tickets, wrote the refund macro", "ACME follow-ups, then the billing queue",
             "Waiting on engineering for the ACME export bug"], 4, now=now)
@@ -226,6 +268,27 @@ async def _history(client: Transcript, session: AsyncSession, team: TeamProfile,
             change = rules.resolve(state(escalation), "U0SAM", outcome="Fixed", customer_told=True, now=at,
                                    root_cause=["product_bug", "billing", "how_to"][number % 3])
             await show_change(client, session, escalation, team, await act(session, escalation, team, change), now=at)
+
+
+async def _week_before_review(client: Transcript, session: AsyncSession, team: TeamProfile,
+                              monday: datetime) -> None:
+    """Three escalations, resolved, in the week before the one Monday's review is about: the review's change
+    against the week before has something to compare with."""
+    for number, (customer, summary) in enumerate([("Globex", "Login loops on SSO"), ("Initech", "API returns 500s"),
+                                                  ("Hooli", "Export times out")]):
+        opened = monday - timedelta(days=10) + timedelta(hours=5 * number)
+        escalation = await seed_escalation(session, team, now=opened, path="engineering", key=f"before:{number}",
+                                           reporter="U0ALEX", customer=customer, summary=summary)
+        await show_new(client, session, escalation, team, await escalations.timeline(session, escalation.id),
+                       now=opened)
+        at = opened + timedelta(minutes=20 + 10 * number)
+        await show_change(client, session, escalation, team,
+                          await act(session, escalation, team, rules.acknowledge(state(escalation), "U0SAM", at)),
+                          now=at)
+        at = opened + timedelta(hours=3 + 4 * number)
+        change = rules.resolve(state(escalation), "U0SAM", outcome="Fixed", customer_told=True, now=at,
+                               root_cause="product_bug")
+        await show_change(client, session, escalation, team, await act(session, escalation, team, change), now=at)
 
 
 def _next_monday_morning(now: datetime, policy: TeamPolicy) -> datetime:

@@ -70,7 +70,7 @@ async def create(session: AsyncSession, new: NewEscalation, *, due: Deadlines, e
 
 def _record(session: AsyncSession, escalation: Escalation, events: Sequence[Event]) -> list[EscalationEvent]:
     rows = [EscalationEvent(escalation_id=escalation.id, at=e.at, actor=e.actor, kind=e.kind, old=e.old,
-                            new=e.new, note=e.note) for e in events]
+                            new=e.new, note=e.note, customer_visible=e.customer_visible) for e in events]
     session.add_all(rows)
     return rows
 

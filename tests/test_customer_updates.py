@@ -17,12 +17,18 @@ from bot.cli import main
 from bot.rules.customer_updates import (
     DEFAULT_TEMPLATES,
     NOTHING_DONE,
+    Facts,
+    addressed,
     check_template,
     clause,
     done_lines,
+    placeholders_in,
     stage_of,
     template_for,
     when,
+)
+from bot.rules.customer_updates import (
+    draft as fill_draft,
 )
 from bot.rules.team_config import ConfigError, parse_teams
 from handlers.escalations import ids
@@ -63,6 +69,51 @@ def test_templates_are_checked(stage: Any, template: str, problem: str | None) -
 def test_the_defaults_use_only_their_placeholders() -> None:
     for stage, template in DEFAULT_TEMPLATES.items():
         assert check_template(stage, template) == template
+
+
+INTERNAL = ("ref", "customer_as_logged", "all_updates")
+
+
+def test_the_defaults_carry_nothing_internal_and_a_teams_template_may() -> None:
+    for stage, template in DEFAULT_TEMPLATES.items():
+        assert not set(placeholders_in(template)) & set(INTERNAL), stage
+        own = "{customer_as_logged} {ref}: {all_updates}"
+        assert check_template(stage, own) == own
+
+
+@pytest.mark.parametrize("logged, name", [
+    ("ACME Corp (account 4411)", "ACME Corp"), ("ACME Corp, account 4411", "ACME Corp"),
+    ("ACME Corp - acct #4411", "ACME Corp"), ("Hooli [EU]  ", "Hooli"), ("Globex", "Globex"),
+    ("Acme 2000 Inc", "Acme 2000 Inc"), ("(4411)", "(4411)"),
+])
+def test_the_customer_as_a_message_to_them_names_them(logged: str, name: str) -> None:
+    assert addressed(logged) == name
+
+
+FACTS = Facts(customer="ACME Corp", summary="Checkout fails", ref="ESC-9", team="Tier 1 Support",
+              owner="our Tier 1 Support team", done="- Rolled back", agent="sam okafor",
+              next_update="Monday 7 December at 16:00 EST", customer_as_logged="ACME Corp (account 4411)",
+              all_updates="- Rolled back\n- Internal: blame the deploy")
+
+
+@pytest.mark.parametrize("template, text", [
+    ("{owner} owns this.", "Our Tier 1 Support team owns this."),
+    ("Hi. {owner} owns this! {owner} again? {owner}", "Hi. Our Tier 1 Support team owns this! Our Tier 1 Support "
+                                                      "team again? Our Tier 1 Support team"),
+    ("Update:\n{owner} is on it", "Update:\nOur Tier 1 Support team is on it"),
+    ("Hi, {owner} is on it", "Hi, our Tier 1 Support team is on it"),
+    ("{{literal}}. {owner}", "{literal}. Our Tier 1 Support team"),
+    ("{customer_as_logged} · {ref}\n{all_updates}", "ACME Corp (account 4411) · ESC-9\n- Rolled back\n"
+                                                     "- Internal: blame the deploy"),
+])
+def test_a_value_that_starts_a_sentence_is_capitalised(template: str, text: str) -> None:
+    assert fill_draft(template, FACTS) == text
+
+
+def test_the_default_in_progress_draft_is_safe_to_send() -> None:
+    text = fill_draft(DEFAULT_TEMPLATES["in_progress"], FACTS)
+    assert text.startswith("Hi ACME Corp team,\n") and "Our Tier 1 Support team owns this" in text
+    assert "ESC-9" not in text and "4411" not in text and "Internal" not in text and "- Rolled back" in text
 
 
 @pytest.mark.parametrize("status, updates, stage", [
@@ -170,22 +221,22 @@ async def test_a_draft_for_each_stage(bot: SlackDriver, slack: FakeSlack, team: 
     await escalate(bot, slack, team.agent, summary="Checkout fails for ACME.")  # P1: updates every hour, 24/7
 
     new = text_of(await draft(bot, slack, team.agent))
-    assert "Hi ACME Corp" in new and "We understand the problem: Checkout fails for ACME." in new
+    assert "Hi ACME Corp team," in new and "We understand the problem: Checkout fails for ACME." in new
     assert "our Tier 1 Support team" in new and NOTHING_DONE in new and "Ana Agent" in new
     assert "by Monday 2 November at 10:00 EST" in new  # 09:00 in New York + 1 hour
 
     await press(bot, slack, ids.ACKNOWLEDGE, user=team.teammate, channel="C0ENG")
     await press(bot, slack, ids.POST_UPDATE, user=team.teammate, channel="C0ENG")
     await bot.submit(slack.last("views.open").response["view"], user=team.teammate,
-                     update_text="Rolled back the payment gateway")
+                     update_text="Rolled back the payment gateway", update_audience="customer")
     clock.advance(minutes=20)
     named = text_of(await draft(bot, slack, team.agent, zone="Europe/Berlin", name_owner=True))
-    assert "Here is an update on Checkout fails for ACME (ESC-1)" in named
+    assert "Here is an update on Checkout fails for ACME.\n" in named and "ESC-1" not in named
     assert "Tom Mate of our Tier 1 Support team owns this" in named
     assert "- Rolled back the payment gateway" in named
     assert "by Monday 2 November at 16:20 CET" in named  # 09:20 New York is 15:20 in Berlin, + 1 hour
     anonymous = text_of(await draft(bot, slack, team.agent))
-    assert "Tom Mate" not in anonymous and "our Tier 1 Support team owns this" in anonymous
+    assert "Tom Mate" not in anonymous and "\nOur Tier 1 Support team owns this" in anonymous
 
     await press(bot, slack, ids.RESOLVE, user=team.teammate, channel="C0ENG")
     await bot.submit(slack.last("views.open").response["view"], user=team.teammate,
@@ -266,3 +317,51 @@ async def test_a_teams_own_template_and_bad_choices(bot: SlackDriver, slack: Fak
     assert refused.json["response_action"] == "errors" and ids.CUSTOMER_TZ in refused.json["errors"]
     outsider = await bot.submit(form, user=team.outsider, **{ids.CUSTOMER_TZ: "UTC"})
     assert outsider.json["response_action"] == "errors"
+
+
+async def test_post_update_asks_who_may_read_it_and_drafts_quote_only_what_the_customer_may(
+        bot: SlackDriver, slack: FakeSlack, team: TeamPeople, app: Supportbot) -> None:
+    await escalate(bot, slack, team.agent, customer="ACME Corp (account 4411)")
+    updates = {"Blame the bad deploy from Jo's branch": None, "Payment gateway rolled back": "customer",
+               "Still watching the error rate": "internal"}
+    for text, audience in updates.items():
+        await press(bot, slack, ids.POST_UPDATE, user=team.agent, channel="C0ENG")
+        form = slack.last("views.open").response["view"]
+        [choice] = [b for b in form["blocks"] if b.get("block_id") == ids.UPDATE_AUDIENCE]
+        assert choice["element"]["initial_option"]["value"] == "internal"  # internal unless the agent says so
+        values = {"update_text": text, **({ids.UPDATE_AUDIENCE: audience} if audience else {})}
+        reply = await bot.submit(form, user=team.agent, **values)
+        assert reply.status == 200 and reply.body == "", reply.body
+    _, events = await stored(app)
+    assert [(e.note, e.customer_visible) for e in events if e.kind == "update"] == [
+        ("Blame the bad deploy from Jo's branch", False), ("Payment gateway rolled back", True),
+        ("Still watching the error rate", False)]
+    replies = [c.text or "" for c in slack.calls("chat.postMessage", channel="C0ENG") if c.thread_ts]
+    assert any("(may be shared with the customer):\nPayment gateway rolled back" in r for r in replies)
+    assert any("(internal):\nStill watching the error rate" in r for r in replies)
+
+    text = text_of(await draft(bot, slack, team.agent))
+    assert text.startswith("Hi ACME Corp team,\n") and "4411" not in text and "ESC-" not in text
+    assert "- Payment gateway rolled back" in text
+    assert "Jo's branch" not in text and "error rate" not in text
+    assert "\nOur Tier 1 Support team owns this" in text
+
+    forged = {**form, "blocks": [  # a value Slack would never send for these options
+        {**b, "element": {**b["element"], "initial_option": None, "options": [
+            {"text": {"type": "plain_text", "text": "Everyone"}, "value": "everyone"}]}}
+        if b.get("block_id") == ids.UPDATE_AUDIENCE else b for b in form["blocks"]]}
+    refused = await bot.submit(forged, user=team.agent, update_text="x", **{ids.UPDATE_AUDIENCE: "everyone"})
+    assert refused.json["response_action"] == "errors" and ids.UPDATE_AUDIENCE in refused.json["errors"]
+    assert len([e for e in (await stored(app))[1] if e.kind == "update"]) == 3
+
+
+async def test_a_teams_own_template_can_still_use_the_internal_placeholders(
+        bot: SlackDriver, slack: FakeSlack, team: TeamPeople, app: Supportbot) -> None:
+    own = TEAM_YAML + "    customer_updates:\n      in_progress: \"{customer_as_logged} {ref}\\n{all_updates}\"\n"
+    async with app.services.db() as session:
+        await teams.apply(session, parse_teams(own), now=datetime(2026, 1, 2, tzinfo=UTC))
+    app.services.directory.invalidate()
+    await escalate(bot, slack, team.agent, customer="ACME Corp (account 4411)")
+    await press(bot, slack, ids.POST_UPDATE, user=team.agent, channel="C0ENG")
+    await bot.submit(slack.last("views.open").response["view"], user=team.agent, update_text="Internal note")
+    assert text_of(await draft(bot, slack, team.agent)) == "ACME Corp (account 4411) ESC-1\n- Internal note"

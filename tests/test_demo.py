@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +26,7 @@ def test_demo_prints_what_each_step_would_post(tmp_path: Path) -> None:
                      "*First response (median)*", "*CSAT*", "Behind *", "digest-chart.png",
                      "== Pulse · Tier 1 Support", "*eNPS: +", "== Pulse · VIP Desk", "hidden to protect anonymity",
                      "== Initiatives · Tier 1 Support ==", "1. *Self-serve refunds in the help centre* (#1) · *4.10*",
-                     "Message to the customer: ⟦Hi ACME Corp (account 4411),", "our Tier 1 Support team owns this",
+                     "Message to the customer: ⟦Hi ACME Corp team,", "Our Tier 1 Support team owns this",
                      "- Payment gateway rolled back; ACME can check out again.", "CET.",
                      "@sam sent the customer an update:"):
         assert expected in out, expected
@@ -57,3 +58,40 @@ def test_demo_json_prints_the_raw_block_kit(tmp_path: Path) -> None:
     assert any(line["where"] == "#eng-escalations" and line["blocks"][0]["type"] == "header" for line in sent)
     assert any(line["supportbot"] == "publishes the Home tab of" for line in sent)
     assert any("step" in line for line in lines)
+
+
+def test_the_demo_tells_one_story_and_leaves_one_folder_in_the_temp_folder_and_nothing_at_home(
+        tmp_path: Path) -> None:
+    temp, home = tmp_path / "temp", tmp_path / "home"
+    temp.mkdir()
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "MPLCONFIGDIR"))}
+    env.update(TMPDIR=str(temp), HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"),
+               XDG_CONFIG_HOME=str(home / ".config"))
+    runs = [subprocess.run([sys.executable, "-m", "bot", "demo"], capture_output=True, text=True, env=env,
+                           cwd=tmp_path, timeout=120, check=True).stdout for _ in range(2)]
+    [folder] = list(temp.iterdir())  # the second run replaced the first's database: nothing piles up
+    assert sorted(p.name for p in folder.iterdir()) == ["demo.db", "digest-chart.png", "matplotlib"]
+    assert list(home.rglob("*")) == []  # matplotlib's cache is in the demo's folder, not the home folder
+    out = runs[1]
+    assert f"The demo database is {folder / 'demo.db'}" in out
+
+    # The digest is in the channel the team's configuration names.
+    shown = subprocess.run([sys.executable, "-m", "bot", "config", "show"], capture_output=True, text=True,
+                           env={**env, "DATABASE_URL": f"sqlite:///{folder / 'demo.db'}"}, cwd=tmp_path, timeout=60,
+                           check=True).stdout
+    assert "digest: C0SUPPORTKPIS" in shown and "KPI digest in #support-kpis" in out
+    assert "supportbot shows #support-kpis" in out
+    # The six-person team's stand-up accounts for all six.
+    summary = out.split("becomes the summary", 1)[1].split("▶", 1)[0]
+    assert "2 of 5 answered" in summary and "*Missed (2)*: Chen Wu, Dana Kim" in summary
+    assert "*Skipped (1)*: Jordan Blake" in summary and "*Away (1)*: Priya Shah" in summary
+    # The digest and Home show the same pulse round.
+    digest = out.split("supportbot shows #support-kpis", 1)[1].split("▶", 1)[0]
+    home_tab = out.split("publishes the Home tab of @morgan", 1)[1].split("▶", 1)[0]
+    assert "score *3.5 / 5*, eNPS *+33*" in home_tab
+    assert "*Pulse score (latest round)*: 3.5 / 5" in digest and "*eNPS (latest round)*: +33" in digest
+    # No percentage from zero; the weekly review compares with the week before.
+    assert not re.search(r"\*: 0 ·[^│]*→ 0%", digest)
+    review = out.split("Weekly escalation review", 1)[1]
+    assert "vs last week)" in review

@@ -46,7 +46,8 @@ async def test_kpi_shows_yesterday_today_and_the_week_privately(bot: SlackDriver
                                                                 slack: FakeSlack, team: TeamPeople) -> None:
     profile = await tier1(app)
     await add_tickets(app, profile.id, *day_of_tickets("2026-11-01", first_response_minutes=90, good=3),
-                      *day_of_tickets("2026-10-29", first_response_minutes=20, good=6, prefix="w"))
+                      *day_of_tickets("2026-10-29", first_response_minutes=20, good=6, prefix="w"),
+                      *day_of_tickets("2026-10-22", first_response_minutes=30, good=6, prefix="p"))  # the week before
     yesterday = await kpi_on_demand(bot, slack, "", user=team.agent)
     assert yesterday.blocks and yesterday.blocks[0]["text"]["text"] == "📊 Tier 1 Support · Sunday 1 November"
     assert "🔴 *CSAT*: 50.0%" in shown(yesterday) and "Behind *CSAT*" in shown(yesterday)

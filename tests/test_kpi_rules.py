@@ -37,8 +37,9 @@ def test_judge(metric, value, target, sample, expected) -> None:  # type: ignore
     (90, 100, "↓ 10%"),
     (100, 100, "→ 0%"),
     (100.4, 100, "→ 0%"),
-    (0, 0, "→ 0%"),
-    (5, 0, None),          # no percentage from zero
+    (0, 0, None),          # no percentage from zero, 0 against 0 included
+    (5, 0, None),
+    (0, 0.0, None),
     (None, 100, None),
     (100, None, None),
 ])
@@ -170,3 +171,12 @@ def test_a_typed_figure_is_read_or_refused(typed: str, expected: float | str) ->
         assert isinstance(found, str) and expected in found
     else:
         assert found == expected
+
+
+def test_the_pulse_figures_read_as_the_pulse_report_and_home_write_them() -> None:
+    from bot.rules.kpi import CATALOGUE, format_value
+
+    by_key = {metric.key: metric for metric in CATALOGUE}
+    assert format_value(by_key["pulse_score"], 3.45) == "3.5 / 5"
+    assert (format_value(by_key["enps"], 33), format_value(by_key["enps"], -5), format_value(by_key["enps"], 0)) \
+        == ("+33", "-5", "+0")

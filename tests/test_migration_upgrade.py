@@ -87,9 +87,13 @@ TABLES = ("teams", "team_members", "escalation_paths", "revisions", "escalations
 
 
 def _snapshot(connection: Connection) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of the previous release's tables, in a stable order."""
-    return {table: sorted(tuple(map(str, row)) for row in connection.execute(text(f"SELECT * FROM {table}")))
-            for table in TABLES}
+    """Every row of the previous release's tables, in a stable order: the previous release's columns only (a
+    later release may add one, e.g. `escalation_events.customer_visible`)."""
+    return {table: sorted(tuple(map(str, row)) for row in connection.execute(
+        text(f"SELECT {', '.join(PREVIOUS_COLUMNS.get(table, ['*']))} FROM {table}"))) for table in TABLES}
+
+
+PREVIOUS_COLUMNS = {"escalation_events": ["id", "escalation_id", "at", "actor", "kind", "old", "new", "note"]}
 
 
 def _revision(connection: Connection) -> str:

@@ -77,7 +77,7 @@ async def test_answers_go_to_the_days_thread_and_an_edit_updates_the_same_reply(
     clock.now = utc("2026-11-24T14:40")
     await answer(bot, slack, NY, "Closed 12 tickets", "Refund <ACME> & friends", "Waiting on billing")
     [parent] = parents(slack)
-    assert "Stand-up · Tue 24 Nov" in str(parent.blocks) and "1 of 1 answered" in (parent.text or "")
+    assert "Stand-up · Tue 24 Nov" in str(parent.blocks) and "1 of 3 answered" in (parent.text or "")
     [reply] = thread(slack, parent.ts or "")
     assert "Nora York" in str(reply.blocks) and "Refund &lt;ACME&gt; &amp; friends" in str(reply.blocks)
     assert "<@" not in str(reply.blocks) + (reply.text or "")
@@ -138,3 +138,18 @@ async def test_a_prompt_says_skip_and_start(app: Supportbot, slack: FakeSlack) -
     await tick(app, utc("2026-11-24T14:30"))
     prompt = prompts(slack, NY)[0]
     assert button(prompt, ids.START)["value"] == button(prompt, ids.SKIP)["value"] == "global|2026-11-24"
+
+
+async def test_members_the_bot_never_asked_are_in_the_summary_and_counted(
+        app: Supportbot, slack: FakeSlack, bot: SlackDriver, clock: Clock) -> None:
+    await setup_team(app, slack)
+    assert await tick(app, utc("2026-11-24T08:30")) == 1  # the bot runs only at Berlin's 09:30
+    clock.now = utc("2026-11-24T08:40")
+    await answer(bot, slack, BERLIN, "Closed 9 tickets", "The billing queue", "none")
+    assert "1 of 3 answered" in (parents(slack)[0].text or "")  # New York's day has not started: still expected
+    await tick(app, utc("2026-11-24T18:30"))  # back when New York's window has closed: the summary
+    summary = slack.last("chat.update", channel=CHANNEL, ts=parents(slack)[0].ts)
+    rendered = str(summary.blocks)
+    assert "1 of 3 answered" in (summary.text or "") and "*Answered (1)*: Ben Lin" in rendered
+    assert "*Not asked (2)*: Nora York, Tomo Kyo (the bot was not running at their time)" in rendered
+    assert not prompts(slack, NY) and not prompts(slack, TOKYO)

@@ -113,6 +113,51 @@ def test_the_summary_lists_blockers_with_authors_and_shows_mood_from_three() -> 
     assert more.mood == pytest.approx(3.7) and more.moods == 3
 
 
+THREE = [Member("UNY", NY), Member("UBERLIN", BERLIN), Member("UTOKYO", TOKYO)]
+TUESDAY = date(2026, 11, 24)  # New York 09:30 = 14:30 UTC, Berlin 08:30 UTC, Tokyo 00:30 UTC; windows of 4 h
+
+
+@pytest.mark.parametrize("entries, members, now, refused, lists, progress", [
+    # the bot ran only at Berlin's time: New York and Tokyo were never asked, and are counted
+    ([Entry("UBERLIN", "answered", ("a", "b", ""))], THREE, "2026-11-24T19:00", {},
+     {"answered": ["UBERLIN"], "not asked": [("UNY", "the bot was not running at their time"),
+                                             ("UTOKYO", "the bot was not running at their time")]}, "1 of 3"),
+    # while the day is open: New York's time has not come, its prompt is on its way, or Slack refused it
+    ([Entry("UBERLIN", "answered", ("a", "b", "")), Entry("UTOKYO", "prompted")], THREE, "2026-11-24T09:00", {},
+     {"answered": ["UBERLIN"], "missed": ["UTOKYO"], "not asked": [("UNY", "their stand-up has not opened yet")]},
+     "1 of 3"),
+    ([Entry("UBERLIN", "skipped")], THREE[:2], "2026-11-24T15:00", {},
+     {"skipped": ["UBERLIN"], "not asked": [("UNY", "their prompt is on its way")]}, "0 of 2"),
+    ([Entry("UBERLIN", "skipped")], THREE[:2], "2026-11-24T19:00", {"UNY": "user_not_found"},
+     {"skipped": ["UBERLIN"], "not asked": [("UNY", "Slack refused their prompt (user_not_found)")]}, "0 of 2"),
+    # days off they gave count as away, asked or not
+    ([Entry("UBERLIN", "away"), Entry("UTOKYO", "answered", ("a", "b", ""))],
+     [*THREE[1:], Member("UNY", NY, away=((TUESDAY, TUESDAY),))], "2026-11-24T19:00", {},
+     {"answered": ["UTOKYO"], "away": ["UBERLIN", "UNY"]}, "1 of 1"),
+    # someone who left the team since is listed by their row; without members, by the rows alone
+    ([Entry("UGONE", "prompted"), Entry("UNY", "answered", ("a", "b", ""))], THREE[:1], "2026-11-24T19:00", {},
+     {"answered": ["UNY"], "missed": ["UGONE"]}, "1 of 2"),
+])
+def test_every_member_is_in_exactly_one_list_and_counted_when_expected(
+        entries: list[Entry], members: list[Member], now: str, refused: dict[str, str],
+        lists: dict[str, list[object]], progress: str) -> None:
+    summary = summarise(SCHEDULE, TUESDAY, entries, members, utc(now), refused)
+    got = {"answered": summary.answered, "skipped": summary.skipped, "away": summary.away, "missed": summary.missed,
+           "not asked": [(why.user_id, why.why) for why in summary.not_asked]}
+    assert {name: found for name, found in got.items() if found} == lists
+    listed = [*summary.answered, *summary.skipped, *summary.away, *summary.missed,
+              *(why.user_id for why in summary.not_asked)]
+    assert sorted(listed) == sorted({m.user_id for m in members} | {e.user_id for e in entries})  # each once
+    assert summary.progress == f"{progress} answered"
+
+
+def test_on_a_team_holiday_whoever_has_no_row_had_a_day_off_and_is_not_expected() -> None:
+    holiday = Schedule.from_config(StandupConfig(time="09:30", holidays=[TUESDAY]))
+    summary = summarise(holiday, TUESDAY, [Entry("UTOKYO", "answered", ("a", "b", ""))], THREE, utc("2026-11-24T19:00"))
+    assert [(why.user_id, why.why) for why in summary.not_asked] == [("UNY", "day off"), ("UBERLIN", "day off")]
+    assert summary.progress == "1 of 1 answered"
+
+
 @pytest.mark.parametrize("answered, teammates, text", [
     (4, 6, "4 of your 6 teammates have answered."), (1, 6, "1 of your 6 teammates has answered."),
     (0, 1, "0 of your 1 teammate have answered."), (0, 0, "Your stand-up is still open."),

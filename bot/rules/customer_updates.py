@@ -1,13 +1,17 @@
 """Customer-update drafts: the message an agent copies into the helpdesk to keep a customer informed.
 
 What happened (the summary, in the customer's terms), who owns it (the team, or a person when the agent says
-so), what has been done (the timeline's updates), what happens next, and when the customer hears from us again
-(the customer-update SLA of the priority, written in the customer's timezone). Templates per stage, and per
-priority when a team wants, with `{placeholders}` checked when the configuration is applied. Pure.
+so), what has been done (the timeline's updates marked for the customer), what happens next, and when the
+customer hears from us again (the customer-update SLA of the priority, written in the customer's timezone).
+Templates per stage, and per priority when a team wants, with `{placeholders}` checked when the configuration
+is applied. A default draft is safe to send as it is: the customer is named as they would be addressed, no
+internal reference and no internal update is in it; a team's own template can still use the internal
+placeholders. A value that starts a sentence is capitalised. Pure.
 """
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -20,13 +24,15 @@ STAGES: tuple[Stage, ...] = ("new", "in_progress", "resolved")
 STAGE_LABELS: Mapping[Stage, str] = {"new": "New", "in_progress": "In progress", "resolved": "Resolved"}
 
 COMMON: Mapping[str, str] = {
-    "customer": "the customer or account, as logged",
+    "customer": 'the customer as they are addressed: the name logged without its notes ("ACME Corp")',
     "summary": "the problem, in the words of the escalation's summary",
-    "ref": "the escalation's number, e.g. ESC-12",
     "team": "the team's name",
     "owner": 'who owns it: "our Tier 1 team", or "Dana Lee of our Tier 1 team" when the agent names the owner',
-    "done": "what has been done: the timeline's updates, one a line",
+    "done": "what has been done: the updates marked for the customer, one a line",
     "agent": "the name of the agent writing",
+    "ref": "internal: the escalation's number, e.g. ESC-12",
+    "customer_as_logged": 'internal: the customer or account as logged ("ACME Corp (account 4411)")',
+    "all_updates": "internal: every update of the team, internal ones too, one a line",
 }
 PLACEHOLDERS: Mapping[Stage, Mapping[str, str]] = {
     "new": {**COMMON, "next_update": "when the customer hears from us next, in their timezone"},
@@ -36,7 +42,7 @@ PLACEHOLDERS: Mapping[Stage, Mapping[str, str]] = {
 
 DEFAULT_TEMPLATES: Mapping[Stage, str] = {
     "new": (
-        "Hi {customer},\n\n"
+        "Hi {customer} team,\n\n"
         "Thank you for reporting this. We understand the problem: {summary}.\n\n"
         "It is now owned by {owner}, who are treating it as a priority. What we have done so far:\n{done}\n\n"
         "What happens next: we are investigating the cause and will share what we find.\n"
@@ -44,16 +50,16 @@ DEFAULT_TEMPLATES: Mapping[Stage, str] = {
         "Best regards,\n{agent}"
     ),
     "in_progress": (
-        "Hi {customer},\n\n"
-        "Here is an update on {summary} ({ref}).\n\n"
+        "Hi {customer} team,\n\n"
+        "Here is an update on {summary}.\n\n"
         "{owner} owns this and is working on it. What we have done so far:\n{done}\n\n"
         "What happens next: we are continuing the work and will tell you as soon as it is fixed.\n"
         "You will hear from us again by {next_update}.\n\n"
         "Best regards,\n{agent}"
     ),
     "resolved": (
-        "Hi {customer},\n\n"
-        "Good news: the problem you reported, {summary} ({ref}), is resolved.\n\n"
+        "Hi {customer} team,\n\n"
+        "Good news: the problem you reported, {summary}, is resolved.\n\n"
         "{outcome}\n\n"
         "What we did:\n{done}\n\n"
         "If anything still isn't right, reply to this message and {owner} will pick it up straight away.\n\n"
@@ -118,6 +124,19 @@ def clause(summary: str) -> str:
     return summary.strip().rstrip(".").rstrip()
 
 
+_NOTES = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
+_ACCOUNT = re.compile(r"[\s,;:/·–—-]*\b(account|acct|acc|id|no)\.?\s*(number|no\.?)?\s*#?\s*\w*\d\w*\s*$",
+                      re.IGNORECASE)
+
+
+def addressed(customer: str) -> str:
+    """The customer as a message to them names them: the name logged without notes in brackets or a trailing
+    account number ("ACME Corp (account 4411)", "ACME Corp, account 4411" → "ACME Corp"); the name as logged
+    when nothing else is left."""
+    name = _ACCOUNT.sub("", _NOTES.sub("", customer)).strip(" ,;:/·–—-")
+    return " ".join(name.split()) or " ".join(customer.split())
+
+
 def owner_phrase(team: str, owner_name: str | None) -> str:
     return f"{owner_name} of our {team} team" if owner_name else f"our {team} team"
 
@@ -147,6 +166,31 @@ class Facts:
     agent: str
     next_update: str = ""
     outcome: str = ""
+    customer_as_logged: str = ""
+    all_updates: str = ""
+
+
+def starts_sentence(before: str) -> bool:
+    """Whether text written after `before` begins a sentence: at the start, on a new line, or after . ! ?"""
+    stripped = before.rstrip(" \t")
+    return not stripped or stripped.endswith(("\n", ".", "!", "?"))
+
+
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """The template with each `{name}` replaced, a value that starts a sentence capitalised ("our Tier 1
+    team owns this" after a full stop is "Our Tier 1 team owns this"). KeyError or ValueError as `format`."""
+    out: list[str] = []
+    for literal, name, spec, conversion in string.Formatter().parse(template):
+        out.append(literal)
+        if name is None:
+            continue
+        if spec or conversion or not name.isidentifier():
+            raise ValueError(f"{{{name}}} is not a placeholder")
+        value = str(values[name])
+        if value[:1].islower() and starts_sentence("".join(out)):
+            value = value[:1].upper() + value[1:]
+        out.append(value)
+    return "".join(out)
 
 
 def draft(template: str, facts: Facts) -> str:
@@ -154,7 +198,7 @@ def draft(template: str, facts: Facts) -> str:
     cannot fail here; one that did not is filled as far as it goes rather than losing the draft."""
     values = asdict(facts)
     try:
-        text = template.format_map(values)
+        text = fill(template, values)
     except (KeyError, ValueError, IndexError, AttributeError):
-        text = DEFAULT_TEMPLATES["in_progress"].format_map(values)
+        text = fill(DEFAULT_TEMPLATES["in_progress"], values)
     return text[:DRAFT_MAX]

@@ -46,6 +46,8 @@ class Event:
     old: str | None = None
     new: str | None = None
     note: str | None = None
+    customer_visible: bool = False
+    """An update the customer may read (a customer-update draft uses only these); internal by default."""
 
 
 @dataclass(frozen=True)
@@ -82,9 +84,11 @@ def assign(state: EscalationState, by: str, owner: str, now: datetime) -> Change
     return Change(replace(state, owner=owner), (Event("assigned", by, now, old=state.owner, new=owner),))
 
 
-def post_update(state: EscalationState, by: str, text: str, now: datetime) -> Change:
-    """A customer update restarts the update clock."""
-    return Change(replace(state, last_update_at=now), (Event("update", by, now, note=text),))
+def post_update(state: EscalationState, by: str, text: str, now: datetime, *,
+                customer_visible: bool = False) -> Change:
+    """An update restarts the update clock; it is internal unless the agent says the customer may read it."""
+    return Change(replace(state, last_update_at=now),
+                  (Event("update", by, now, note=text, customer_visible=customer_visible),))
 
 
 def customer_updated(state: EscalationState, by: str, text: str, now: datetime) -> Change:

@@ -118,12 +118,10 @@ class Change:
 
 
 def change(value: float | None, reference: float | None) -> Change | None:
-    """The relative change from `reference` to `value`; None when either is missing, or the reference is
-    zero and the value is not (no meaningful percentage)."""
-    if value is None or reference is None:
+    """The relative change from `reference` to `value`; None when either is missing or the reference is zero:
+    there is no percentage from zero (0 against 0 is not "→ 0%", it is nothing to compare)."""
+    if value is None or reference is None or reference == 0:
         return None
-    if reference == 0:
-        return Change(0.0) if value == 0 else None
     return Change(100 * (value - reference) / abs(reference))
 
 
@@ -181,7 +179,9 @@ def format_value(metric: Metric, value: float | None) -> str:
         case "percent":
             return f"{value:.1f}%"
         case "score":
-            return f"{value:.1f}"
+            return f"{value:.1f} / 5"  # as the pulse report and Home write it
+        case _ if metric.key == "enps":
+            return f"{value:+.0f}"  # eNPS is signed, as the pulse report and Home write it
         case _:
             return _number(value)
 

@@ -4,7 +4,7 @@ timezone, and what the day's summary says. Pure: the caller passes the people, t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -141,6 +141,37 @@ class Blocker:
     text: str
 
 
+NOT_RUNNING = "the bot was not running at their time"
+NOT_YET = "their stand-up has not opened yet"
+OPEN_NOW = "their prompt is on its way"
+DAY_OFF = "day off"
+"""Why a member was not asked (no row for the day): what `not_asked_why` says."""
+
+
+@dataclass(frozen=True)
+class NotAsked:
+    user_id: str
+    why: str
+    expected: bool
+    """Counted in the day's `N of M`: they should have been asked (a day off is not)."""
+
+
+def not_asked_why(schedule: Schedule, member: Member, day: date, now: datetime,
+                  refused: str | None = None) -> NotAsked | None:
+    """Why a member with no row for `day` has none; None when they count as away (days off they gave)."""
+    if member.is_away(day):
+        return None
+    if not schedule.is_team_day(day):
+        return NotAsked(member.user_id, DAY_OFF, expected=False)
+    if now < schedule.opens(day, member.zone):
+        return NotAsked(member.user_id, NOT_YET, expected=True)
+    if refused:
+        return NotAsked(member.user_id, f"Slack refused their prompt ({refused})", expected=True)
+    if now < schedule.closes(day, member.zone):
+        return NotAsked(member.user_id, OPEN_NOW, expected=True)
+    return NotAsked(member.user_id, NOT_RUNNING, expected=True)
+
+
 @dataclass(frozen=True)
 class Summary:
     day: date
@@ -152,28 +183,47 @@ class Summary:
     mood: float | None
     moods: int
     expected: int
-    """Everyone asked (or who answered): answered + skipped + missed."""
+    """The members expected that day: answered + skipped + missed + not asked (a day off aside)."""
     entries: dict[str, Entry] = field(default_factory=dict)
+    not_asked: list[NotAsked] = field(default_factory=list)
+    """Members of the team with no row for the day, each with why."""
 
     @property
     def progress(self) -> str:
         return f"{len(self.answered)} of {self.expected} answered"
 
 
-def summarise(schedule: Schedule, day: date, entries: Sequence[Entry]) -> Summary:
+def summarise(schedule: Schedule, day: date, entries: Sequence[Entry], members: Sequence[Member] = (),
+              now: datetime | None = None, refused: Mapping[str, str] | None = None) -> Summary:
+    """The day as the summary tells it. Every one of `members` is in exactly one list: answered, skipped,
+    away, missed (asked, silent) or not asked (with why; `refused` holds the Slack errors of prompts that
+    could not be sent). Someone no longer a member is listed by their row. `now` defaults to after every window."""
     by_status: dict[str, list[str]] = {"answered": [], "skipped": [], "away": [], "prompted": []}
     for entry in entries:
         by_status.setdefault(entry.status, []).append(entry.user_id)
+    seen = {entry.user_id for entry in entries}
+    not_asked: list[NotAsked] = []
+    for member in members:
+        if member.user_id in seen:
+            continue
+        seen.add(member.user_id)
+        why = not_asked_why(schedule, member, day, now or datetime.max.replace(tzinfo=UTC),
+                            (refused or {}).get(member.user_id))
+        if why is None:
+            by_status["away"].append(member.user_id)
+        else:
+            not_asked.append(why)
     blocker_at = schedule.blocker_question
     blockers = [Blocker(entry.user_id, entry.answers[blocker_at]) for entry in entries
                 if entry.status == "answered" and blocker_at is not None and len(entry.answers) > blocker_at
                 and has_blocker(entry.answers[blocker_at])]
     moods = [entry.mood for entry in entries if entry.status == "answered" and entry.mood is not None]
     mood = round(sum(moods) / len(moods), 1) if len(moods) >= MOOD_SHOWN_FROM else None
-    expected = len(by_status["answered"]) + len(by_status["skipped"]) + len(by_status["prompted"])
+    expected = len(by_status["answered"]) + len(by_status["skipped"]) + len(by_status["prompted"]) \
+        + sum(why.expected for why in not_asked)
     return Summary(day=day, answered=by_status["answered"], skipped=by_status["skipped"], away=by_status["away"],
                    missed=by_status["prompted"], blockers=blockers, mood=mood, moods=len(moods),
-                   expected=expected, entries={entry.user_id: entry for entry in entries})
+                   expected=expected, entries={entry.user_id: entry for entry in entries}, not_asked=not_asked)
 
 
 def reminder_text(answered: int, teammates: int) -> str:

@@ -213,7 +213,8 @@ def _follow_up(read: Callable[[Any], Any], first_block: str,
 
 
 submit_update = _follow_up(forms.UpdateForm.from_view, ids.UPDATE_TEXT,
-                           lambda state, by, form, now: rules.post_update(state, by, form.text, now))
+                           lambda state, by, form, now: rules.post_update(
+                               state, by, form.text, now, customer_visible=form.customer_visible))
 submit_priority = _follow_up(
     forms.PriorityForm.from_view, ids.NEW_PRIORITY,
     lambda state, by, form, now: rules.change_priority(state, by, form.priority, form.reason, now))

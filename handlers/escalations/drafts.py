@@ -95,15 +95,17 @@ async def draft_for(services: Services, session: AsyncSession, escalation: Escal
     updates = await _updates(session, escalation.id)
     stage = drafting.stage_of(escalation.status, len(updates))
     notes = [event.note or "" for event in updates if event.kind == "update"]
+    shared = [event.note or "" for event in updates if event.kind == "update" and event.customer_visible]
     wanted = [agent, *([escalation.owner] if escalation.owner and name_owner else [])]
     names = {user: found.name for user, found in (await people(services, wanted, now)).items()}
     priority = escalation.priority
     due = None if stage == "resolved" else team.policy.due(now, team.policy.of(priority).update_every, priority)
     owner = names.get(escalation.owner or "") if name_owner else None
     facts = drafting.Facts(
-        customer=escalation.customer, summary=drafting.clause(escalation.summary), ref=ref(escalation),
-        team=team.name, owner=drafting.owner_phrase(team.name, owner),
-        done=drafting.done_lines(notes), agent=names.get(agent, agent),
-        next_update=drafting.when(due, tz) if due is not None else "", outcome=escalation.outcome or "")
+        customer=drafting.addressed(escalation.customer), summary=drafting.clause(escalation.summary),
+        ref=ref(escalation), team=team.name, owner=drafting.owner_phrase(team.name, owner),
+        done=drafting.done_lines(shared), agent=names.get(agent, agent),
+        next_update=drafting.when(due, tz) if due is not None else "", outcome=escalation.outcome or "",
+        customer_as_logged=escalation.customer, all_updates=drafting.done_lines(notes))
     template = drafting.template_for(team.config.customer_updates.templates(), priority, stage)
     return stage, drafting.draft(template, facts), due

@@ -16,6 +16,8 @@ SUMMARY_MAX = 150
 CUSTOMER_MAX = 200
 DETAILS_MAX = 3000
 UPDATE_MAX = 3000
+AUDIENCES = ("internal", "customer")
+"""Who may read a posted update: the team only (the default), or the customer too."""
 OWNER = re.compile(r"[UW][A-Z0-9]{2,31}")  # what the user picker gives
 
 
@@ -92,13 +94,18 @@ class EscalationForm:
 @dataclass
 class UpdateForm:
     text: str = ""
+    customer_visible: bool = False
+    """The agent chose "may be shared with the customer"; internal otherwise (and when the choice is absent)."""
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_view(cls, view: View) -> UpdateForm:
         got, errors = view.values(), dict[str, str]()
         text = _required_text(got, ids.UPDATE_TEXT, "the update", UPDATE_MAX, errors)
-        return cls(text=text, errors=errors)
+        audience = _text(got, ids.UPDATE_AUDIENCE) or AUDIENCES[0]
+        if audience not in AUDIENCES:
+            errors[ids.UPDATE_AUDIENCE] = "Please choose who may read the update."
+        return cls(text=text, customer_visible=audience == "customer", errors=errors)
 
 
 @dataclass

@@ -31,6 +31,7 @@ OWNER = "owner"
 
 # Input blocks of the follow-up modals
 UPDATE_TEXT = "update_text"
+UPDATE_AUDIENCE = "update_audience"
 NEW_PRIORITY = "new_priority"
 REASON = "reason"
 OUTCOME = "outcome"

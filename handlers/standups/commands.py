@@ -129,10 +129,11 @@ async def go_away(services: Services, user: str, words: list[str], today: date, 
 
 
 async def report(services: Services, team: TeamProfile, on: date, now: datetime) -> dict[str, Any]:
-    summary, rows = await day_summary(services, team, on)
+    summary, rows = await day_summary(services, team, on, now)
     if not rows:
         return {"text": f"No stand-up for {team.name} on {views.day_label(on)} ({on.isoformat()})."}
-    names = {u: p.name for u, p in (await people(services, [r.user_id for r in rows], now)).items()}
+    shown = [r.user_id for r in rows] + [why.user_id for why in summary.not_asked] + summary.away
+    names = {u: p.name for u, p in (await people(services, shown, now)).items()}
     text, blocks = views.parent(team.key, team.name, on, summary, names, closed=True)
     return {"text": text, "blocks": blocks}
 

@@ -21,13 +21,11 @@ from handlers.jobs import Job
 from handlers.people import people, person
 from handlers.services import Services
 from handlers.standups import views
-from handlers.standups.report import publish, schedule_of
+from handlers.standups.report import LOOK_BACK, members_of, publish, schedule_of
 from storage import claims
 from storage import standups as stored
 
 log = logging.getLogger(__name__)
-LOOK_BACK = timedelta(days=3)
-"""Days this far back are still summarised or published late (after an outage)."""
 STATUS_BATCH = 25
 """Members whose Slack status is refreshed together just before their prompts (about half a second of
 prompts at Slack's pace): a status is at most that old when its prompt goes."""
@@ -48,13 +46,6 @@ async def run(services: Services, now: datetime) -> int:
             log.warning("stand-up for %s: Slack said %s; the next tick carries on", team.key,
                         error.response.get("error"))
     return done
-
-
-async def members_of(services: Services, team: TeamProfile, now: datetime) -> list[Member]:
-    found = await people(services, team.config.members, now)
-    async with services.db() as session:
-        away = await stored.away_days(session, team.config.members, since=now.date() - LOOK_BACK)
-    return [Member(user, found[user].zone(team.timezone), tuple(away.get(user, ()))) for user in team.config.members]
 
 
 async def run_team(services: Services, team: TeamProfile, now: datetime) -> int:

@@ -4,17 +4,21 @@ here can be run again at any time: it brings Slack up to date with what is store
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.rules import claim_keys
 from bot.rules.directory import TeamProfile
-from bot.rules.standups import Entry, Schedule, Summary, summarise
+from bot.rules.standups import Entry, Member, Schedule, Summary, summarise
 from handlers.delivery import once
 from handlers.people import people
 from handlers.services import Services
 from handlers.standups import views
+from storage import failures
 from storage import standups as stored
 from storage.standup_models import StandupEntry
+
+LOOK_BACK = timedelta(days=3)
+"""Days this far back are still summarised or published late (after an outage)."""
 
 
 def schedule_of(team: TeamProfile) -> Schedule:
@@ -25,10 +29,25 @@ def as_entry(row: StandupEntry) -> Entry:
     return Entry(user_id=row.user_id, status=row.status, answers=tuple(str(a) for a in row.answers), mood=row.mood)
 
 
-async def day_summary(services: Services, team: TeamProfile, day: date) -> tuple[Summary, list[StandupEntry]]:
+async def members_of(services: Services, team: TeamProfile, now: datetime,
+                     since: date | None = None) -> list[Member]:
+    """The team's members, each in their own timezone, with the days off they gave since `since`."""
+    found = await people(services, team.config.members, now)
+    async with services.db() as session:
+        away = await stored.away_days(session, team.config.members, since=since or now.date() - LOOK_BACK)
+    return [Member(user, found[user].zone(team.timezone), tuple(away.get(user, ()))) for user in team.config.members]
+
+
+async def day_summary(services: Services, team: TeamProfile, day: date,
+                      now: datetime) -> tuple[Summary, list[StandupEntry]]:
+    """The day's summary: every row of the day, and every member of the team (those never asked with why)."""
+    members = await members_of(services, team, now, since=day)
     async with services.db() as session:
         rows = await stored.entries(session, team.id, day)
-    return summarise(schedule_of(team), day, [as_entry(row) for row in rows]), rows
+        silent = [m.user_id for m in members if m.user_id not in {row.user_id for row in rows}]
+        keys = {claim_keys.standup_prompt(team.key, user, day): user for user in silent}
+        refused = {keys[f.key]: f.error for f in await failures.listed(session, list(keys))} if keys else {}
+    return summarise(schedule_of(team), day, [as_entry(row) for row in rows], members, now, refused), rows
 
 
 async def publish(services: Services, team: TeamProfile, day: date, now: datetime, *, close: bool = False) -> int:
@@ -37,14 +56,15 @@ async def publish(services: Services, team: TeamProfile, day: date, now: datetim
     channel = team.channels.get("standup")
     if not channel:
         return 0
-    summary, rows = await day_summary(services, team, day)
+    summary, rows = await day_summary(services, team, day, now)
     answered = [row for row in rows if row.status == "answered"]
     async with services.db() as session:
         stored_day = await stored.day(session, team.id, day)
     closed = close or (stored_day is not None and stored_day.summarised_at is not None)
     if not answered and not closed:
         return 0
-    names = {user: person.name for user, person in (await people(services, [r.user_id for r in rows], now)).items()}
+    shown = [r.user_id for r in rows] + [why.user_id for why in summary.not_asked] + summary.away
+    names = {user: person.name for user, person in (await people(services, shown, now)).items()}
     text, blocks = views.parent(team.key, team.name, day, summary, names, closed=closed)
     sent = 0
     if stored_day is None or stored_day.ts is None:

@@ -145,6 +145,11 @@ def summary_blocks(summary: Summary, names: Mapping[str, str], team_key: str) ->
         lines.append(f"*Away ({len(summary.away)})*: {who(summary.away)}")
     if summary.missed:
         lines.append(f"*Missed ({len(summary.missed)})*: {who(summary.missed)}")
+    reasons: dict[str, list[str]] = {}
+    for why in summary.not_asked:
+        reasons.setdefault(why.why, []).append(why.user_id)
+    for reason, users in reasons.items():
+        lines.append(f"*Not asked ({len(users)})*: {who(users)} ({escape(reason)})")
     blocks += [section(clip(line, 3000)) for line in lines]
     if summary.mood is not None:
         blocks.append(context(f"Average mood {summary.mood:.1f} / 5 from {summary.moods} people"))

@@ -180,7 +180,8 @@ def describe(event: EscalationEvent) -> str:
         case "assigned":
             return f"{who} assigned it to {user(event.new)}" + (f" (was {user(event.old)})." if event.old else ".")
         case "update":
-            return f"*Update* from {who}:\n{note}"
+            shared = " (may be shared with the customer)" if event.customer_visible else " (internal)"
+            return f"*Update* from {who}{shared}:\n{note}"
         case "customer_update":
             return f"{who} sent the customer an update:\n{clip(note, 2800)}"
         case "priority":

@@ -81,6 +81,11 @@ def update_form(escalation: Escalation) -> dict[str, Any]:
         _about(escalation),
         text_input(ids.UPDATE_TEXT, "Update", multiline=True, max_length=forms.UPDATE_MAX,
                    placeholder="Where things stand, what the customer was told, what happens next"),
+        radio_input(ids.UPDATE_AUDIENCE, "Who may read it", [
+            option("Internal: the team only", "internal"),
+            option("May be shared with the customer", "customer",
+                   "Customer-update drafts quote only these"),
+        ], initial="internal"),
     ], submit="Post update", private_metadata=str(escalation.id))
 
 
