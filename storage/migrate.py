@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 LOCK_ID = 7_337_001  # PostgreSQL advisory lock: replicas starting together migrate one at a time
-HEAD = max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]*_*.py"))
+HEAD = max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 """The latest revision, from the migrations' file names (a test checks it is alembic's head): a database already
 there starts without loading alembic, half a second of every start."""
 

@@ -1,6 +1,6 @@
 """applied_files: the teams file last applied, so that a start-up applies SUPPORTBOT_CONFIG only when it changed
 
-Revision ID: 0009c
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-08
 
@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0009c'
+revision: str = '0009'
 down_revision: Union[str, Sequence[str], None] = '0008'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None

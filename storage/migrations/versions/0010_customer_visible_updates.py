@@ -1,7 +1,7 @@
 """customer_visible on escalation_events: an update the customer may read (Post update asks; internal by default)
 
-Revision ID: 0009r
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-07
 
 """
@@ -11,8 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0009r'
-down_revision: Union[str, Sequence[str], None] = '0008'
+revision: str = '0010'
+down_revision: Union[str, Sequence[str], None] = '0009'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
