@@ -165,8 +165,8 @@ def test_the_token_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
 # ---------------------------------------------------------------- partial updates
 
 def readme_example() -> Any:
-    """The body of the README's own `curl` example."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    """The body of the documentation's own `curl` example (docs/features/helpdesk-tickets.md)."""
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "features" / "helpdesk-tickets.md").read_text("utf-8")
     found = re.search(r"/webhooks/tickets \\\n.*?-d '(?P<body>.*?)'\n", readme, re.DOTALL)
     assert found is not None
     return json.loads(found["body"])
