@@ -155,10 +155,12 @@ async def token(session: AsyncSession, key: str) -> tuple[str | None, datetime |
     return (None, None) if found is None else (found[0], found[1])
 
 
-async def claim_token(session: AsyncSession, key: str, *, now: datetime, until: datetime) -> bool:
-    """Take the right to ask for a new token until `until` (the caller commits at once)."""
+async def claim_token(session: AsyncSession, key: str, *, seen: str | None, now: datetime, until: datetime) -> bool:
+    """Take the right to ask for a new token until `until`, if the cached token is still `seen` (a token stored
+    since then is the one to use) and no other claim is live. The caller commits at once."""
     table = HelpdeskSource
-    taken = await session.execute(update(table).where(table.key == key).where(
+    same = table.access_token.is_(None) if seen is None else table.access_token == seen
+    taken = await session.execute(update(table).where(table.key == key, same).where(
         (table.token_claim_until.is_(None)) | (table.token_claim_until < now)).values(token_claim_until=until))
     return bool(getattr(taken, "rowcount", 0))
 

@@ -41,7 +41,7 @@ class StoredTokens:
                 token, expires_at = await helpdesks.token(session, self.key)
                 if token is not None and token != stale and self._fresh(expires_at):
                     return token  # another replica (or an earlier call) renewed it meanwhile
-                won = await helpdesks.claim_token(session, self.key, now=now, until=now + CLAIM)
+                won = await helpdesks.claim_token(session, self.key, seen=token, now=now, until=now + CLAIM)
                 await session.commit()
             if won:
                 return await self._issue(issue)

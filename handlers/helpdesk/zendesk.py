@@ -104,6 +104,8 @@ class ZendeskConnector:
             raise HelpdeskError(str(error)) from None
 
     async def check(self) -> None:
+        """The OAuth client gets a token (not kept: the cached one is for the syncs), and the API answers."""
+        await self._issue()
         await self._get("/api/v2/groups.json", {})
 
     async def _names(self, path: str, key: str) -> dict[int, str]:
