@@ -185,7 +185,8 @@ async def test_two_syncs_at_once_one_wins_and_a_dead_syncs_lease_is_taken_over_w
     assert winner.imported == 300 and "another sync of this source is running" in (one if one.busy else two).line()
     assert len(await stored(db)) == 300
     async with db() as session:  # a replica that died holding the lease
-        assert await helpdesks.claim(session, "zendesk", owner="dead", now=clock(), until=clock() + timedelta(minutes=10))
+        until = clock() + timedelta(minutes=10)
+        assert await helpdesks.claim(session, "zendesk", owner="dead", now=clock(), until=until)
         await session.commit()
     assert (await sync(db, clock, owner="replica-a")).busy
     clock.advance(minutes=11)
