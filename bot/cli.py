@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import config_file
+from bot import cli_helpdesk, config_file
 from bot.clock import utcnow
 from bot.database_errors import explain, sqlite_file_unusable
 from bot.rules.team_config import ConfigError, parse_teams, render_teams
@@ -29,7 +29,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from handlers import all_jobs
 from handlers.job_runs import JobRun
 from handlers.jobs import UnknownJob, find
-from storage import teams
+from storage import helpdesks, teams
 from storage.db import make_engine, session_factory
 from storage.migrate import current, upgrade
 
@@ -93,6 +93,8 @@ def parser() -> argparse.ArgumentParser:
                                 help="IANA zone of times written without an offset (default: %(default)s)")
     tickets_import.add_argument("--date-format", choices=("day-first", "month-first"), default=None,
                                 help="how dates such as 03/05/2024 read (default: as the file's other dates show)")
+
+    cli_helpdesk.add_commands(commands)
 
     demo = commands.add_parser("demo", help="build a demo database and show what each feature would show")
     demo.add_argument("--json", action="store_true", help="print each message's raw Block Kit, one JSON object a line")
@@ -175,6 +177,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         except ImportRefused as refused:
             print(f"supportbot: {refused}", file=sys.stderr)
             return 2
+    if args.command == "helpdesk":
+        return await cli_helpdesk.dispatch(args, settings, database)
     from bot.demo import run_demo
 
     path = await run_demo(settings, as_json=args.json)
@@ -218,7 +222,8 @@ async def apply_config(settings: Settings, file: Path, *, dry_run: bool = False,
 
 async def show_config(settings: Settings) -> str:
     async with database(settings) as engine, session_factory(engine)() as session:
-        return render_teams(await teams.effective(session))
+        sources = [found.config for found in await helpdesks.sources(session)]
+        return render_teams(await teams.effective(session), sources)
 
 
 async def run_job(settings: Settings, name: str, now: datetime) -> JobRun:

@@ -222,4 +222,4 @@ class Person(Base):
     refreshed_at: Mapped[datetime]
 
 # Each feature's tables live in a module of their own and belong to this schema (Base.metadata).
-from storage import kpi_models, metric_models, pulse_models, scorecard_models, standup_models  # noqa: E402, F401
+from storage import helpdesk_models, kpi_models, metric_models, pulse_models, scorecard_models, standup_models  # noqa: E402, F401

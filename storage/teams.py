@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.rules.team_config import TeamConfig, TeamsFile
-from storage import dialect, directory
+from storage import dialect, directory, helpdesks
 from storage.models import AppliedFile, EscalationPath, Team, TeamMember
 
 ROLES = ("member", "manager")
@@ -27,6 +27,8 @@ class ApplyReport:
     unchanged: list[str] = field(default_factory=list)
     deactivated: list[str] = field(default_factory=list)
     """`team:user (role)` for each membership the file no longer lists."""
+    helpdesks: list[str] = field(default_factory=list)
+    """`helpdesk KEY: added|updated` for each source the file adds or changes."""
 
     def summary(self) -> str:
         parts = [
@@ -36,7 +38,8 @@ class ApplyReport:
         ]
         if self.deactivated:
             parts.append(f"{len(self.deactivated)} memberships deactivated")
-        return "teams: " + ", ".join(parts)
+        shown = "teams: " + ", ".join(parts)
+        return "\n".join([shown, *self.helpdesks])
 
 
 def digest(text: str) -> str:
@@ -82,6 +85,8 @@ async def apply(session: AsyncSession, config: TeamsFile, *, now: datetime,
             report.updated.append(wanted.key)
         else:
             report.unchanged.append(wanted.key)
+    if config.helpdesks is not None:
+        report.helpdesks = await helpdesks.apply(session, config.helpdesks, now=now)
     if report.created or report.updated:
         await directory.bump(session)
     if file_text is not None:

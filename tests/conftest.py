@@ -44,8 +44,10 @@ teams:
 
 
 # ---------------------------------------------------------------- secrets never reach the logs
-KNOWN_SECRETS = ("xoxb-test-token", SIGNING_SECRET, "xapp-1-test", "xapp-1-process", "whk-3f9c2a7e5d1b")
-"""The tests' bot and app tokens, signing secret and webhook token (tests/test_tickets_webhook.py)."""
+KNOWN_SECRETS = ("xoxb-test-token", SIGNING_SECRET, "xapp-1-test", "xapp-1-process", "whk-3f9c2a7e5d1b",
+                 "zdsecret-6b1f0c9e4a7d", "zdtoken-")
+"""The tests' bot and app tokens, signing secret and webhook token (tests/test_tickets_webhook.py), and the fake
+Zendesk's OAuth client secret and access tokens (tests/kit/fake_zendesk.py)."""
 TOKEN_SHAPED = re.compile(r"\bx(?:ox[abpeor]|app)-[0-9A-Za-z][0-9A-Za-z-]{2,}")
 SCANNED_AT_DEBUG = ("bot", "handlers", "storage", "slack_bolt", "slack_sdk", "slack_sdk.web.async_base_client",
                     "apscheduler", "uvicorn", "starlette")

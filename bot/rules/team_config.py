@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from bot.rules.customer_updates import DRAFT_MAX, STAGES, Stage, check_template
+from bot.rules.helpdesk_config import HelpdeskConfig, TeamHelpdesk
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -234,6 +235,8 @@ class TeamConfig(Section):
     kpi_targets: KpiTargets = Field(default_factory=KpiTargets)
     scorecard: ScorecardConfig = Field(default_factory=ScorecardConfig)
     customer_updates: CustomerUpdatesConfig = Field(default_factory=CustomerUpdatesConfig)
+    helpdesk: TeamHelpdesk | None = None
+    """Which helpdesk source's tickets are the team's (`helpdesks[].key`, and a group or brand to match)."""
 
     @model_validator(mode="after")
     def _unique_path_keys(self) -> TeamConfig:
@@ -245,18 +248,29 @@ class TeamConfig(Section):
     def settings(self) -> dict[str, Any]:
         """The sections stored as the team's settings document."""
         sections = ("standup", "pulse", "digest", "kpi_targets", "escalation_policy", "scorecard",
-                    "customer_updates")
+                    "customer_updates", "helpdesk")
         return self.model_dump(mode="json", include=set(sections), exclude_none=True)
 
 
 class TeamsFile(Section):
     teams: list[TeamConfig]
+    helpdesks: list[HelpdeskConfig] | None = None
+    """None (no `helpdesks:` key): the stored sources are left as they are."""
 
     @model_validator(mode="after")
     def _unique_team_keys(self) -> TeamsFile:
         twice = _used_twice([team.key for team in self.teams])
         if twice:
             raise ValueError(f"team key {twice!r} is used twice")
+        if self.helpdesks is not None:
+            twice = _used_twice([source.key for source in self.helpdesks])
+            if twice:
+                raise ValueError(f"helpdesk key {twice!r} is used twice")
+            known = {source.key for source in self.helpdesks}
+            for team in self.teams:
+                if team.helpdesk is not None and team.helpdesk.source not in known:
+                    raise ValueError(f"team {team.key}: helpdesk source {team.helpdesk.source!r} is not in "
+                                     f"helpdesks (known: {', '.join(sorted(known)) or 'none'})")
         return self
 
 
@@ -343,7 +357,10 @@ def parse_teams(text: str) -> TeamsFile:
     return parsed
 
 
-def render_teams(teams: Sequence[TeamConfig]) -> str:
-    """The effective configuration as YAML, in the same shape `parse_teams` reads."""
-    document = {"teams": [team.model_dump(mode="json", exclude_none=True) for team in teams]}
+def render_teams(teams: Sequence[TeamConfig], helpdesks: Sequence[HelpdeskConfig] = ()) -> str:
+    """The effective configuration as YAML, in the same shape `parse_teams` reads (helpdesks name where their
+    credentials are, never hold them)."""
+    document: dict[str, Any] = {"teams": [team.model_dump(mode="json", exclude_none=True) for team in teams]}
+    if helpdesks:
+        document["helpdesks"] = [source.model_dump(mode="json", exclude_none=True) for source in helpdesks]
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
