@@ -19,7 +19,7 @@ NAMES = {NY: "Nora York", BERLIN: "Ben Lin", TOKYO: "Tomo Kyo", MANAGER: "Lea Ma
 CHANNEL = "C0STANDUP"
 
 
-def standup_yaml(extra: str = "", members: list[str] | None = None) -> str:
+def standup_yaml(extra: str = "", members: list[str] | None = None, at: str = "09:30") -> str:
     listed = ", ".join(members or [NY, BERLIN, TOKYO])
     return f"""
 teams:
@@ -31,15 +31,16 @@ teams:
     channels: {{standup: {CHANNEL}, escalations: C0ESC}}
     escalation_paths:
       - {{key: engineering, name: Engineering, channel: C0ENG}}
-    standup: {{time: "09:30", reminder_minutes: 60, window_hours: 4{extra}}}
+    standup: {{time: "{at}", reminder_minutes: 60, window_hours: 4{extra}}}
 """
 
 
-async def setup_team(app: Supportbot, slack: FakeSlack, extra: str = "", members: list[str] | None = None) -> None:
+async def setup_team(app: Supportbot, slack: FakeSlack, extra: str = "", members: list[str] | None = None,
+                     at: str = "09:30") -> None:
     for user in (*(members or [NY, BERLIN, TOKYO]), MANAGER):
         slack.add_user(user, real_name=NAMES.get(user, f"Member {user}"), tz=ZONES.get(user, "America/New_York"))
     async with app.services.db() as session:
-        await teams.apply(session, parse_teams(standup_yaml(extra, members)),
+        await teams.apply(session, parse_teams(standup_yaml(extra, members, at)),
                           now=datetime.fromisoformat("2026-01-01T00:00:00+00:00"))
     app.services.directory.invalidate()
 

@@ -93,7 +93,7 @@ async def test_answers_go_to_the_days_thread_and_an_edit_updates_the_same_reply(
 
 async def test_an_answer_after_midnight_belongs_to_the_day_of_its_prompt(
         app: Supportbot, slack: FakeSlack, bot: SlackDriver, clock: Clock) -> None:
-    await setup_team(app, slack, extra=', time: "22:00"', members=[NY])
+    await setup_team(app, slack, members=[NY], at="22:00")
     await tick(app, utc("2026-11-25T03:00"))  # 22:00 in New York on Tue 24 Nov
     clock.now = utc("2026-11-25T05:30")  # 00:30 on Wed 25 Nov in New York
     await answer(bot, slack, NY, "Night shift", "Sleep", "")
