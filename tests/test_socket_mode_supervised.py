@@ -32,7 +32,7 @@ def start(env: dict[str, str], cwd: Path, *args: str) -> tuple[subprocess.Popen[
 
 
 def until(condition: Callable[[], bool], what: str, process: subprocess.Popen[bytes], output: Path,
-          timeout: float = 20) -> None:
+          timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if process.poll() is not None or time.monotonic() > deadline:
