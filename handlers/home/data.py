@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from storage.escalations import OpenList
 from storage.pulse_models import PulseRound
 from storage.standups import Participation
 
+log = logging.getLogger(__name__)
 ESCALATIONS_SHOWN = 8
 MANAGED_SHOWN = 3
 """Teams with a manager's section (a head of several teams sees the first three, by key)."""
@@ -94,9 +96,19 @@ async def gather(services: Services, user: str, now: datetime) -> Home:
                           entries[team.id].status if team.id in entries else None)
              for team in member_of if team.id in days]
     # Only a manager's or a newcomer's Home mentions the helpdesk: only theirs asks Slack who is an admin.
-    admin = (bool(managed) or not teams) and await is_workspace_admin(services.client, user)
+    admin = (bool(managed) or not teams) and await _is_admin(services, user)
     return Home(user, now, mine, today, pulses, sections, team_open, in_a_team=bool(teams),
                 connects_helpdesk=may(Can.CONNECT_HELPDESK, None, user, admin=admin))
+
+
+async def _is_admin(services: Services, user: str) -> bool:
+    """Whether Slack says `user` is a workspace admin or owner; not, when Slack cannot say (the Home then
+    shows less, never more)."""
+    try:
+        return await is_workspace_admin(services.client, user)
+    except Exception as error:  # a Slack outage must not stop the Home
+        log.warning("users.info for %s failed (%s): their Home treats them as no admin", user, type(error).__name__)
+        return False
 
 
 async def _managed(session: AsyncSession, team: TeamProfile, now: datetime) -> Managed:
