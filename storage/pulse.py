@@ -74,11 +74,20 @@ async def latest_closed(session: AsyncSession, team_id: int, now: datetime) -> P
                                 .order_by(PulseRound.closes_at.desc()).limit(1))
 
 
-async def previous_shown(session: AsyncSession, of: PulseRound) -> PulseRound | None:
-    """The team's last round before `of` that met its threshold (what a trend compares with)."""
-    return await session.scalar(select(PulseRound).where(
+async def shown_before(session: AsyncSession, of: PulseRound, *, limit: int) -> list[PulseRound]:
+    """Up to `limit` of the team's rounds before `of` that met their threshold, most recent first (what a
+    trend compares with and a rolling figure pools)."""
+    return list((await session.scalars(select(PulseRound).where(
         PulseRound.team_id == of.team_id, PulseRound.closes_at < of.closes_at,
-        PulseRound.ballots >= PulseRound.min_responses).order_by(PulseRound.closes_at.desc()).limit(1))
+        PulseRound.ballots >= PulseRound.min_responses).order_by(PulseRound.closes_at.desc()).limit(limit))).all())
+
+
+async def shown_by(session: AsyncSession, team_id: int, now: datetime, *, limit: int) -> list[PulseRound]:
+    """Up to `limit` of the team's rounds closed by `now` that met their threshold, most recent first. A hidden
+    round is never returned."""
+    return list((await session.scalars(select(PulseRound).where(
+        PulseRound.team_id == team_id, PulseRound.closes_at <= now,
+        PulseRound.ballots >= PulseRound.min_responses).order_by(PulseRound.closes_at.desc()).limit(limit))).all())
 
 
 async def open_rounds(session: AsyncSession, now: datetime) -> list[PulseRound]:
@@ -188,6 +197,19 @@ async def tally(session: AsyncSession, of: PulseRound) -> Tally:
     for question, value, n in rows:
         counts.setdefault(int(question), {})[int(value)] = int(n)
     return Tally(questions_from_json(of.questions), counts, of.ballots)
+
+
+async def tallies(session: AsyncSession, rounds: Sequence[PulseRound]) -> list[Tally]:
+    """Each round's answers as counts, in the same order (one GROUP BY for them all)."""
+    if not rounds:
+        return []
+    rows = (await session.execute(select(PulseAnswer.round_id, PulseAnswer.question, PulseAnswer.value, func.count())
+                                  .where(PulseAnswer.round_id.in_([r.id for r in rounds]))
+                                  .group_by(PulseAnswer.round_id, PulseAnswer.question, PulseAnswer.value))).all()
+    counts: dict[int, dict[int, dict[int, int]]] = {}
+    for round_id, question, value, n in rows:
+        counts.setdefault(int(round_id), {}).setdefault(int(question), {})[int(value)] = int(n)
+    return [Tally(questions_from_json(r.questions), counts.get(r.id, {}), r.ballots) for r in rounds]
 
 
 async def comments(session: AsyncSession, round_id: int) -> list[str]:

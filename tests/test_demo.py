@@ -89,7 +89,8 @@ def test_the_demo_tells_one_story_and_leaves_one_folder_in_the_temp_folder_and_n
     # The digest and Home show the same pulse round.
     digest = out.split("supportbot shows #support-kpis", 1)[1].split("▶", 1)[0]
     home_tab = out.split("publishes the Home tab of @morgan", 1)[1].split("▶", 1)[0]
-    assert "score *3.5 / 5*, eNPS *+33*" in home_tab
+    assert "score *3.5 / 5* (+0.4 vs 2026-W47, within the noise), eNPS *+33*" in home_tab
+    assert "2-round: score *3.3 / 5*, eNPS *+17* (12 answers)" in home_tab
     assert "*Pulse score (latest round)*: 3.5 / 5" in digest and "*eNPS (latest round)*: +33" in digest
     # No percentage from zero; the weekly review compares with the week before.
     assert not re.search(r"\*: 0 ·[^│]*→ 0%", digest)

@@ -39,9 +39,11 @@ async def test_the_demo_shows_a_closed_rounds_report_with_its_aggregates(
     for index in range(4):
         values = [scores[index] for scores, _, _ in LATEST]
         assert f"*{round(sum(values) / len(values) + 1e-9, 1):.1f}* / 5" in report  # 3.8, 3.0, 3.8, 3.2
-    assert "*eNPS: +33* (+33 vs 2026-W45)" in report  # 3 promoters − 1 detractor of 6; W45 was 0
+    # 3 promoters − 1 detractor of 6; W45 was 0: on six answers, within the noise
+    assert "*eNPS: +33* (+33 vs 2026-W45, within the noise)" in report
     assert "3 promoters (9–10) · 2 passives (7–8) · 1 detractors (0–6)" in report
-    assert "(+0.3 vs 2026-W45)" in report  # the first question: 3.5 -> 3.8
+    assert "(+0.3 vs 2026-W45, within the noise)" in report  # the first question: 3.5 -> 3.8
+    assert "Changes within the noise for 6 answers are not flagged" in report
     for _, _, comment in LATEST:
         if comment:
             assert f"> {comment}" in report  # rendered for a terminal: `&` shown as typed

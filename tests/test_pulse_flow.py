@@ -116,9 +116,9 @@ async def test_six_answers_show_averages_enps_and_a_trend_against_shown_rounds(
         await answer(bot, slack, member, (5, 5, 5, 5), 10)
     await tick(app, third_opens + timedelta(hours=72))
     text = str(reports(slack, team.manager)[-1].args["blocks"])
-    assert "vs 2026-W46" in text and "*eNPS: +100* (+83 vs 2026-W46)" in text
+    assert "vs 2026-W46" in text and "*eNPS: +100* (+83 vs 2026-W46 ⚑ beyond the noise)" in text
     first_average = round(sum(s[0] for s, _ in six) / 6, 1)
-    assert f"*5.0* / 5 (+{round(5 - first_average, 1)} vs 2026-W46)" in text
+    assert f"*5.0* / 5 (+{round(5 - first_average, 1)} vs 2026-W46 ⚑ beyond the noise)" in text
 
 
 async def test_results_are_for_managers_only(app: Supportbot, slack: FakeSlack, bot: SlackDriver,

@@ -33,6 +33,7 @@ MEM, MGR, OTH, ADM = "member", "manager", "other", "admin"
     (Can.SET_UP_PULSE, {"manager"}, True), (Can.MANAGE_KPIS, {"manager"}, True), (Can.MANAGE_KPIS, {"member"}, False),
     (Can.EDIT_TEAM, {"manager"}, True), (Can.EDIT_TEAM, {"admin"}, True), (Can.EDIT_TEAM, {"member"}, False),
     (Can.CREATE_TEAM, {"admin"}, True), (Can.CREATE_TEAM, {"manager"}, False),
+    (Can.CONNECT_HELPDESK, {"admin"}, True), (Can.CONNECT_HELPDESK, {"manager"}, False),
 ])
 def test_who_may_do_what(can: Can, roles: set[str], allowed: bool) -> None:
     assert bool(ALLOWED[can] & Standing(frozenset(roles)).roles) is allowed  # type: ignore[arg-type]

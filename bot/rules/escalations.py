@@ -21,6 +21,7 @@ from bot.rules.sla import (
     PriorityPolicy,
     as_priority,
     due_at,
+    format_duration,
     reminder_times,
 )
 from bot.rules.team_config import DAYS, EscalationPolicyConfig
@@ -142,6 +143,40 @@ def running_clocks(escalation: SlaState, policy: TeamPolicy) -> list[Clock]:
     if escalation.status == "open":
         clocks.insert(0, Clock("ack", started, rules.ack))
     return clocks
+
+
+@dataclass(frozen=True)
+class NextDue:
+    """The running SLA clock due soonest, and the time left to it (negative once overdue)."""
+
+    clock: ClockName
+    due: datetime
+    left: timedelta
+
+    @property
+    def overdue(self) -> bool:
+        return self.left <= timedelta(0)
+
+    def __str__(self) -> str:
+        """`ack due in 12 min`, `update overdue by 5 min`, `resolve due in 3 h 10 min`."""
+        if not self.left:
+            return f"{self.clock} due now"
+        if self.overdue:
+            return f"{self.clock} overdue by {format_duration(-self.left)}"
+        return f"{self.clock} due in {format_duration(self.left)}"
+
+
+def next_due(status: str, due: Deadlines, now: datetime) -> NextDue | None:
+    """Of the clocks still running (the acknowledgement while unacknowledged, the customer update and the
+    resolution until resolved), the one due soonest: an overdue one before any still to come. None once
+    resolved."""
+    if status == "resolved":
+        return None
+    running: list[tuple[ClockName, datetime]] = [("update", due.update_due), ("resolve", due.resolve_due)]
+    if status == "open":
+        running.insert(0, ("ack", due.ack_due))
+    clock, at = min(running, key=lambda item: item[1])  # ties: the earlier clock in the list
+    return NextDue(clock, at, at - now)
 
 
 @dataclass(frozen=True)

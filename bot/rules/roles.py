@@ -28,6 +28,7 @@ class Can(StrEnum):
     DECIDE_INITIATIVES = "close its initiatives"
     EDIT_TEAM = "change the team's setup"
     CREATE_TEAM = "create a support team"
+    CONNECT_HELPDESK = "connect the helpdesk (`supportbot tickets import` on the server, or the tickets webhook)"
 
 
 ALLOWED: dict[Can, frozenset[Role]] = {
@@ -42,6 +43,7 @@ ALLOWED: dict[Can, frozenset[Role]] = {
     Can.DECIDE_INITIATIVES: frozenset({"manager"}),
     Can.EDIT_TEAM: frozenset({"manager", "admin"}),
     Can.CREATE_TEAM: frozenset({"admin"}),
+    Can.CONNECT_HELPDESK: frozenset({"admin"}),
 }
 
 

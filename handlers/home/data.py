@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -10,17 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.directory import TeamProfile
 from bot.rules.kpi import CATALOGUE, Reading, read
-from bot.rules.roles import Can, teams_where
+from bot.rules.pulse_trends import ROLLING_ROUNDS, PulseTrend, ShownRound, pulse_trend
+from bot.rules.roles import Can, may, teams_where
 from bot.rules.standups import Member, local_day, open_day
 from handlers.people import person
 from handlers.services import Services
 from handlers.standups.report import schedule_of
+from handlers.supportbot.setup import is_workspace_admin
 from storage import escalations, kpi, pulse, standups
 from storage.escalations import OpenList
-from storage.pulse import PulseScore
 from storage.pulse_models import PulseRound
 from storage.standups import Participation
 
+log = logging.getLogger(__name__)
 ESCALATIONS_SHOWN = 8
 MANAGED_SHOWN = 3
 """Teams with a manager's section (a head of several teams sees the first three, by key)."""
@@ -48,7 +51,8 @@ class Managed:
     kpis: list[Reading]
     kpi_day: date
     participation: list[Participation]
-    pulse: PulseScore | None
+    pulse: PulseTrend | None
+    """The last round that met its threshold, its change judged against the noise, and the rolling figure."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class Home:
     """Open escalations of the teams they manage, by priority and oldest first."""
     in_a_team: bool = True
     """False: a newcomer, shown how to get started."""
+    connects_helpdesk: bool = False
+    """A Slack workspace admin: their Home may name the shell command that imports tickets."""
 
 
 async def gather(services: Services, user: str, now: datetime) -> Home:
@@ -89,7 +95,20 @@ async def gather(services: Services, user: str, now: datetime) -> Home:
     today = [StandupToday(team, days[team.id], schedule_of(team).is_team_day(days[team.id]),
                           entries[team.id].status if team.id in entries else None)
              for team in member_of if team.id in days]
-    return Home(user, now, mine, today, pulses, sections, team_open, in_a_team=bool(teams))
+    # Only a manager's or a newcomer's Home mentions the helpdesk: only theirs asks Slack who is an admin.
+    admin = (bool(managed) or not teams) and await _is_admin(services, user)
+    return Home(user, now, mine, today, pulses, sections, team_open, in_a_team=bool(teams),
+                connects_helpdesk=may(Can.CONNECT_HELPDESK, None, user, admin=admin))
+
+
+async def _is_admin(services: Services, user: str) -> bool:
+    """Whether Slack says `user` is a workspace admin or owner; not, when Slack cannot say (the Home then
+    shows less, never more)."""
+    try:
+        return await is_workspace_admin(services.client, user)
+    except Exception as error:  # a Slack outage must not stop the Home
+        log.warning("users.info for %s failed (%s): their Home treats them as no admin", user, type(error).__name__)
+        return False
 
 
 async def _managed(session: AsyncSession, team: TeamProfile, now: datetime) -> Managed:
@@ -99,6 +118,8 @@ async def _managed(session: AsyncSession, team: TeamProfile, now: datetime) -> M
     tiles = [read(metric, day.values, day.samples, [], team.config.kpi_targets) for metric in CATALOGUE
              if metric.target_field is not None]
     monday = today - timedelta(days=today.weekday())
+    shown = await pulse.shown_by(session, team.id, now, limit=ROLLING_ROUNDS)
+    rounds = [ShownRound(r.week, counted, r.min_responses)
+              for r, counted in zip(shown, await pulse.tallies(session, shown), strict=True)]
     return Managed(team, tiles, yesterday,
-                   await standups.participation(session, team.id, monday, today),
-                   await pulse.latest_result(session, team.id, now))
+                   await standups.participation(session, team.id, monday, today), pulse_trend(rounds))

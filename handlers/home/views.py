@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.rules.kpi import STATUS_ICONS, format_target, format_value
+from bot.rules.pulse_results import Trend
+from bot.rules.pulse_trends import PulseTrend
 from handlers.blocks import (
     VIEW_BLOCKS_MAX,
     Block,
@@ -23,6 +25,7 @@ from handlers.blocks import (
 from handlers.escalations.views import escalation_items, escalation_list
 from handlers.home.data import ESCALATIONS_SHOWN, Home, Managed, PulseNow, StandupToday
 from handlers.pulse import ids as pulse_ids
+from handlers.pulse.views import enps_figure, judged, noise_line
 from handlers.standups import ids as standup_ids
 from handlers.standups import views as standup_views
 from handlers.supportbot import onboarding
@@ -35,7 +38,7 @@ STANDUP_LINES = {
 def home(data: Home) -> dict[str, Any]:
     blocks: list[Block] = [header("Your support day"), context(f"Updated {date(data.now)}")]
     if not data.in_a_team:
-        return {"type": "home", "blocks": [*blocks, *onboarding.checklist()]}
+        return {"type": "home", "blocks": [*blocks, *onboarding.checklist(admin=data.connects_helpdesk)]}
     blocks += _escalations(data)
     if data.standups:
         blocks += [divider(), section("*Today's stand-up*")] + [_standup(item) for item in data.standups]
@@ -83,13 +86,36 @@ def _pulse(item: PulseNow, data: Home) -> Block:
 def _managers(data: Home) -> list[Block]:
     blocks: list[Block] = [divider(), header("Your teams")]
     for managed in data.managed:
-        blocks += _team(managed)
+        blocks += _team(managed, data.connects_helpdesk)
     if data.team_escalations is not None:
         blocks += escalation_list("Open escalations, by priority", data.team_escalations, data.now)
     return blocks
 
 
-def _team(managed: Managed) -> list[Block]:
+def _pulse_result(found: PulseTrend) -> list[Block]:
+    """`Last pulse (2026-W46, 6 answers): score 3.7 / 5 (±0 vs 2026-W45, within the noise), eNPS +50 (…)`, then
+    the rolling figure and how changes are judged."""
+    def trend(change: Trend | None) -> str:
+        return (f" ({judged(change.change, found.compared_with, change.meaningful)})"
+                if change is not None and found.compared_with else "")
+
+    score = f"{found.score:.1f} / 5" if found.score is not None else "—"
+    enps = enps_figure(found.enps.score) if found.enps is not None else "—"
+    line = (f"Last pulse ({found.week}, {found.respondents} answers): "
+            f"score *{score}*{trend(found.score_change)}, eNPS *{enps}*{trend(found.enps_change)}")
+    pooled = found.rolling
+    if pooled is not None:
+        pooled_score = f"{pooled.score:.1f} / 5" if pooled.score is not None else "—"
+        pooled_enps = enps_figure(pooled.enps.score) if pooled.enps is not None else "—"
+        line += (f"\n{len(pooled.rounds)}-round: score *{pooled_score}*, eNPS *{pooled_enps}* "
+                 f"({pooled.answers} answers)")
+    blocks = [section(clip(line, 3000))]
+    if found.compared_with is not None:
+        blocks.append(context(noise_line(found.respondents, pooled)))
+    return blocks
+
+
+def _team(managed: Managed, admin: bool) -> list[Block]:
     blocks: list[Block] = [section(f"*{escape(managed.team.name)}*")]
     tiles = [(f"{STATUS_ICONS[r.status] if r.status else '▫️'} {r.metric.label}",
               f"{format_value(r.metric, r.value)} ({format_target(r.metric, r.target)})")
@@ -98,17 +124,16 @@ def _team(managed: Managed) -> list[Block]:
         blocks += [fields(tiles[:10]), context(f"KPIs for {standup_views.day_label(managed.kpi_day)} · `/kpi` for the "
                                               "whole digest")]
     else:
-        blocks.append(context("No KPI data yet: `supportbot tickets import FILE` loads a helpdesk export."))
+        how = (f"`supportbot tickets import FILE` on the server loads a helpdesk export ({onboarding.HELPDESK_DOCS})"
+               if admin else onboarding.ASK_FOR_HELPDESK)
+        blocks.append(context(f"No KPI data yet: {how}."))
     asked = sum(p.expected for p in managed.participation)
     if asked:
         answered = sum(p.answered for p in managed.participation)
         rate = round(100 * answered / asked)
         blocks.append(section(f"Stand-up this week: *{rate}%* answered ({answered} of {asked})"))
     if managed.pulse is not None:
-        score = f"{managed.pulse.score:.1f} / 5" if managed.pulse.score is not None else "—"
-        enps = f"{managed.pulse.enps:+d}" if managed.pulse.enps is not None else "—"
-        blocks.append(section(clip(f"Last pulse ({managed.pulse.week}, {managed.pulse.respondents} answers): "
-                                   f"score *{score}*, eNPS *{enps}*", 3000)))
+        blocks += _pulse_result(managed.pulse)
     else:
         blocks.append(context("No pulse result to show yet (results appear once a round closes with enough answers)."))
     return blocks

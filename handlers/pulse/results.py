@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.directory import Directory, TeamProfile
 from bot.rules.pulse_results import Results, TeamRound, results, rollup
+from bot.rules.pulse_trends import ROLLING_ROUNDS, ShownRound, rolling
 from handlers.blocks import Block
 from handlers.pulse import views
 from storage import pulse
@@ -32,17 +33,21 @@ async def team_round(session: AsyncSession, of: PulseRound, team: TeamProfile) -
 
 async def round_results(session: AsyncSession, of: PulseRound, counted: TeamRound) -> Results:
     """The round's results (participation only below its threshold), with the trend against the team's
-    previous round that met its threshold. Comments are read only when they may be shown."""
+    previous round that met its threshold, and the rolling figure over the last rounds that met it. Comments
+    are read only when they may be shown."""
     name = f"{counted.team} · {of.week}"
     if not counted.visible:
         return results(name, counted.tally, invited=counted.invited, min_responses=of.min_responses)
-    earlier = await pulse.previous_shown(session, of)
+    earlier = await pulse.shown_before(session, of, limit=ROLLING_ROUNDS - 1)
+    shown = [ShownRound(r.week, before, r.min_responses)
+             for r, before in zip(earlier, await pulse.tallies(session, earlier), strict=True)]
     previous = None
-    if earlier is not None:
-        before = await pulse.tally(session, earlier)  # only its figures are compared with, not its participation
-        previous = results(earlier.week, before, invited=before.respondents, min_responses=earlier.min_responses)
+    if shown:  # only its figures are compared with, not its participation
+        previous = results(shown[0].name, shown[0].tally, invited=shown[0].tally.respondents,
+                           min_responses=shown[0].min_responses)
     return results(name, counted.tally, invited=counted.invited, min_responses=of.min_responses,
-                   comments=await pulse.comments(session, of.id), previous=previous)
+                   comments=await pulse.comments(session, of.id), previous=previous,
+                   rolling=rolling([ShownRound(of.week, counted.tally, of.min_responses), *shown]))
 
 
 def rollup_results(week: str, rounds: Sequence[TeamRound]) -> Results:

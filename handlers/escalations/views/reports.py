@@ -8,10 +8,12 @@ from datetime import datetime, timedelta
 
 from bot.rules.escalations import (
     ROOT_CAUSES,
+    Deadlines,
     Durations,
     EscalationStats,
     TeamPolicy,
     change,
+    next_due,
 )
 from bot.rules.sla import (
     PRIORITIES,
@@ -58,13 +60,23 @@ P3 ack 4 business hours, resolve 3 business days; P4 ack 1 business day, resolve
 
 # --------------------------------------------------------------------------- lists and reports
 
+def next_sla(escalation: Escalation, now: datetime) -> str:
+    """` · ⏳ ack due in 12 min`, or ` · ⏰ *update overdue by 5 min*`: the time left to the next SLA (and, when
+    that is not the resolution, whether the resolution target has passed)."""
+    found = next_due(escalation.status, Deadlines(escalation.ack_due, escalation.update_due, escalation.resolve_due),
+                     now)
+    if found is None:
+        return ""
+    late = " · ⏰ *past resolution target*" if found.clock != "resolve" and escalation.resolve_due <= now else ""
+    return (f" · ⏰ *{found}*" if found.overdue else f" · ⏳ {found}") + late
+
+
 def _line(escalation: Escalation, now: datetime) -> str:
     age = format_duration(max(now - escalation.opened_at, timedelta(0)))
-    late = " · ⏰ *past resolution target*" if escalation.resolve_due <= now else ""
     return (f"{PRIORITY_ICONS.get(escalation.priority, '')} *{ref(escalation)}* · {escalation.priority} · "
             f"{escape(clip(escalation.customer, 60))} — {escape(clip(escalation.summary, 120))}\n"
             f"{STATUS_LABELS.get(escalation.status, escalation.status)} · owner {user(escalation.owner)} · "
-            f"{escape(escalation.path.name)} · open {age}{late}")
+            f"{escape(escalation.path.name)} · open {age}{next_sla(escalation, now)}")
 
 
 def escalation_list(title: str, listed: OpenList, now: datetime) -> list[Block]:

@@ -16,14 +16,18 @@ from handlers.pulse.views.reports import (
     ALL_HIDDEN,
     DISTRIBUTION,
     HIDDEN,
+    enps_figure,
     fallback_text,
+    judged,
     no_round_text,
+    noise_line,
     results_blocks,
     still_open_text,
 )
 
 __all__ = [
     "ALL_HIDDEN", "DISTRIBUTION", "HELP", "HIDDEN", "THANKS", "already_text", "answer_form", "ask_message",
-    "closed_text", "fallback_text", "next_pulse_text", "no_round_text", "results_blocks", "setup_form",
+    "closed_text", "enps_figure", "fallback_text", "judged", "next_pulse_text", "no_round_text", "noise_line",
+    "results_blocks", "setup_form",
     "status_text", "still_open_text",
 ]

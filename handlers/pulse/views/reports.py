@@ -3,7 +3,7 @@ Below the threshold: the participation rate and one line, nothing else. Pure bui
 
 from __future__ import annotations
 
-from bot.rules.pulse_results import Enps, QuestionResult, Results
+from bot.rules.pulse_results import Enps, QuestionResult, Results, Rolling
 from handlers.blocks import (
     MESSAGE_BLOCKS_MAX,
     SECTION_TEXT_MAX,
@@ -26,8 +26,29 @@ COMMENT_MAX_SHOWN = 2900
 """Characters of one comment in a report once escaped (a 2000-character comment of `&` grows fivefold)."""
 
 
+FLAG = "⚑"
+"""Marks a change larger than the noise."""
+
+
 def _signed(change: float | int) -> str:
     return f"+{change}" if change > 0 else f"−{abs(change)}" if change < 0 else "±0"
+
+
+def judged(change: float | int, compared_with: str, meaningful: bool) -> str:
+    """`+0.9 vs 2026-W45 ⚑ beyond the noise`, or `−33 vs 2026-W45, within the noise`."""
+    return f"{_signed(change)} vs {compared_with}" + (f" {FLAG} beyond the noise" if meaningful
+                                                      else ", within the noise")
+
+
+def noise_line(respondents: int, rolling: Rolling | None) -> str:
+    """How changes are judged, and what the rolling figure pools: one short line."""
+    answers = f"{respondents} answer{'s' if respondents != 1 else ''}"
+    line = (f"Changes within the noise for {answers} are not flagged: {FLAG} only when larger than two standard "
+            "errors of the difference, from each round's own spread.")
+    if rolling is not None:
+        line += (f" The {len(rolling.rounds)}-round figure pools the answers of {rolling.span} "
+                 f"({rolling.answers} answers).")
+    return line
 
 
 def participation_line(results: Results) -> str:
@@ -35,17 +56,28 @@ def participation_line(results: Results) -> str:
             f"({results.participation} %)")
 
 
-def _question(result: QuestionResult, compared_with: str | None) -> str:
+def _question(result: QuestionResult, compared_with: str | None, rolling: Rolling | None) -> str:
     mean = f"{result.average:.1f}" if result.average is not None else "–"
-    trend = f" ({_signed(result.change)} vs {compared_with})" if result.change is not None and compared_with else ""
+    trend = (f" ({judged(result.change, compared_with, result.meaningful)})"
+             if result.change is not None and compared_with else "")
+    pooled = rolling.averages.get(result.question.text) if rolling else None
+    over = f" · {len(rolling.rounds)}-round *{pooled:.1f}*" if rolling and pooled is not None else ""
     counts = " · ".join(f"{v}: {n}" for v, n in zip(result.question.values, result.distribution, strict=True))
-    return (f"*{escape(result.question.text)}*\n`{result.bar}` *{mean}* / {result.question.high}{trend}\n"
+    return (f"*{escape(result.question.text)}*\n`{result.bar}` *{mean}* / {result.question.high}{trend}{over}\n"
             f"{DISTRIBUTION} {counts}")
 
 
-def _enps(score: Enps, change: int | None, compared_with: str | None) -> str:
-    trend = f" ({_signed(change)} vs {compared_with})" if change is not None and compared_with else ""
-    return (f"*eNPS: {_signed(score.score) if score.score else '0'}*{trend}\n"
+def enps_figure(score: int) -> str:
+    return _signed(score) if score else "0"
+
+
+def _enps(results: Results, score: Enps) -> str:
+    change, compared_with, rolling = results.enps_change, results.compared_with, results.rolling
+    trend = (f" ({judged(change, compared_with, results.enps_meaningful)})"
+             if change is not None and compared_with else "")
+    over = (f" · {len(rolling.rounds)}-round *{enps_figure(rolling.enps.score)}*"
+            if rolling and rolling.enps is not None else "")
+    return (f"*eNPS: {enps_figure(score.score)}*{trend}{over}\n"
             f"{score.promoters} promoters (9–10) · {score.passives} passives (7–8) · "
             f"{score.detractors} detractors (0–6)")
 
@@ -72,11 +104,13 @@ def results_blocks(results: Results, *, max_blocks: int = MESSAGE_BLOCKS_MAX) ->
     if not results.visible:
         blocks.append(section(ALL_HIDDEN if results.left_out else HIDDEN.format(n=results.min_responses)))
         return blocks
-    blocks += [section(_question(r, results.compared_with)) for r in results.questions]
+    blocks += [section(_question(r, results.compared_with, results.rolling)) for r in results.questions]
     if results.enps is not None:
-        blocks.append(section(_enps(results.enps, results.enps_change, results.compared_with)))
+        blocks.append(section(_enps(results, results.enps)))
     if results.compared_with is None and not results.left_out:
         blocks.append(context("No earlier round met the threshold, so there is no trend yet."))
+    elif results.compared_with is not None:
+        blocks.append(context(noise_line(results.respondents, results.rolling)))
     if results.comments:
         blocks.append(divider())
         blocks.append(section(f"*Comments* ({len(results.comments)}, in random order)"))
