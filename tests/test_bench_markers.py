@@ -21,7 +21,11 @@ OPTIONS = PYPROJECT["tool"]["pytest"]["ini_options"]
 
 
 def selected(expression: str, *marks: str) -> bool:
-    return Expression.compile(expression).evaluate(lambda name, **_: name in marks)
+    """Whether `-m expression` selects a test with these marks."""
+    def has(name: str, /, **_: str | int | bool | None) -> bool:
+        return name in marks
+
+    return Expression.compile(expression).evaluate(has)
 
 
 def option(arguments: list[str], name: str) -> str:
