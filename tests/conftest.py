@@ -22,7 +22,7 @@ from storage import teams
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Base
-from tests.kit.databases import postgres_admin, scratch_postgres
+from tests.kit.databases import emptying, postgres_admin, scratch_postgres
 from tests.kit.driver import SlackDriver
 from tests.kit.fake_slack import FakeSlack
 
@@ -157,12 +157,14 @@ async def _migrate(url: str) -> None:
         await engine.dispose()
 
 
+EMPTY_ALL = emptying([table.name for table in reversed(Base.metadata.sorted_tables)])
+
+
 @pytest.fixture
 def database_url(database_template: str, tmp_path: Path) -> str:
     """A clean, migrated database for one test."""
     if TEST_DATABASE_URL:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        asyncio.run(postgres_admin(database_template, f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        asyncio.run(postgres_admin(database_template, EMPTY_ALL))
         return database_template
     path = tmp_path / "supportbot.db"
     shutil.copyfile(database_template, path)
