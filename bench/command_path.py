@@ -52,6 +52,7 @@ from bench.command_path_paths import (
 from bench.command_path_report import HEADER, LEGEND, Figures, Round, Verdict, report
 from bench.command_path_servers import (
     APP_CORE,
+    CLIENT_KEEP_ALIVE,
     CLOCK_TICKS,
     DEFAULT_POSTGRES,
     GOAL_P99,
@@ -82,6 +83,14 @@ from bench.command_path_servers import (
     supportbot_env,
     write_modal,
 )
+
+
+def load_session(in_flight: int) -> aiohttp.ClientSession:
+    """The load generator's client: at most `in_flight` connections, a pooled one reused only while idle under
+    CLIENT_KEEP_ALIVE. A server closes a connection idle for SERVER_KEEP_ALIVE; one reused just after (its FIN not
+    yet read: this loop busy with another server's round) would fail with ServerDisconnectedError."""
+    connector = aiohttp.TCPConnector(limit=in_flight, keepalive_timeout=CLIENT_KEEP_ALIVE)
+    return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT))
 
 
 async def load(http: aiohttp.ClientSession, url: str, seconds: float, in_flight: int, result: Round,
@@ -266,9 +275,7 @@ async def bench_database(database: str, url: str, folder: Path, modal: Path, sla
             server.wait_ready()
         pinned = ", ".join(f"{s.name} pid {s.pid} on cores {sorted(os.sched_getaffinity(s.pid))}" for s in servers)
         print(f"\n== {database} ({pinned})")
-        connector = aiohttp.TCPConnector(limit=args.in_flight, force_close=False)
-        async with aiohttp.ClientSession(connector=connector,
-                                         timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)) as http:
+        async with load_session(args.in_flight) as http:
             for path in paths:
                 pool: list[int] = []
                 if path == "acknowledge":

@@ -40,6 +40,8 @@ QUIET, NOISY = 0.1, 0.15  # CPU (in cores) of other work on the two cores: wait 
 QUIET_WAIT = 30.0  # seconds at most (and at most one round's length) to wait for a quiet machine before a round
 REPEATS = 3  # a round run while other work used over NOISY is run again, at most this many times
 REQUEST_TIMEOUT = 30.0
+SERVER_KEEP_ALIVE = 5  # uvicorn's default idle keep-alive, which `supportbot run --http` has: the bare ones too
+CLIENT_KEEP_ALIVE = 1.0  # the load generator reuses a connection idle this long at most: well before a server closes it
 GOAL_THROUGHPUT, GOAL_P99 = 0.8, 1.5
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -102,7 +104,8 @@ async def serve_bare(port: int, api_url: str, view: dict[str, Any],
 
     asgi = Starlette(routes=[Route("/slack/events", events, methods=["POST"]),
                              Route("/healthz", healthz, methods=["GET"])])
-    server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=port, workers=1, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=port, workers=1, log_level="warning",
+                                           timeout_keep_alive=SERVER_KEEP_ALIVE))
     # As `supportbot run`: inside asyncio.run (no uvloop either way), and a SIGTERM ends it with status 0.
     previous = {signum: signal.signal(signum, lambda *_: None) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -376,7 +379,6 @@ def supportbot_command() -> list[str]:
     script = Path(sys.executable).with_name("supportbot")
     entry = [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
     return [*entry, "run", "--http", "--no-scheduler"]
-
 
 
 @contextlib.contextmanager

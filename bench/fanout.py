@@ -43,6 +43,7 @@ import aiohttp
 
 from bench.command_path_servers import (
     APP_CORE,
+    CLIENT_KEEP_ALIVE,
     LOAD_CORE,
     SECRET,
     cpu_seconds,
@@ -193,7 +194,8 @@ def command_request() -> tuple[bytes, dict[str, str]]:
 
 async def commands_meanwhile(url: str, stop_when: asyncio.Event, latencies: list[float], failures: list[str]) -> None:
     """A signed `/standup help` every second (not waiting for the previous one) until `stop_when` is set."""
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+    connector = aiohttp.TCPConnector(keepalive_timeout=CLIENT_KEEP_ALIVE)  # see bench.command_path.load_session
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as http:
         async def one() -> None:
             body, headers = command_request()
             started = time.perf_counter()

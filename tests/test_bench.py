@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.bench  # run by CI on its own, without workers: -m bench -n 0
+
 
 @pytest.mark.parametrize(("command", "says"), [
     (["bench.acks", "--requests", "5", "--concurrency", "1"], []),

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.bench  # run by CI on its own, without workers: -m bench -n 0
+
 POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 
 

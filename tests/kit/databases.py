@@ -23,6 +23,17 @@ async def postgres_admin(url: str, statement: str) -> None:
         await engine.dispose()
 
 
+def emptying(tables: list[str]) -> str:
+    """One statement that empties `tables` (listed children first, so no foreign key is broken on the way)
+    and restarts every used sequence of the schema: what `TRUNCATE … RESTART IDENTITY` does, in a quarter of
+    its time on small tables (TRUNCATE makes each table's files anew; a test's tables hold a few rows)."""
+    deletes = " ".join(f'DELETE FROM "{table}";' for table in tables)
+    return f"""DO $$ DECLARE used text; BEGIN {deletes}
+        FOR used IN SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences
+                    WHERE schemaname = current_schema() AND last_value IS NOT NULL
+        LOOP EXECUTE format('ALTER SEQUENCE %s RESTART', used); END LOOP; END $$"""
+
+
 @contextmanager
 def scratch_postgres(server_url: str, prefix: str) -> Iterator[str]:
     """A new, empty database on the server of `server_url`; its URL while the block runs."""
