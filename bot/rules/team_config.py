@@ -275,7 +275,7 @@ class TeamsFile(Section):
                     allowed = MATCH_KEYS.get(known[team.helpdesk.source], ())
                     wrong = sorted(set(team.helpdesk.match.labels()) - set(allowed))
                     if wrong:
-                        raise ValueError(f"team {team.key}: a {known[team.helpdesk.source]} source is matched by "
+                        raise ValueError(f"team {team.key}: {known[team.helpdesk.source]} tickets are matched by "
                                          f"{' or '.join(allowed)}, not by {wrong[0]}")
         return self
 

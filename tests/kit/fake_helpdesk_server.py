@@ -7,7 +7,7 @@ import asyncio
 import socket
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -55,7 +55,7 @@ class ThreadedFake:
         with self._lock:
             return [request for request in self.requests if request.path == path]
 
-    def __enter__(self) -> ThreadedFake:
+    def __enter__(self) -> Self:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
