@@ -130,6 +130,23 @@ async def mark_breached(session: AsyncSession, *, kind: str, team_ids: Sequence[
     return marked
 
 
+async def mark_csat(session: AsyncSession, *, kind: str, team_ids: Sequence[int], ratings: Mapping[str, bool | None],
+                    now: datetime) -> int:
+    """Set `csat_good` on the stored tickets of these teams with these ids, where it differs (the caller
+    commits); how many changed."""
+    marked = 0
+    for value in (True, False, None):
+        ids = sorted(ident for ident, good in ratings.items() if good is value)
+        for start in range(0, len(ids), tickets.BATCH):
+            chunk = ids[start:start + tickets.BATCH]
+            done = await session.execute(
+                update(Ticket).where(Ticket.team_id.in_(team_ids), Ticket.external_id.in_(chunk),
+                                     Ticket.csat_good.is_distinct_from(value))
+                .values(csat_good=value, updated_at=now, source=kind))
+            marked += getattr(done, "rowcount", 0) or 0
+    return marked
+
+
 async def save_events_cursor(session: AsyncSession, key: str, *, owner: str, cursor: str) -> bool:
     done = await session.execute(update(HelpdeskSource).where(HelpdeskSource.key == key,
                                                               HelpdeskSource.lease_owner == owner)

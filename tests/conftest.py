@@ -45,9 +45,10 @@ teams:
 
 # ---------------------------------------------------------------- secrets never reach the logs
 KNOWN_SECRETS = ("xoxb-test-token", SIGNING_SECRET, "xapp-1-test", "xapp-1-process", "whk-3f9c2a7e5d1b",
-                 "zdsecret-6b1f0c9e4a7d", "zdtoken-")
+                 "zdsecret-6b1f0c9e4a7d", "zdtoken-", "fdkey-2c8e51a9d07b", "ictoken-7d3a90e1b64f")
 """The tests' bot and app tokens, signing secret and webhook token (tests/test_tickets_webhook.py), and the fake
-Zendesk's OAuth client secret and access tokens (tests/kit/fake_zendesk.py)."""
+Zendesk's OAuth client secret and access tokens (tests/kit/fake_zendesk.py), the fake Freshdesk's API key and the
+fake Intercom's access token (tests/kit/fake_freshdesk.py, tests/kit/fake_intercom.py)."""
 TOKEN_SHAPED = re.compile(r"\bx(?:ox[abpeor]|app)-[0-9A-Za-z][0-9A-Za-z-]{2,}")
 SCANNED_AT_DEBUG = ("bot", "handlers", "storage", "slack_bolt", "slack_sdk", "slack_sdk.web.async_base_client",
                     "apscheduler", "uvicorn", "starlette")

@@ -112,6 +112,8 @@ class SyncReport:
     unparsed: list[Unparsed] = field(default_factory=list)
     skipped: int = 0
     breaches: int = 0
+    ratings: int = 0
+    """Stored tickets whose CSAT a satisfaction rating changed (Freshdesk's, read apart from the tickets)."""
     busy: bool = False
     """Another replica holds this source's sync: nothing was done."""
     error: str | None = None
@@ -135,10 +137,12 @@ class SyncReport:
             parts.append(f"{self.skipped:,} deleted in the helpdesk, not stored")
         if self.breaches:
             parts.append(f"{self.breaches:,} SLA breaches marked")
+        if self.ratings:
+            parts.append(f"{self.ratings:,} CSAT ratings marked")
         if self.error:
             parts.append(f"stopped: {self.error}")
         return f"{self.source}: " + "; ".join(parts)
 
 
 def label_text(labels: Mapping[str, str]) -> str:
-    return ", ".join(f"{kind}={value}" for kind, value in sorted(labels.items())) or "no group or brand"
+    return ", ".join(f"{kind}={value}" for kind, value in sorted(labels.items())) or "unassigned"

@@ -2,8 +2,8 @@
 
 A source names its API's base `url` (so a local fake stands in for it in tests) and where its credentials
 are: an environment variable or a file (a Docker or Kubernetes secret), never the secret itself, so the
-YAML (and `config show`, which prints it) holds no secret. Only `kind: zendesk` is implemented; the others
-are refused with a clear "not supported yet"."""
+YAML (and `config show`, which prints it) holds no secret. Each kind has its own credential keys (`CREDENTIALS`)
+and its own `match` keys (`MATCH_KEYS`); a kind with no connector yet is refused with a clear "not supported yet"."""
 
 from __future__ import annotations
 
@@ -13,8 +13,16 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Kind = Literal["zendesk", "salesforce", "intercom", "freshdesk"]
-SUPPORTED: tuple[str, ...] = ("zendesk",)
+SUPPORTED: tuple[str, ...] = ("zendesk", "freshdesk", "intercom")
 """The kinds a connector exists for; the others are planned."""
+CREDENTIALS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "zendesk": (("client_id", "client_id_env", "client_id_file"), ("client_secret_env", "client_secret_file")),
+    "freshdesk": (("api_key_env", "api_key_file"),),
+    "intercom": (("access_token_env", "access_token_file"),),
+}
+"""Per kind: each group of keys a source must give exactly one of (where its credentials are)."""
+MATCH_KEYS: dict[str, tuple[str, ...]] = {"zendesk": ("group", "brand"), "freshdesk": ("group",), "intercom": ("team",)}
+"""Per kind: what a team's `helpdesk.match` may name."""
 SECRET_KEYS = ("client_secret", "secret", "password", "token", "api_token", "api_key", "access_token",
                "refresh_token")
 """Keys that would put a secret in the YAML: refused, naming the `_env` / `_file` keys to use instead."""
@@ -59,6 +67,12 @@ class HelpdeskConfig(_Section):
     client_id_file: FilePath | None = None
     client_secret_env: EnvName | None = None
     client_secret_file: FilePath | None = None
+    api_key_env: EnvName | None = None
+    """Freshdesk: the agent's API key (sent as HTTP basic auth, the key as user name and X as password)."""
+    api_key_file: FilePath | None = None
+    access_token_env: EnvName | None = None
+    """Intercom: the app's access token (sent as a Bearer token)."""
+    access_token_file: FilePath | None = None
     scope: Annotated[str, Field(min_length=1, max_length=200)] = "read"
     """The OAuth scopes asked for (space-separated); `read` covers tickets, metrics and groups."""
     sync_every_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 5
@@ -88,25 +102,30 @@ class HelpdeskConfig(_Section):
 
     @model_validator(mode="after")
     def _credentials(self) -> HelpdeskConfig:
-        ids = [name for name in ("client_id", "client_id_env", "client_id_file") if getattr(self, name) is not None]
-        secrets = [name for name in ("client_secret_env", "client_secret_file") if getattr(self, name) is not None]
-        if len(ids) != 1:
-            raise ValueError("give exactly one of client_id, client_id_env or client_id_file")
-        if len(secrets) != 1:
-            raise ValueError("give exactly one of client_secret_env or client_secret_file")
+        groups = CREDENTIALS.get(self.kind, ())
+        for group in groups:
+            if len([name for name in group if getattr(self, name) is not None]) != 1:
+                raise ValueError(f"give exactly one of {', '.join(group[:-1])} or {group[-1]}")
+        ours = {name for group in groups for name in group}
+        others = sorted(name for group in CREDENTIALS.values() for names in group for name in names
+                        if name not in ours and getattr(self, name, None) is not None)
+        if others:
+            raise ValueError(f"{others[0]} is not used by kind {self.kind}")
         return self
 
 
 class HelpdeskMatch(_Section):
-    """Which of a source's tickets are the team's: a Zendesk group's or brand's name (both: both must hold)."""
+    """Which of a source's tickets are the team's: a Zendesk group's or brand's name (both: both must hold), a
+    Freshdesk group's, an Intercom team's (`MATCH_KEYS`)."""
 
     group: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     brand: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    team: Annotated[str, Field(min_length=1, max_length=255)] | None = None
 
     @model_validator(mode="after")
     def _something(self) -> HelpdeskMatch:
-        if self.group is None and self.brand is None:
-            raise ValueError("give a group or a brand to match")
+        if not self.labels():
+            raise ValueError("give a group, a brand or a team to match")
         return self
 
     def labels(self) -> dict[str, str]:

@@ -23,5 +23,5 @@ async def run_sync(services: Services, now: datetime) -> int:
     return summary(reports)
 
 
-HELPDESK_SYNC = Job("helpdesk-sync", "pull the tickets changed in each configured helpdesk (Zendesk) since its "
-                    "cursor, every sync_every_minutes", run_sync)
+HELPDESK_SYNC = Job("helpdesk-sync", "pull the tickets changed in each configured helpdesk (Zendesk, Freshdesk, "
+                    "Intercom) since its cursor, every sync_every_minutes", run_sync)

@@ -5,8 +5,8 @@ A sync takes the source's lease, then fetches page after page from its cursor; e
 to the teams whose `helpdesk.match` they fit and committed in one transaction with the cursor that follows
 them (so a crash fetches that page again; upserts make it harmless). A ticket that fits no team is counted
 and reported by its group or brand, never stored under a guess. A record that does not parse is reported with
-its id and the rest of the page is synced. Then the SLA breaches Zendesk recorded since the last sync are
-marked on the stored tickets."""
+its id and the rest of the page is synced. Then the SLA breaches Zendesk recorded since the last sync (or the
+satisfaction ratings Freshdesk recorded) are marked on the stored tickets."""
 
 from __future__ import annotations
 
@@ -20,8 +20,11 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from bot.rules.helpdesk import HelpdeskError, Page, SyncReport, label_text, team_for, unmatched_labels
+from bot.rules.helpdesk import Connector, HelpdeskError, Page, SyncReport, label_text, team_for, unmatched_labels
 from bot.rules.helpdesk_config import HelpdeskConfig, TeamHelpdesk
+from bot.rules.ticket_rows import instant
+from handlers.helpdesk.freshdesk import FreshdeskConnector, read_api_key
+from handlers.helpdesk.intercom import IntercomConnector, read_access_token
 from handlers.helpdesk.tokens import StoredTokens
 from handlers.helpdesk.zendesk import Sleeper, ZendeskConnector, read_credentials
 from storage import directory, helpdesks
@@ -51,13 +54,27 @@ class SyncOptions:
     """Told after each committed page (the CLI's progress on a terminal)."""
 
 
+Build = Callable[[HelpdeskConfig, SessionFactory, httpx.AsyncClient, Callable[[], datetime], "SyncOptions"],
+                 Connector]
+CONNECTORS: dict[str, Build] = {
+    "zendesk": lambda config, db, http, clock, options: ZendeskConnector(
+        config, read_credentials(config, options.environ),
+        StoredTokens(db, config.key, clock=clock, sleep=options.sleep), http, sleep=options.sleep),
+    "freshdesk": lambda config, db, http, clock, options: FreshdeskConnector(
+        config, read_api_key(config, options.environ), http, sleep=options.sleep, clock=clock),
+    "intercom": lambda config, db, http, clock, options: IntercomConnector(
+        config, read_access_token(config, options.environ), http, sleep=options.sleep, clock=clock),
+}
+"""Each kind's connector, built from its configuration (credentials read from the environment or files)."""
+
+
 def connector(config: HelpdeskConfig, db: SessionFactory, http: httpx.AsyncClient, *,
-              clock: Callable[[], datetime], options: SyncOptions) -> ZendeskConnector:
-    """The source's connector (only Zendesk's exists; the configuration refuses the other kinds)."""
-    if config.kind != "zendesk":
+              clock: Callable[[], datetime], options: SyncOptions) -> Connector:
+    """The source's connector, by its kind (the configuration refuses the kinds with none)."""
+    build = CONNECTORS.get(config.kind)
+    if build is None:
         raise HelpdeskError(f"kind {config.kind} is not supported yet")
-    return ZendeskConnector(config, read_credentials(config, options.environ),
-                            StoredTokens(db, config.key, clock=clock, sleep=options.sleep), http, sleep=options.sleep)
+    return build(config, db, http, clock, options)
 
 
 async def _teams(db: SessionFactory) -> tuple[Mappings, dict[str, int]]:
@@ -99,10 +116,13 @@ async def sync_source(db: SessionFactory, state: SourceState, *, clock: Callable
             start = since or now - timedelta(days=state.config.backfill_days)
             await _tickets(db, source, state, report, mappings, team_ids, start=start,
                            cursor=None if since is not None else state.cursor, clock=clock, options=options)
-            if report.error is None:
-                events = None if since is not None else state.events_cursor
+            events = None if since is not None else state.events_cursor
+            if report.error is None and isinstance(source, ZendeskConnector):
                 await _breaches(db, source, state, report, team_ids, int(events) if events else int(start.timestamp()),
                                 clock=clock, options=options)
+            if report.error is None and isinstance(source, FreshdeskConnector):
+                await _ratings(db, source, state, report, team_ids, (instant(events) if events else None) or start,
+                               clock=clock, options=options)
     except HelpdeskError as error:
         report.error = str(error)
     except Exception as error:  # one source's failure must not stop the job's other sources
@@ -117,7 +137,7 @@ async def sync_source(db: SessionFactory, state: SourceState, *, clock: Callable
     return report
 
 
-async def _tickets(db: SessionFactory, source: ZendeskConnector, state: SourceState, report: SyncReport,
+async def _tickets(db: SessionFactory, source: Connector, state: SourceState, report: SyncReport,
                    mappings: Mappings, team_ids: dict[str, int], *, start: datetime, cursor: str | None,
                    clock: Callable[[], datetime], options: SyncOptions) -> None:
     while True:
@@ -173,6 +193,21 @@ async def _breaches(db: SessionFactory, source: ZendeskConnector, state: SourceS
         start = end
 
 
+async def _ratings(db: SessionFactory, source: FreshdeskConnector, state: SourceState, report: SyncReport,
+                   team_ids: dict[str, int], start: datetime, *, clock: Callable[[], datetime],
+                   options: SyncOptions) -> None:
+    """Freshdesk's satisfaction ratings created since the last sync, written on the stored tickets."""
+    ratings, latest, unread = await source.ratings(start)
+    report.unparsed.extend(unread)
+    async with db() as session:
+        if ratings and team_ids:
+            report.ratings += await helpdesks.mark_csat(session, kind=state.config.kind,
+                                                        team_ids=list(team_ids.values()), ratings=ratings, now=clock())
+        await helpdesks.save_events_cursor(session, state.key, owner=options.owner,
+                                           cursor=(latest or start).isoformat())
+        await session.commit()
+
+
 async def check_source(db: SessionFactory, state: SourceState, *, clock: Callable[[], datetime],
                        options: SyncOptions) -> tuple[bool, str]:
     """One line for `helpdesk check`: whether the credentials work and which groups or brands match no team."""
@@ -196,7 +231,9 @@ async def check_source(db: SessionFactory, state: SourceState, *, clock: Callabl
                for kind, value in mapping.match.labels().items() if value not in names.get(kind, ())]
     if unknown or problems:
         return False, f"{state.key}: credentials OK; " + "; ".join([*unknown, *problems])
-    return True, f"{state.key}: credentials OK; every group matches a team ({', '.join(teams)})"
+    kinds = sorted({kind for _team, mapping in mappings if mapping is not None and mapping.source == state.key
+                    for kind in mapping.match.labels()})
+    return True, f"{state.key}: credentials OK; every {' and '.join(kinds)} matches a team ({', '.join(teams)})"
 
 
 def summary(reports: Sequence[SyncReport]) -> int:
