@@ -130,7 +130,7 @@ async def test_a_backfill_over_pages_stores_each_once_and_counts_the_unmatched(
     assert len(found) == 1000
     ten = found["10"]
     assert (ten.status, ten.solved_at, ten.first_response_at, ten.csat_good) == (
-        "solved", ten.created_at + timedelta(hours=5), ten.created_at + timedelta(minutes=30), None)  # rated 3
+        "solved", ten.created_at + timedelta(hours=5), ten.created_at + timedelta(minutes=30), False)  # rated 3
     assert (found["5"].csat_good, found["15"].csat_good, found["20"].csat_good) == (False, True, True)
     assert found["3"].channel == "email" and found["4"].channel == "conversation" and found["4"].solved_at is None
     async with db() as session:
@@ -144,9 +144,9 @@ async def test_a_backfill_over_pages_stores_each_once_and_counts_the_unmatched(
     assert all(call.authorization == f"Bearer {ACCESS_TOKEN}" for call in intercom.requests)
 
 
-@pytest.mark.parametrize("rating, good", [(1, False), (2, False), (3, None), (4, True), (5, True)])
-async def test_a_rating_of_four_or_five_is_good_one_or_two_bad_three_unrated(
-        db: SessionFactory, intercom: FakeIntercom, clock: Clock, rating: int, good: bool | None) -> None:
+@pytest.mark.parametrize("rating, good", [(1, False), (2, False), (3, False), (4, True), (5, True)])
+async def test_a_rating_of_four_or_five_is_good_one_to_three_bad_as_the_import_reads_it(
+        db: SessionFactory, intercom: FakeIntercom, clock: Clock, rating: int, good: bool) -> None:
     intercom.put(1, created=NOW - timedelta(days=1), team="101", state="closed", closed=NOW, rating=rating)
     await sync(db, clock)
     assert (await stored(db))["1"].csat_good is good

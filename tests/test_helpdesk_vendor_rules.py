@@ -68,9 +68,9 @@ def test_a_freshdesk_record_that_does_not_read_is_reported_with_its_id(changes: 
     assert [problem.id for problem in page.unparsed] == ["7"] and reason in page.unparsed[0].reason
 
 
-@pytest.mark.parametrize("value, good", [(103, True), (102, True), (101, True), (100, None), (-101, False),
+@pytest.mark.parametrize("value, good", [(103, True), (102, True), (101, True), (100, False), (-101, False),
                                          (-103, False)])
-def test_freshdesk_ratings_happy_are_good_unhappy_bad_neutral_unrated(value: int, good: bool | None) -> None:
+def test_freshdesk_ratings_happy_are_good_neutral_and_unhappy_bad_as_imported(value: int, good: bool) -> None:
     assert freshdesk.rating(value) is good
 
 
@@ -122,7 +122,7 @@ IC_BASE = {"created_at", "status", "channel"}
     ({"statistics": IC_STATS}, {"solved_at": None, "reopens": 2}, IC_BASE | STATS_FIELDS),  # reopened: not solved
     ({"statistics": None}, {"first_response_at": None}, IC_BASE),
     ({"conversation_rating": {"rating": 5}}, {"csat_good": True}, IC_BASE | {"csat_good"}),
-    ({"conversation_rating": {"rating": 3}}, {"csat_good": None}, IC_BASE | {"csat_good"}),
+    ({"conversation_rating": {"rating": 3}}, {"csat_good": False}, IC_BASE | {"csat_good"}),
     ({"conversation_rating": {"rating": 2}}, {"csat_good": False}, IC_BASE | {"csat_good"}),
     ({"conversation_rating": None}, {"csat_good": None}, IC_BASE | {"csat_good"}),
     ({"sla_applied": {"sla_name": "VIP", "sla_status": "missed"}}, {"sla_breached": True}, IC_BASE | {"sla_breached"}),

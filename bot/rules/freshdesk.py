@@ -101,15 +101,14 @@ def ticket(record: Mapping[str, Any], groups: Mapping[int, str]) -> FetchedTicke
 
 
 def rating(value: object) -> bool | None:
-    """A rating's `default_question`: happy (101 to 103) good, unhappy (-101 to -103) bad, neutral (100)
-    unrated. Raises ValueError on anything else."""
+    """A rating's `default_question`: happy (101 to 103) good; neutral (100) and unhappy (-101 to -103) bad,
+    as the CSV import reads Freshdesk's "Neutral" (CSAT is the satisfied among all who rated). Raises
+    ValueError on anything else."""
     if isinstance(value, int) and not isinstance(value, bool):
         if 101 <= value <= 103:
             return True
-        if -103 <= value <= -101:
+        if -103 <= value <= -101 or value == 100:
             return False
-        if value == 100:
-            return None
     raise ValueError(f"unknown rating {value!r}")
 
 

@@ -80,12 +80,13 @@ def search_page(body: object, teams: Mapping[str, str], cursor: TimeCursor) -> P
 
 
 def csat(rating: object) -> bool | None:
-    """A conversation rating of 1–5: 4–5 good, 1–2 bad, 3 (neutral) unrated."""
+    """A conversation rating of 1–5: 4–5 good, 1–3 bad (CSAT counts the satisfied among all who rated, as the
+    CSV import and the generic 1–5 scale do, so a neutral 3 is rated and not satisfied)."""
     if rating is None:
         return None
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
         raise ValueError(f"conversation_rating.rating: expected 1 to 5, got {rating!r}")
-    return True if rating >= 4 else False if rating <= 2 else None
+    return rating >= 4
 
 
 def conversation(record: Mapping[str, Any], teams: Mapping[str, str]) -> FetchedTicket:
