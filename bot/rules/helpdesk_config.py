@@ -2,8 +2,8 @@
 
 A source names its API's base `url` (so a local fake stands in for it in tests) and where its credentials
 are: an environment variable or a file (a Docker or Kubernetes secret), never the secret itself, so the
-YAML (and `config show`, which prints it) holds no secret. Only `kind: zendesk` is implemented; the others
-are refused with a clear "not supported yet"."""
+YAML (and `config show`, which prints it) holds no secret. `kind: zendesk` and `kind: salesforce` are
+implemented; the others are refused with a clear "not supported yet"."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Kind = Literal["zendesk", "salesforce", "intercom", "freshdesk"]
-SUPPORTED: tuple[str, ...] = ("zendesk",)
+SUPPORTED: tuple[str, ...] = ("zendesk", "salesforce")
 """The kinds a connector exists for; the others are planned."""
 SECRET_KEYS = ("client_secret", "secret", "password", "token", "api_token", "api_key", "access_token",
                "refresh_token")
 """Keys that would put a secret in the YAML: refused, naming the `_env` / `_file` keys to use instead."""
+MATCH_KEYS: dict[str, tuple[str, ...]] = {"zendesk": ("group", "brand"), "salesforce": ("queue", "role")}
+"""What a team's `match` may name, by the source's kind: a Zendesk group or brand; a Salesforce queue (the
+case's owner is that queue) or role (the case's owner is a user with that role)."""
 
 
 def _key(value: str) -> str:
@@ -88,6 +91,8 @@ class HelpdeskConfig(_Section):
 
     @model_validator(mode="after")
     def _credentials(self) -> HelpdeskConfig:
+        """Every supported kind so far takes an OAuth client: its id and its secret (Salesforce: the connected
+        app's consumer key and secret, for the client-credentials flow)."""
         ids = [name for name in ("client_id", "client_id_env", "client_id_file") if getattr(self, name) is not None]
         secrets = [name for name in ("client_secret_env", "client_secret_file") if getattr(self, name) is not None]
         if len(ids) != 1:
@@ -98,15 +103,18 @@ class HelpdeskConfig(_Section):
 
 
 class HelpdeskMatch(_Section):
-    """Which of a source's tickets are the team's: a Zendesk group's or brand's name (both: both must hold)."""
+    """Which of a source's tickets are the team's: a Zendesk group's or brand's name, a Salesforce queue's or
+    owner role's name (several: all must hold). Which keys a source's kind takes: `MATCH_KEYS`."""
 
     group: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     brand: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    queue: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    role: Annotated[str, Field(min_length=1, max_length=255)] | None = None
 
     @model_validator(mode="after")
     def _something(self) -> HelpdeskMatch:
-        if self.group is None and self.brand is None:
-            raise ValueError("give a group or a brand to match")
+        if not self.labels():
+            raise ValueError("give a group or a brand (Zendesk), or a queue or a role (Salesforce) to match")
         return self
 
     def labels(self) -> dict[str, str]:

@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from bot.rules.customer_updates import DRAFT_MAX, STAGES, Stage, check_template
-from bot.rules.helpdesk_config import HelpdeskConfig, TeamHelpdesk
+from bot.rules.helpdesk_config import MATCH_KEYS, HelpdeskConfig, TeamHelpdesk
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -266,11 +266,18 @@ class TeamsFile(Section):
             twice = _used_twice([source.key for source in self.helpdesks])
             if twice:
                 raise ValueError(f"helpdesk key {twice!r} is used twice")
-            known = {source.key for source in self.helpdesks}
+            known = {source.key: source.kind for source in self.helpdesks}
             for team in self.teams:
                 if team.helpdesk is not None and team.helpdesk.source not in known:
                     raise ValueError(f"team {team.key}: helpdesk source {team.helpdesk.source!r} is not in "
                                      f"helpdesks (known: {', '.join(sorted(known)) or 'none'})")
+                if team.helpdesk is not None:
+                    kind = known[team.helpdesk.source]
+                    allowed = MATCH_KEYS.get(kind, ())
+                    wrong = sorted(set(team.helpdesk.match.labels()) - set(allowed))
+                    if wrong:
+                        raise ValueError(f"team {team.key}: a {kind} source's tickets match by "
+                                         f"{' or '.join(allowed)}, not by {', '.join(wrong)}")
         return self
 
 

@@ -22,6 +22,7 @@ import httpx
 
 from bot.rules.helpdesk import HelpdeskError, Page, SyncReport, label_text, team_for, unmatched_labels
 from bot.rules.helpdesk_config import HelpdeskConfig, TeamHelpdesk
+from handlers.helpdesk.salesforce import SalesforceConnector
 from handlers.helpdesk.tokens import StoredTokens
 from handlers.helpdesk.zendesk import Sleeper, ZendeskConnector, read_credentials
 from storage import directory, helpdesks
@@ -33,6 +34,7 @@ LEASE = timedelta(minutes=10)
 """How long a sync holds its source without committing a page before another replica may take it over."""
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 Mappings = list[tuple[str, TeamHelpdesk | None]]
+Source = ZendeskConnector | SalesforceConnector
 
 
 def owner_id() -> str:
@@ -52,12 +54,15 @@ class SyncOptions:
 
 
 def connector(config: HelpdeskConfig, db: SessionFactory, http: httpx.AsyncClient, *,
-              clock: Callable[[], datetime], options: SyncOptions) -> ZendeskConnector:
-    """The source's connector (only Zendesk's exists; the configuration refuses the other kinds)."""
-    if config.kind != "zendesk":
-        raise HelpdeskError(f"kind {config.kind} is not supported yet")
-    return ZendeskConnector(config, read_credentials(config, options.environ),
-                            StoredTokens(db, config.key, clock=clock, sleep=options.sleep), http, sleep=options.sleep)
+              clock: Callable[[], datetime], options: SyncOptions) -> Source:
+    """The source's connector, by its kind (the configuration refuses the kinds with none)."""
+    tokens = StoredTokens(db, config.key, clock=clock, sleep=options.sleep)
+    if config.kind == "zendesk":
+        return ZendeskConnector(config, read_credentials(config, options.environ), tokens, http, sleep=options.sleep)
+    if config.kind == "salesforce":
+        return SalesforceConnector(config, read_credentials(config, options.environ), tokens, http,
+                                   sleep=options.sleep)
+    raise HelpdeskError(f"kind {config.kind} is not supported yet")
 
 
 async def _teams(db: SessionFactory) -> tuple[Mappings, dict[str, int]]:
@@ -117,7 +122,7 @@ async def sync_source(db: SessionFactory, state: SourceState, *, clock: Callable
     return report
 
 
-async def _tickets(db: SessionFactory, source: ZendeskConnector, state: SourceState, report: SyncReport,
+async def _tickets(db: SessionFactory, source: Source, state: SourceState, report: SyncReport,
                    mappings: Mappings, team_ids: dict[str, int], *, start: datetime, cursor: str | None,
                    clock: Callable[[], datetime], options: SyncOptions) -> None:
     while True:
@@ -155,7 +160,7 @@ async def _tickets(db: SessionFactory, source: ZendeskConnector, state: SourceSt
             return
 
 
-async def _breaches(db: SessionFactory, source: ZendeskConnector, state: SourceState, report: SyncReport,
+async def _breaches(db: SessionFactory, source: Source, state: SourceState, report: SyncReport,
                     team_ids: dict[str, int], start: int, *, clock: Callable[[], datetime],
                     options: SyncOptions) -> None:
     for _page in range(10_000):
@@ -194,9 +199,12 @@ async def check_source(db: SessionFactory, state: SourceState, *, clock: Callabl
     unknown = [f"team {team} matches {kind} {value!r}, which {state.config.kind} does not have"
                for team, mapping in mappings if mapping is not None and mapping.source == state.key
                for kind, value in mapping.match.labels().items() if value not in names.get(kind, ())]
+    notes = source.notes() if isinstance(source, SalesforceConnector) else []
     if unknown or problems:
-        return False, f"{state.key}: credentials OK; " + "; ".join([*unknown, *problems])
-    return True, f"{state.key}: credentials OK; every group matches a team ({', '.join(teams)})"
+        return False, f"{state.key}: credentials OK; " + "; ".join([*unknown, *problems, *notes])
+    every = "every queue and role" if state.config.kind == "salesforce" else "every group"
+    return True, f"{state.key}: credentials OK; {every} matches a team ({', '.join(teams)})" + \
+        "".join(f"; {note}" for note in notes)
 
 
 def summary(reports: Sequence[SyncReport]) -> int:
