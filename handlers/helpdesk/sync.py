@@ -5,8 +5,8 @@ A sync takes the source's lease, then fetches page after page from its cursor; e
 to the teams whose `helpdesk.match` they fit and committed in one transaction with the cursor that follows
 them (so a crash fetches that page again; upserts make it harmless). A ticket that fits no team is counted
 and reported by its group or brand, never stored under a guess. A record that does not parse is reported with
-its id and the rest of the page is synced. Then the SLA breaches Zendesk recorded since the last sync are
-marked on the stored tickets."""
+its id and the rest of the page is synced. Then the SLA breaches the helpdesk recorded since the last sync
+(Zendesk's metric events, Salesforce's violated case milestones) are marked on the stored tickets."""
 
 from __future__ import annotations
 
