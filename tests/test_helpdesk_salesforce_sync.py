@@ -308,3 +308,15 @@ async def test_check_says_what_the_org_lacks_its_api_usage_and_what_is_wrong_in_
                                                                               sleep=Sleeps()))
     assert not ok and line.startswith("salesforce: the connected app was refused (400 invalid_client)")
     assert "wrong" not in line
+
+
+async def test_a_case_whose_owner_has_no_role_is_counted_unmatched_and_the_user_is_asked_for_once(
+        db: SessionFactory, org: Org, clock: Clock) -> None:
+    org.fake.batch_size = 2
+    loner = org.fake.add_user(None)
+    for number in range(1, 5):
+        org.fake.put(number, created=NOW - timedelta(days=1), owner=loner if number % 2 else org.agent)
+    report = await sync(db, clock)
+    assert report.error is None and report.imported == 2 and report.pages == 2
+    assert dict(report.unmatched) == {"no label to match (no group, brand, queue or role)": 2}
+    assert len(org.fake.queries("User")) == 1

@@ -141,4 +141,4 @@ class SyncReport:
 
 
 def label_text(labels: Mapping[str, str]) -> str:
-    return ", ".join(f"{kind}={value}" for kind, value in sorted(labels.items())) or "no group or brand"
+    return ", ".join(f"{kind}={value}" for kind, value in sorted(labels.items())) or "no label to match (no group, brand, queue or role)"

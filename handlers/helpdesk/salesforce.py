@@ -70,6 +70,7 @@ class SalesforceConnector:
         self._next: tuple[str, str] | None = None  # (the cursor a page ended at, the nextRecordsUrl after it)
         self._closed: set[str] | None = None
         self._roles: dict[str, str] = {}
+        self._asked: set[str] = set()  # the users whose role was asked for (a user with none is not asked again)
 
     async def fetch(self, cursor: str | None, start: datetime) -> Page:
         try:
@@ -140,7 +141,8 @@ class SalesforceConnector:
                     f"ResponseId IN {id_list(links)} AND Question.QuestionType = 'CSAT'") or [], links, facts)
         if history is not None:
             facts.reopens = salesforce.reopens(history, await self._closed_statuses(), ids)
-        users = sorted(salesforce.owner_users(found) - set(self._roles))
+        users = sorted(salesforce.owner_users(found) - self._asked)
+        self._asked.update(users)
         for at in range(0, len(users), CHUNK):
             self._roles.update(salesforce.roles(await self._query_all(
                 f"SELECT Id, UserRole.Name FROM User WHERE Id IN {id_list(users[at:at + CHUNK])}", "User")))
@@ -207,6 +209,8 @@ class SalesforceConnector:
     async def _get(self, path: str, params: Mapping[str, Any], what: str) -> Any:
         self._within_allocation()
         token = await self.tokens.current() or await self.tokens.renew(None, self._issue)
+        if not token.startswith(("https://", "http://")):  # cached by another kind of source under this key
+            token = await self.tokens.renew(token, self._issue)
         refreshed, waits = False, 0
         while True:
             instance, access = _unpack(token)
