@@ -141,4 +141,5 @@ class SyncReport:
 
 
 def label_text(labels: Mapping[str, str]) -> str:
-    return ", ".join(f"{kind}={value}" for kind, value in sorted(labels.items())) or "no label to match (no group, brand, queue or role)"
+    found = ", ".join(f"{kind}={value}" for kind, value in sorted(labels.items()))
+    return found or "no label to match (no group, brand, queue or role)"
