@@ -122,7 +122,7 @@ teams:
 
 @pytest.mark.parametrize("kind, secret, source, problem", [
     ("salesforce", "client_secret_env: ZD_SECRET", "zendesk",
-     "helpdesks[0].kind: kind salesforce is not supported yet (supported: "),
+     "team tier1: salesforce tickets match by queue or role, not by group"),
     ("zendesk", "client_secret: hunter2", "zendesk", "helpdesks[0]: client_secret: never write a secret in the YAML"),
     ("zendesk", "", "zendesk", "helpdesks[0]: give exactly one of client_secret_env or client_secret_file"),
     ("zendesk", "client_secret_env: ZD_SECRET", "freshdesk", "helpdesk source 'freshdesk' is not in helpdesks"),

@@ -183,15 +183,15 @@ teams:
     ("freshdesk", "{api_key_env: K, client_secret_env: S}", "{group: T}",
      "helpdesks[0]: client_secret_env is not used by kind freshdesk"),
     ("freshdesk", "api_key_env: K", "{brand: Acme}",
-     "team tier1: freshdesk tickets are matched by group, not by brand"),
+     "team tier1: freshdesk tickets match by group, not by brand"),
     ("intercom", "client_id: x", "{team: T}",
      "helpdesks[0]: give exactly one of access_token_env or access_token_file"),
     ("intercom", "{access_token_env: A, access_token_file: /run/a}", "{team: T}",
      "helpdesks[0]: give exactly one of access_token_env or access_token_file"),
     ("intercom", "access_token: abc123", "{team: T}", "helpdesks[0]: access_token: never write a secret in the YAML"),
-    ("intercom", "access_token_env: A", "{group: T}", "team tier1: intercom tickets are matched by team, not by group"),
+    ("intercom", "access_token_env: A", "{group: T}", "team tier1: intercom tickets match by team, not by group"),
     ("zendesk", "{client_id: c, client_secret_env: S}", "{team: T}",
-     "team tier1: zendesk tickets are matched by group or brand, not by team"),
+     "team tier1: zendesk tickets match by group or brand, not by team"),
 ])
 def test_a_bad_vendor_configuration_is_refused_naming_its_path(kind: str, credentials: str, match: str,
                                                                problem: str) -> None:

@@ -13,19 +13,23 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Kind = Literal["zendesk", "salesforce", "intercom", "freshdesk"]
-SUPPORTED: tuple[str, ...] = ("zendesk", "freshdesk", "intercom")
+SUPPORTED: tuple[str, ...] = ("zendesk", "salesforce", "freshdesk", "intercom")
 """The kinds a connector exists for; the others are planned."""
 CREDENTIALS: dict[str, tuple[tuple[str, ...], ...]] = {
     "zendesk": (("client_id", "client_id_env", "client_id_file"), ("client_secret_env", "client_secret_file")),
+    "salesforce": (("client_id", "client_id_env", "client_id_file"), ("client_secret_env", "client_secret_file")),
     "freshdesk": (("api_key_env", "api_key_file"),),
     "intercom": (("access_token_env", "access_token_file"),),
 }
 """Per kind: each group of keys a source must give exactly one of (where its credentials are)."""
-MATCH_KEYS: dict[str, tuple[str, ...]] = {"zendesk": ("group", "brand"), "freshdesk": ("group",), "intercom": ("team",)}
-"""Per kind: what a team's `helpdesk.match` may name."""
 SECRET_KEYS = ("client_secret", "secret", "password", "token", "api_token", "api_key", "access_token",
                "refresh_token")
 """Keys that would put a secret in the YAML: refused, naming the `_env` / `_file` keys to use instead."""
+MATCH_KEYS: dict[str, tuple[str, ...]] = {"zendesk": ("group", "brand"), "salesforce": ("queue", "role"),
+                                          "freshdesk": ("group",), "intercom": ("team",)}
+"""What a team's `match` may name, by the source's kind: a Zendesk group or brand; a Salesforce queue (the
+case's owner is that queue) or role (the case's owner is a user with that role); a Freshdesk group; an Intercom
+team."""
 
 
 def _key(value: str) -> str:
@@ -115,17 +119,19 @@ class HelpdeskConfig(_Section):
 
 
 class HelpdeskMatch(_Section):
-    """Which of a source's tickets are the team's: a Zendesk group's or brand's name (both: both must hold), a
-    Freshdesk group's, an Intercom team's (`MATCH_KEYS`)."""
+    """Which of a source's tickets are the team's (`MATCH_KEYS`): a Zendesk group's or brand's name, a Salesforce
+    queue's or owner role's, a Freshdesk group's, an Intercom team's (several: all must hold)."""
 
     group: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     brand: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    queue: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    role: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     team: Annotated[str, Field(min_length=1, max_length=255)] | None = None
 
     @model_validator(mode="after")
     def _something(self) -> HelpdeskMatch:
         if not self.labels():
-            raise ValueError("give a group, a brand or a team to match")
+            raise ValueError("give a group, a brand, a queue, a role or a team to match")
         return self
 
     def labels(self) -> dict[str, str]:

@@ -272,11 +272,12 @@ class TeamsFile(Section):
                     raise ValueError(f"team {team.key}: helpdesk source {team.helpdesk.source!r} is not in "
                                      f"helpdesks (known: {', '.join(sorted(known)) or 'none'})")
                 if team.helpdesk is not None:
-                    allowed = MATCH_KEYS.get(known[team.helpdesk.source], ())
+                    kind = known[team.helpdesk.source]
+                    allowed = MATCH_KEYS.get(kind, ())
                     wrong = sorted(set(team.helpdesk.match.labels()) - set(allowed))
                     if wrong:
-                        raise ValueError(f"team {team.key}: {known[team.helpdesk.source]} tickets are matched by "
-                                         f"{' or '.join(allowed)}, not by {wrong[0]}")
+                        raise ValueError(f"team {team.key}: {kind} tickets match by "
+                                         f"{' or '.join(allowed)}, not by {', '.join(wrong)}")
         return self
 
 

@@ -5,8 +5,9 @@ A sync takes the source's lease, then fetches page after page from its cursor; e
 to the teams whose `helpdesk.match` they fit and committed in one transaction with the cursor that follows
 them (so a crash fetches that page again; upserts make it harmless). A ticket that fits no team is counted
 and reported by its group or brand, never stored under a guess. A record that does not parse is reported with
-its id and the rest of the page is synced. Then the SLA breaches Zendesk recorded since the last sync (or the
-satisfaction ratings Freshdesk recorded) are marked on the stored tickets."""
+its id and the rest of the page is synced. Then the SLA breaches the helpdesk recorded since the last sync
+(Zendesk's metric events, Salesforce's violated case milestones) or the satisfaction ratings Freshdesk
+recorded are marked on the stored tickets."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from bot.rules.helpdesk_config import HelpdeskConfig, TeamHelpdesk
 from bot.rules.ticket_rows import instant
 from handlers.helpdesk.freshdesk import FreshdeskConnector, read_api_key
 from handlers.helpdesk.intercom import IntercomConnector, read_access_token
+from handlers.helpdesk.salesforce import SalesforceConnector
 from handlers.helpdesk.tokens import StoredTokens
 from handlers.helpdesk.zendesk import Sleeper, ZendeskConnector, read_credentials
 from storage import directory, helpdesks
@@ -36,6 +38,8 @@ LEASE = timedelta(minutes=10)
 """How long a sync holds its source without committing a page before another replica may take it over."""
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 Mappings = list[tuple[str, TeamHelpdesk | None]]
+Breaches = ZendeskConnector | SalesforceConnector
+"""The connectors that report SLA breaches apart from the tickets."""
 
 
 def owner_id() -> str:
@@ -64,6 +68,9 @@ CONNECTORS: dict[str, Build] = {
         config, read_api_key(config, options.environ), http, sleep=options.sleep, clock=clock),
     "intercom": lambda config, db, http, clock, options: IntercomConnector(
         config, read_access_token(config, options.environ), http, sleep=options.sleep, clock=clock),
+    "salesforce": lambda config, db, http, clock, options: SalesforceConnector(
+        config, read_credentials(config, options.environ),
+        StoredTokens(db, config.key, clock=clock, sleep=options.sleep), http, sleep=options.sleep),
 }
 """Each kind's connector, built from its configuration (credentials read from the environment or files)."""
 
@@ -117,7 +124,7 @@ async def sync_source(db: SessionFactory, state: SourceState, *, clock: Callable
             await _tickets(db, source, state, report, mappings, team_ids, start=start,
                            cursor=None if since is not None else state.cursor, clock=clock, options=options)
             events = None if since is not None else state.events_cursor
-            if report.error is None and isinstance(source, ZendeskConnector):
+            if report.error is None and isinstance(source, (ZendeskConnector, SalesforceConnector)):
                 await _breaches(db, source, state, report, team_ids, int(events) if events else int(start.timestamp()),
                                 clock=clock, options=options)
             if report.error is None and isinstance(source, FreshdeskConnector):
@@ -175,7 +182,7 @@ async def _tickets(db: SessionFactory, source: Connector, state: SourceState, re
             return
 
 
-async def _breaches(db: SessionFactory, source: ZendeskConnector, state: SourceState, report: SyncReport,
+async def _breaches(db: SessionFactory, source: Breaches, state: SourceState, report: SyncReport,
                     team_ids: dict[str, int], start: int, *, clock: Callable[[], datetime],
                     options: SyncOptions) -> None:
     for _page in range(10_000):
@@ -229,11 +236,13 @@ async def check_source(db: SessionFactory, state: SourceState, *, clock: Callabl
     unknown = [f"team {team} matches {kind} {value!r}, which {state.config.kind} does not have"
                for team, mapping in mappings if mapping is not None and mapping.source == state.key
                for kind, value in mapping.match.labels().items() if value not in names.get(kind, ())]
+    notes = source.notes() if isinstance(source, SalesforceConnector) else []
     if unknown or problems:
-        return False, f"{state.key}: credentials OK; " + "; ".join([*unknown, *problems])
+        return False, f"{state.key}: credentials OK; " + "; ".join([*unknown, *problems, *notes])
     kinds = sorted({kind for _team, mapping in mappings if mapping is not None and mapping.source == state.key
                     for kind in mapping.match.labels()})
-    return True, f"{state.key}: credentials OK; every {' and '.join(kinds)} matches a team ({', '.join(teams)})"
+    return True, f"{state.key}: credentials OK; every {' and '.join(kinds)} matches a team ({', '.join(teams)})" + \
+        "".join(f"; {note}" for note in notes)
 
 
 def summary(reports: Sequence[SyncReport]) -> int:

@@ -1,0 +1,346 @@
+"""FakeSalesforce: a local HTTP server that answers like Salesforce's REST API, for the helpdesk sync's tests.
+
+Shapes follow Salesforce's documentation:
+- OAuth 2.0 client-credentials flow: `POST /services/oauth2/token` (form: `grant_type=client_credentials`,
+  `client_id`, `client_secret`), answered `{"access_token", "instance_url", "id", "token_type": "Bearer",
+  "issued_at", "signature", "scope"}` with no lifetime; a wrong client is 400 `{"error": "invalid_client",
+  "error_description": …}`
+  (https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_client_credentials_flow.htm,
+  https://jsforce.github.io/jsforce/types/oauth2.TokenResponse.html);
+- SOQL, `GET /services/data/v61.0/query?q=…`: `{"totalSize", "done", "nextRecordsUrl", "records": [{"attributes":
+  {"type", "url"}, …}]}`, up to 2,000 records a batch, the rest by `GET nextRecordsUrl`
+  (https://developer.salesforce.com/docs/platform/api-rest/guide/resources-query.md,
+  https://developer.salesforce.com/docs/platform/api-rest/guide/dome-query.html);
+- the objects' fields: Case, CaseMilestone (`CaseId`, `MilestoneTypeId`, `CompletionDate`, `IsViolated`),
+  CaseHistory (`CaseId`, `Field`, `OldValue`, `NewValue`), SurveySubject (`SubjectId`, `SurveyResponseId`)
+  (https://developer.salesforce.com/docs/platform/object-reference/references/standard-objects/object-casemilestone.html,
+  https://developer.salesforce.com/docs/atlas.en-us.264.0.object_reference.meta/object_reference/sforce_api_objects_casehistory.htm,
+  https://developer.salesforce.com/docs/platform/field-reference/references/field-reference/salesforce-field-reference-surveysubject.html,
+  https://developer.salesforce.com/docs/service/salesforce-feedback-management-dev-guide/guide/salesforce-surveys-objects-overview.html);
+- errors, a JSON array `[{"message", "errorCode", "fields"}]`: 401 `INVALID_SESSION_ID` for an expired or
+  invalid token, 403 `REQUEST_LIMIT_EXCEEDED` over the org's API limit, 400 `INVALID_TYPE` for an object the
+  org does not have (https://developer.salesforce.com/docs/platform/api-rest/guide/errorcodes.md);
+- every API answer's `Sforce-Limit-Info: api-usage=N/M`
+  (https://developer.salesforce.com/docs/atlas.en-us.200.0.api_rest.meta/api_rest/headers_api_usage.htm).
+
+It understands only the SOQL the connector sends (by its FROM and WHERE), and runs aiohttp on 127.0.0.1 in a
+thread of its own; `url` is the base URL to configure (and the `instance_url` it answers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import secrets
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+CLIENT_ID = "3MVG9supportbot.consumer.key"
+CLIENT_SECRET = "sfsecret-91c4e7a2d05b"
+"""The connected app's consumer secret in the tests (conftest's secret scan looks for it in every log line)."""
+API = "/services/data/v61.0"
+BASE = datetime(2026, 11, 1, tzinfo=UTC)
+"""A case's SystemModstamp, when the test gives none, is this plus one second per change."""
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    authorization: str | None
+
+
+def stamp(moment: datetime) -> str:
+    """As Salesforce writes a dateTime: 2026-11-02T14:00:00.000+0000."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def case_id(number: int) -> str:
+    return f"500{number:015d}"
+
+
+class FakeSalesforce:
+    def __init__(self) -> None:
+        self.port = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._lock = threading.Lock()
+        self.reset()
+
+    # ------------------------------------------------------------------ what a test sets
+    def reset(self) -> None:
+        with getattr(self, "_lock", threading.Lock()):
+            self.cases: dict[str, dict[str, Any]] = {}
+            self.raw: list[dict[str, Any]] = []
+            self.queues: dict[str, str] = {}
+            self.users: dict[str, str | None] = {}  # user id -> role name
+            self.roles: list[str] = []
+            self.milestones: list[dict[str, Any]] = []
+            self.history: list[dict[str, Any]] = []
+            self.subjects: list[dict[str, Any]] = []
+            self.answers: list[dict[str, Any]] = []
+            self.absent: set[str] = set()  # objects the org does not have
+            self.statuses = [("New", False), ("Working", False), ("Escalated", False), ("On Hold", False),
+                             ("Closed", True)]
+            self.requests: list[Request] = []
+            self.valid_tokens: set[str] = set()
+            self.tokens_issued = 0
+            self.batch_size = 2000
+            self.limited: list[tuple[int, float | None]] = []  # (status, Retry-After) of the next API answers
+            self.api_used, self.api_limit = 1000, 15000
+            self._locators: dict[str, list[dict[str, Any]]] = {}
+            self._ticks = itertools.count(1)
+
+    def add_queue(self, name: str) -> str:
+        ident = f"00G{len(self.queues) + 1:015d}"
+        self.queues[ident] = name
+        return ident
+
+    def add_user(self, role: str | None) -> str:
+        ident = f"005{len(self.users) + 1:015d}"
+        self.users[ident] = role
+        if role is not None and role not in self.roles:
+            self.roles.append(role)
+        return ident
+
+    def _tick(self) -> datetime:
+        return BASE + timedelta(seconds=next(self._ticks))
+
+    def put(self, number: int, *, created: datetime, status: str = "New", owner: str | None = None,
+            closed: datetime | None = None, origin: str | None = "Email", modstamp: datetime | None = None) -> str:
+        """Create or change a case (its SystemModstamp moves on); `owner` a queue's or user's id."""
+        owner = owner or next(iter(self.queues))
+        is_queue = owner.startswith("00G")
+        ident = case_id(number)
+        with self._lock:
+            self.cases[ident] = {
+                "attributes": {"type": "Case", "url": f"{API}/sobjects/Case/{ident}"},
+                "Id": ident, "CaseNumber": f"{number:08d}", "CreatedDate": stamp(created),
+                "ClosedDate": stamp(closed) if closed else None, "IsClosed": closed is not None, "Status": status,
+                "Origin": origin, "OwnerId": owner,
+                "Owner": {"attributes": {"type": "Name", "url": f"{API}/sobjects/{'Group' if is_queue else 'User'}/"
+                                         f"{owner}"}, "Name": self.queues.get(owner, f"User {owner[-3:]}"),
+                          "Type": "Queue" if is_queue else "User"},
+                "SystemModstamp": stamp(modstamp or self._tick())}
+        return ident
+
+    def put_raw(self, record: dict[str, Any]) -> None:
+        """A malformed case, as it is; it sorts by its SystemModstamp (now, when it has none)."""
+        with self._lock:
+            self.raw.append({"SystemModstamp": stamp(self._tick()), **record})
+
+    def milestone(self, number: int, name: str, *, completed: datetime | None = None, violated: bool = False,
+                  modstamp: datetime | None = None) -> None:
+        with self._lock:
+            self.milestones.append({
+                "attributes": {"type": "CaseMilestone"}, "CaseId": case_id(number),
+                "MilestoneType": {"attributes": {"type": "MilestoneType"}, "Name": name},
+                "CompletionDate": stamp(completed) if completed else None, "IsViolated": violated,
+                "Case": {"attributes": {"type": "Case"}, "CaseNumber": f"{number:08d}"},
+                "SystemModstamp": stamp(modstamp or self._tick())})
+
+    def status_change(self, number: int, old: str, new: str, at: datetime) -> None:
+        with self._lock:
+            self.history.append({"attributes": {"type": "CaseHistory"}, "CaseId": case_id(number), "Field": "Status",
+                                 "OldValue": old, "NewValue": new, "CreatedDate": stamp(at)})
+
+    def survey(self, number: int, score: int) -> None:
+        response = f"0Mx{len(self.subjects) + 1:015d}"
+        with self._lock:
+            self.subjects.append({"attributes": {"type": "SurveySubject"}, "SubjectId": case_id(number),
+                                  "SurveyResponseId": response})
+            self.answers.append({"attributes": {"type": "SurveyQuestionResponse"}, "ResponseId": response,
+                                 "NumberValue": score, "Question": {"QuestionType": "CSAT"}})
+
+    def limit(self, status: int = 429, retry_after: float | None = 7, times: int = 1) -> None:
+        with self._lock:
+            self.limited.extend([(status, retry_after)] * times)
+
+    def expire_tokens(self) -> None:
+        with self._lock:
+            self.valid_tokens.clear()
+
+    def queries(self, sobject: str) -> list[str]:
+        with self._lock:
+            return [call.query["q"] for call in self.requests
+                    if "q" in call.query and re.search(rf"\bFROM {sobject}\b", call.query["q"])]
+
+    # ------------------------------------------------------------------ the server
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> FakeSalesforce:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(self._serve(sock))
+            ready.set()
+            loop.run_forever()
+
+        self._loop, self._thread = loop, threading.Thread(target=run, name="FakeSalesforce", daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("FakeSalesforce did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is None or self._thread is None:
+            return
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    async def _serve(self, sock: socket.socket) -> None:
+        app = web.Application(middlewares=[self._gate])
+        app.router.add_post("/services/oauth2/token", self._token)
+        app.router.add_get(f"{API}/query", self._query)
+        app.router.add_get(API + "/query/{locator}", self._more)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.SockSite(self._runner, sock).start()
+
+    @web.middleware
+    async def _gate(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Record the call; then limits, then the Bearer token; every API answer says the API usage."""
+        auth = request.headers.get("Authorization")
+        token_call = request.path == "/services/oauth2/token"
+        with self._lock:
+            self.requests.append(Request(request.method, request.path, dict(request.query), auth))
+            limited = self.limited.pop(0) if self.limited and not token_call else None
+            valid = auth is not None and auth.removeprefix("Bearer ") in self.valid_tokens
+            if not token_call:
+                self.api_used += 1
+            usage = {"Sforce-Limit-Info": f"api-usage={self.api_used}/{self.api_limit}"}
+        if token_call:
+            return await handler(request)
+        if limited is not None:
+            status, retry_after = limited
+            if status == 403:
+                return web.json_response([{"message": "TotalRequests Limit exceeded.",
+                                           "errorCode": "REQUEST_LIMIT_EXCEEDED"}], status=403, headers=usage)
+            headers = usage if retry_after is None else {**usage, "Retry-After": f"{retry_after:g}"}
+            return web.json_response([{"message": "Too many requests", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
+                                     status=status, headers=headers)
+        if not valid:
+            return web.json_response([{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
+                                     status=401, headers=usage)
+        response = await handler(request)
+        response.headers.update(usage)
+        return response
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if form.get("grant_type") != "client_credentials" or form.get("client_id") != CLIENT_ID or \
+                form.get("client_secret") != CLIENT_SECRET:
+            return web.json_response({"error": "invalid_client", "error_description": "invalid client credentials"},
+                                     status=400)
+        token = "00DSF0000000001!" + secrets.token_hex(16)
+        with self._lock:
+            self.valid_tokens.add(token)
+            self.tokens_issued += 1
+        return web.json_response({"access_token": token, "instance_url": self.url, "token_type": "Bearer",
+                                  "id": f"{self.url}/id/00DSF0000000001/005000000000001", "scope": "api",
+                                  "issued_at": "1793800000000", "signature": "c2lnbmF0dXJl"})
+
+    async def _query(self, request: web.Request) -> web.Response:
+        soql = request.query["q"]
+        sobject = re.search(r"\bFROM (\w+)", soql)
+        name = sobject[1] if sobject else "?"
+        if name in self.absent:
+            return web.json_response([{"message": f"\n{soql[:40]}\n^\nERROR at Row:1:Column:1\nsObject type "
+                                       f"'{name}' is not supported. If you are attempting to use a custom object, "
+                                       "be sure to append the '__c' after the entity name.",
+                                       "errorCode": "INVALID_TYPE"}], status=400)
+        with self._lock:
+            found = self._select(name, soql)
+        if " LIMIT 1" in soql:
+            found = found[:1]
+        return self._batch(found, 0)
+
+    async def _more(self, request: web.Request) -> web.Response:
+        locator, _dash, offset = request.match_info["locator"].rpartition("-")
+        with self._lock:
+            found = self._locators.get(locator)
+        if found is None:
+            return web.json_response([{"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}],
+                                     status=400)
+        return self._batch(found, int(offset), locator)
+
+    def _batch(self, found: list[dict[str, Any]], offset: int, locator: str | None = None) -> web.Response:
+        batch = found[offset:offset + self.batch_size]
+        body: dict[str, Any] = {"totalSize": len(found), "done": offset + len(batch) >= len(found), "records": batch}
+        if not body["done"]:
+            locator = locator or "01g" + secrets.token_hex(6)
+            with self._lock:
+                self._locators[locator] = found
+            body["nextRecordsUrl"] = f"{API}/query/{locator}-{offset + len(batch)}"
+        return web.json_response(body)
+
+    def _select(self, name: str, soql: str) -> list[dict[str, Any]]:
+        ids = set(re.findall(r"'([A-Za-z0-9]{15,18})'", soql.partition(" IN ")[2])) if " IN " in soql else None
+        if name == "Case":
+            return self._cases(soql)
+        if name == "CaseMilestone":
+            since = re.search(r"SystemModstamp >= (\S+)", soql)
+            rows = [row for row in self.milestones if ids is None or row["CaseId"] in ids]
+            if since:
+                rows = sorted([row for row in rows if row["IsViolated"] and _when(row["SystemModstamp"].replace(
+                    "+0000", "Z")) >= _when(since[1])], key=lambda row: row["SystemModstamp"])
+            return rows
+        if name == "CaseHistory":
+            return [row for row in self.history if ids is None or row["CaseId"] in ids]
+        if name == "SurveySubject":
+            return [row for row in self.subjects if ids is None or row["SubjectId"] in ids]
+        if name == "SurveyQuestionResponse":
+            return [row for row in self.answers if ids is None or row["ResponseId"] in ids]
+        if name == "Group":
+            return [{"attributes": {"type": "Group"}, "Id": key, "Name": value} for key, value in self.queues.items()]
+        if name == "UserRole":
+            return [{"attributes": {"type": "UserRole"}, "Id": f"00E{n:015d}", "Name": role}
+                    for n, role in enumerate(self.roles, 1)]
+        if name == "User":
+            return [{"attributes": {"type": "User"}, "Id": key,
+                     "UserRole": None if role is None else {"attributes": {"type": "UserRole"}, "Name": role}}
+                    for key, role in self.users.items() if ids is None or key in ids]
+        if name == "CaseStatus":
+            return [{"attributes": {"type": "CaseStatus"}, "ApiName": label, "MasterLabel": label, "IsClosed": closed}
+                    for label, closed in self.statuses]
+        return []
+
+    def _cases(self, soql: str) -> list[dict[str, Any]]:
+        def key(row: dict[str, Any]) -> tuple[datetime, str]:
+            return _when(row["SystemModstamp"].replace("+0000", "Z")), str(row.get("Id", ""))
+
+        rows = sorted([*self.cases.values(), *self.raw], key=key)
+        after = re.search(r"\(SystemModstamp > (\S+) OR \(SystemModstamp = \S+ AND Id > '(\w+)'\)\)", soql)
+        since = re.search(r"SystemModstamp >= (\S+)", soql)
+        if after:
+            mark = (_when(after[1]), after[2])
+            return [row for row in rows if key(row) > mark]
+        if since:
+            return [row for row in rows if key(row)[0] >= _when(since[1])]
+        return rows
+
+
+def hours_ago(now: datetime, hours: float) -> datetime:
+    return now - timedelta(hours=hours)
