@@ -15,8 +15,10 @@ from storage import helpdesks, teams
 from storage.models import EscalationPost
 from tests.conftest import TEAM_YAML, TeamPeople
 from tests.kit.block_limits import problems
+from tests.kit.driver import SlackDriver
 from tests.kit.fake_slack import FakeSlack
 from tests.kpi_steps import add_escalation, add_tickets, day_of_tickets, tier1, utc
+from tests.test_kpi_commands import kpi_on_demand
 from tests.test_kpi_digest import DIGEST, digests, posts
 
 WITH_ZENDESK = """
@@ -163,3 +165,14 @@ async def test_a_stale_helpdesk_is_said_at_the_top_of_a_digest_with_tickets(
                                              "figures may be missing tickets, not show a quiet day")
     assert (digest.text or "").endswith("(⚠️ Zendesk has not synced since Sun 1 Nov 18:00 (15 h ago): the figures "
                                         "may be missing tickets, not show a quiet day)")
+
+
+async def test_kpi_on_demand_says_how_fresh_the_tickets_are(bot: SlackDriver, app: Supportbot, slack: FakeSlack,
+                                                            team: TeamPeople) -> None:
+    await with_zendesk(app, synced=utc("2026-11-02T13:55"))  # the clock reads 09:00 in New York
+    profile = await tier1(app)
+    await add_tickets(app, profile.id, *day_of_tickets("2026-11-01", first_response_minutes=30, good=6))
+    answer = await kpi_on_demand(bot, slack, "", user=team.agent)
+    assert texts(answer.blocks or [])[1] == "Tickets from Zendesk as of 08:55"
+    week = await kpi_on_demand(bot, slack, "week", user=team.agent)
+    assert texts(week.blocks or [])[1] == "Tickets from Zendesk as of 08:55"
