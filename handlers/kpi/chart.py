@@ -86,6 +86,7 @@ def draw(days: Sequence[date], series: Mapping[str, Sequence[float | None]], tar
     # that `supportbot run` and every other `jobs run` would otherwise pay (`bench/footprint.py`).
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI)
     FigureCanvasAgg(figure)
@@ -104,6 +105,7 @@ def draw(days: Sequence[date], series: Mapping[str, Sequence[float | None]], tar
     volume.bar([p + 0.2 for p in positions], solved, width=0.4, color=SOLVED, label="solved")
     volume.set_title("Tickets per day", fontsize=12)
     volume.set_ylim(0, max([*created, *solved, 1]) * 1.2)
+    volume.yaxis.set_major_locator(MaxNLocator(integer=True))  # tickets come whole
     volume.set_xlim(*_x_limits(len(days)))
     volume.set_xticks(range(len(days)), labels, fontsize=9)
     volume.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9, frameon=False)  # outside the axes
