@@ -155,6 +155,7 @@ def create_app(
     client = client or make_client(settings, token=settings.require_bot_token(), metrics=metrics)
     engine = engine or make_engine(settings.database_url)
     db = session_factory(engine)
+    metrics.watch_helpdesks(db)
     clock = clock or (FileClock(settings.supportbot_clock_file) if settings.supportbot_clock_file else utcnow)
     services = Services(client=client, engine=engine, db=db, clock=clock,
                         directory=TeamDirectory(db, check_every=directory_check_every),

@@ -48,6 +48,9 @@ from storage.migrate import upgrade
 from storage.models import Escalation
 
 DEMO_TEAMS = """
+helpdesks:
+  - {key: zendesk, kind: zendesk, url: "https://acme.zendesk.com", client_id: supportbot,
+     client_secret_env: ZENDESK_CLIENT_SECRET}
 teams:
   - key: tier1
     name: Tier 1 Support
@@ -55,6 +58,7 @@ teams:
     members: [U0ALEX, U0SAM, U0JORDAN, U0PRIYA, U0CHEN, U0DANA]
     managers: [U0MORGAN]
     channels: {escalations: C0ESCALATIONS, standup: C0STANDUP, digest: C0SUPPORTKPIS}
+    helpdesk: {source: zendesk, match: {group: Tier 1}}
     escalation_paths:
       - {key: engineering, name: Engineering, channel: C0ENGINEERING}
       - {key: billing, name: Billing, channel: C0BILLING}
@@ -166,7 +170,7 @@ async def run_demo(settings: Settings, database: Path | None = None, *, as_json:
         await demo_pulse.show_pulse(services, vip, day_ends, client.say)
 
         where = NAMES[team.channels["digest"]]
-        _say(f"Every morning Morgan reads the KPI digest in {where} (two weeks of imported tickets)")
+        _say(f"Every morning Morgan reads the KPI digest in {where} (two weeks of tickets synced from Zendesk)")
         async with services.db() as session:
             chart = path.with_name("digest-chart.png")
             client.show(where, await demo_kpi.digest(session, team, now, chart))

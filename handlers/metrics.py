@@ -10,6 +10,7 @@ method only when the URL is our API's, a job only by its registered name.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,7 +19,7 @@ from datetime import datetime
 from re import Pattern
 from typing import TYPE_CHECKING, Any, Literal
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from pydantic import Field, ValidationError
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
@@ -34,6 +35,8 @@ from starlette.responses import Response
 from handlers.job_runs import JobRun, UnitFailure
 from handlers.payloads import Payload, Short
 from handlers.rate_limits import WaitRetryAfter
+from storage import helpdesks
+from storage.db import SessionFactory
 
 if TYPE_CHECKING:
     from handlers.jobs import Job
@@ -84,6 +87,41 @@ class Metrics:
                                  registry=r)
         for outcome in ("claimed", "sent", "failed", "parked"):
             self.deliveries.labels(outcome)  # present at zero from the first scrape
+        self.helpdesk_last_success = Gauge(
+            "supportbot_helpdesk_last_success_timestamp_seconds",
+            "When each helpdesk source last synced successfully (Unix time; 0: never)", ["source"], registry=r)
+        self.helpdesk_tickets = Gauge("supportbot_helpdesk_tickets_synced",
+                                      "Tickets each helpdesk source has synced, in all", ["source"], registry=r)
+        self.helpdesk_failed = Gauge("supportbot_helpdesk_last_sync_failed",
+                                     "1 when a helpdesk source's last sync ended in an error", ["source"], registry=r)
+        self.helpdesk_unmatched = Gauge("supportbot_helpdesk_unmatched_tickets",
+                                        "Tickets the last sync of each source could match to no team", ["source"],
+                                        registry=r)
+        self._helpdesk_db: SessionFactory | None = None
+
+    def watch_helpdesks(self, db: SessionFactory) -> None:
+        """Read the helpdesk sources' sync state from the database at each scrape (every replica shows the
+        same: the state is shared)."""
+        self._helpdesk_db = db
+
+    async def _read_helpdesks(self) -> None:
+        if self._helpdesk_db is None:
+            return
+        try:
+            async with self._helpdesk_db() as session:
+                states = await helpdesks.sources(session)
+        except Exception:  # the database away: the rest of the scrape still answers, these keep their values
+            logging.getLogger(__name__).warning("/metrics: the helpdesk sources could not be read", exc_info=True)
+            return
+        for gauge in (self.helpdesk_last_success, self.helpdesk_tickets, self.helpdesk_failed,
+                      self.helpdesk_unmatched):
+            gauge.clear()  # a source removed from the configuration leaves the scrape
+        for state in states:
+            success = state.last_success_at
+            self.helpdesk_last_success.labels(state.key).set(success.timestamp() if success else 0)
+            self.helpdesk_tickets.labels(state.key).set(state.tickets_synced)
+            self.helpdesk_failed.labels(state.key).set(1 if state.last_error else 0)
+            self.helpdesk_unmatched.labels(state.key).set(state.unmatched)
 
     def scrape(self) -> bytes:
         return generate_latest(self.registry)
@@ -92,6 +130,8 @@ class Metrics:
         """`GET /metrics`; `?name[]=NAME` (repeatable) shows only those metrics, as prometheus_client's own
         handlers do: a cheap scrape of one gauge for whoever polls it often (tests/test_replicas.py)."""
         names = request.query_params.getlist("name[]")
+        if not names or any(name.startswith("supportbot_helpdesk") for name in names):
+            await self._read_helpdesks()
         if names:
             return Response(generate_latest(self.registry.restricted_registry(names)), media_type=CONTENT_TYPE_LATEST)
         return Response(self.scrape(), media_type=CONTENT_TYPE_LATEST)

@@ -64,6 +64,10 @@ class Contributor:
     ref: str
     value: float | None = None
     note: str | None = None
+    card: tuple[str, str] | None = None
+    """An escalation's card: the channel and ts of its first post."""
+    url: str | None = None
+    """Where it is read: the ticket in its helpdesk, the escalation's card (set by the report, not here)."""
 
 
 async def contributors(session: AsyncSession, team_id: int, metric: str, first: date, last: date,
@@ -109,7 +113,8 @@ async def _breached_escalations(session: AsyncSession, team_id: int, start: date
         select(Escalation).where(Escalation.team_id == team_id, Escalation.opened_at >= start,
                                  Escalation.opened_at < end, or_(late_ack, late_resolve))
         .order_by(Escalation.priority, Escalation.opened_at).limit(CONTRIBUTORS))
-    return [Contributor(e.ref, None, e.summary) for e in found.all()]
+    return [Contributor(e.ref, None, e.summary, (e.posts[0].channel, e.posts[0].ts) if e.posts else None)
+            for e in found.all()]
 
 
 # --------------------------------------------------------------------------- manual metrics, alerts, baselines

@@ -91,7 +91,7 @@ def test_the_demo_tells_one_story_and_leaves_one_folder_in_the_temp_folder_and_n
     home_tab = out.split("publishes the Home tab of @morgan", 1)[1].split("▶", 1)[0]
     assert "score *3.5 / 5* (+0.4 vs 2026-W47, within the noise), eNPS *+33*" in home_tab
     assert "2-round: score *3.3 / 5*, eNPS *+17* (12 answers)" in home_tab
-    assert "*Pulse score (latest round)*: 3.5 / 5" in digest and "*eNPS (latest round)*: +33" in digest
+    assert "Pulse score (latest round): 3.5 / 5 of 6 answers" in digest and "eNPS (latest round): +33" in digest
     # No percentage from zero; the weekly review compares with the week before.
     assert not re.search(r"\*: 0 ·[^│]*→ 0%", digest)
     review = out.split("Weekly escalation review", 1)[1]

@@ -50,24 +50,25 @@ async def test_the_digest_posts_yesterday_at_the_teams_time_with_statuses_contri
     text = str(digest.blocks)
     assert digest.blocks and digest.blocks[0]["text"]["text"] == "📊 Tier 1 Support · Sunday 1 November"
     assert digest.text == "Tier 1 Support KPIs for Sunday 1 November: 2 red, 2 green"
-    assert ("🔴 *First response (median)*: 1 h 32 min · target ≤ 1 h · ↑ 185% vs the day before · "
+    assert ("🔴 *First response (median)*: 1 h 32 min of 6 tickets · target ≤ 1 h · ↑ 185% vs the day before · "
             "↑ 185% vs 7-day avg") in text
-    assert "🔴 *CSAT*: 50.0% · target ≥ 90.0% · ↓ 50% vs the day before" in text
-    assert "🟢 *First-contact resolution*: 100.0%" in text and "🟢 *Resolution time (median)*: 2.0 h" in text
+    assert "🔴 *CSAT*: 50.0% of 6 rated · target ≥ 90.0% · ↓ 50% vs the day before" in text
+    assert "🟢 *First-contact resolution*: 100.0% of 6 solved" in text
+    assert "🟢 *Resolution time (median)*: 2.0 h of 6 solved" in text
     assert ("Behind *First response (median)*: `11-01-5` 1 h 35 min · `11-01-4` 1 h 34 min · "
             "`11-01-3` 1 h 33 min") in text
     assert "Behind *CSAT*: `11-01-3` · `11-01-4` · `11-01-5`" in text
-    for group in ("*Volume*", "*Speed*", "*Quality*"):
+    for group in ("*Off target*", "*Moved most*", "*On target*", "*Also*"):
         assert group in text
     assert "*Last week* (Mon 26 Oct – Sun 1 Nov)" in text  # Monday's digest adds last week
 
     upload = slack.last("files.completeUploadExternal")
     assert upload.args["channel_id"] == DIGEST
     [file] = [slack.file(f["id"]) for f in upload.args["files"]]
-    assert file is not None and png_size(file["data"]) == (1200, 600)
+    assert file is not None and png_size(file["data"]) == (1200, 800)
 
     assert sorted(a.split("*")[1] for a in alerts(slack)) == ["CSAT", "First response (median)"]
-    assert "turned red for Tier 1 Support on Sun 1 Nov: 50.0% (target ≥ 90.0%). Behind *CSAT*" in " ".join(
+    assert "turned red for Tier 1 Support on Sun 1 Nov: 50.0% of 6 rated (target ≥ 90.0%). Behind *CSAT*" in " ".join(
         alerts(slack))
 
     before = len(slack.calls())
@@ -118,7 +119,7 @@ async def test_a_metric_alerts_once_when_it_turns_red_and_once_when_it_recovers(
     found = alerts(slack)
     assert len(found) == 2
     assert found[0].startswith("🔴 *CSAT* turned red for Tier 1 Support on Mon 2 Nov: 33.3%")
-    assert found[1] == "✅ *CSAT* is back from red for Tier 1 Support on Thu 5 Nov: 100.0% (target ≥ 90.0%)."
+    assert found[1] == "✅ *CSAT* is back from red for Tier 1 Support on Thu 5 Nov: 100.0% of 6 rated (target ≥ 90.0%)."
     assert [d.text for d in digests(slack)][-1].startswith("📊 Tier 1 Support · Friday 6 November")
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import math
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.app import Supportbot
 from bot.demo_kpi import digest_of
 from bot.rules.directory import TeamProfile
 from bot.rules.escalations import TeamPolicy
+from bot.rules.freshness import judge
 from bot.rules.kpi import CATALOGUE, Change, Reading, manual_metric
 from bot.rules.kpi_plan import Baseline
 from bot.rules.team_config import KpiTargets, TeamConfig
@@ -28,11 +32,14 @@ TEAM = TeamProfile(id=1, config=TeamConfig(key="tier1", name="Tier 1 <Support> &
 def everything_red() -> Report:
     metrics = [*CATALOGUE, *(manual_metric(f"logged_metric_{n}_" + "y" * 40) for n in range(10))]
     readings = [Reading(m, 123456.789, 1.0, "red", Change(-55.5), Change(-40)) for m in metrics]
-    contributors = {m.key: [Contributor("<T>" + "9" * 125, 12345.6, "Checkout & <payments> " * 20)
+    contributors = {m.key: [Contributor("<T>" + "9" * 125, 12345.6, "Checkout & <payments> " * 20,
+                                        url="https://acme.zendesk.com/agent/tickets/" + "9" * 20)
                             for _ in range(3)] for m in metrics}
     baselines = [BaselineLine(m, Baseline(m.key, 1.0, DAY), 2.0, Change(100), 30) for m in metrics]
+    stale = judge("zendesk", "zendesk", last_success=datetime(2026, 10, 1, tzinfo=UTC), last_attempt=None,
+                  stale_after_minutes=60, now=datetime(2026, 11, 2, 14, tzinfo=UTC), timezone="America/New_York")
     return Report(TEAM, DAY, DAY, views.day_title(DAY), Figures(DAY, DAY, {"created": 5}, {"created": 5}),
-                  readings, contributors=contributors, week=readings, baselines=baselines)
+                  readings, contributors=contributors, week=readings, baselines=baselines, freshness=stale)
 
 
 def test_every_metric_red_with_three_contributors_stays_within_block_kit_limits() -> None:
@@ -40,13 +47,14 @@ def test_every_metric_red_with_three_contributors_stays_within_block_kit_limits(
     assert problems(blocks) == []
     assert len(blocks) <= 50 and len(text) <= 3000
     assert sum(1 for b in blocks if b["type"] == "context" and "Behind" in str(b)) == len(CATALOGUE) + 10
-    assert text.startswith("Tier 1 &lt;Support&gt; &amp; Success") and text.endswith(f"{len(CATALOGUE) + 10} red")
+    assert text.startswith("Tier 1 &lt;Support&gt; &amp; Success") and f": {len(CATALOGUE) + 10} red (⚠️ Zendesk" in text
+    assert blocks[1]["text"]["text"].startswith("⚠️ Zendesk has not synced since Wed 30 Sep 20:00 (32 days ago)")
 
 
 def test_ticket_ids_and_summaries_are_escaped() -> None:
     _, blocks = views.digest(everything_red())
     behind = next(str(b) for b in blocks if "Behind" in str(b))
-    assert "`&lt;T&gt;" in behind and "Checkout &amp; &lt;payments&gt;" in behind and "<T>" not in behind
+    assert "|&lt;T&gt;" in behind and "Checkout &amp; &lt;payments&gt;" in behind and "<T>" not in behind
 
 
 def test_alerts_and_summaries_are_within_a_messages_text_limit() -> None:
@@ -57,12 +65,46 @@ def test_alerts_and_summaries_are_within_a_messages_text_limit() -> None:
     assert views.alert(TEAM, reading, "recovered", DAY).startswith("✅ *Tickets created* is back from red")
 
 
-def test_the_chart_is_a_png_at_slacks_preview_size_with_or_without_data() -> None:
-    days = [DAY - timedelta(days=n) for n in reversed(range(14))]
-    full = {"csat": [80.0 + n for n in range(14)], "first_response_median": [None, *[30.0] * 13],
-            "resolution_median": [5.0] * 14, "fcr": [70.0] * 14}
-    assert png_size(chart.render(days, full, KpiTargets(), "Tier 1 · 14 days")) == (1200, 600)
-    assert png_size(chart.render(days, {}, KpiTargets(), "No data")) == (1200, 600)
+DAYS = [DAY - timedelta(days=n) for n in reversed(range(14))]
+STEADY = {"first_response_median": [30.0 + n for n in range(14)], "resolution_median": [5.0 + n % 3 for n in range(14)],
+          "csat": [92.0 - n for n in range(14)], "fcr": [72.0] * 14, "created": [30] * 14, "solved": [28] * 14}
+HARD_CASES = {
+    "two missing days": (DAYS, {k: [None if n in (4, 5) else v for n, v in enumerate(values)]
+                                for k, values in STEADY.items()}),
+    "a single day": (DAYS[-1:], {k: values[-1:] for k, values in STEADY.items()}),
+    "a huge outlier": (DAYS, {**STEADY, "first_response_median": [*STEADY["first_response_median"][:10], 4000.0,
+                                                                  *STEADY["first_response_median"][11:]]}),
+    "no data at all": (DAYS, {}),
+}
+
+
+@pytest.mark.parametrize("case", HARD_CASES)
+def test_the_chart_draws_each_hard_case_readably(case: str) -> None:
+    """Each case was looked at as a PNG; what made it readable is asserted here: rates from 0 to 100, times
+    from 0, one pair of brackets at most in a title, the target named in the title (no legend over the data),
+    a missing day a gap, an outlier drawn at the top edge with its value written, and the volume panel."""
+    days, series = HARD_CASES[case]
+    figure = chart.draw(days, series, KpiTargets(), f"Tier 1 · {case}")
+    *panels, volume = figure.axes
+    assert [a.get_title() for a in panels] == [
+        "Median first response, min · target ≤ 60 (dashed)", "Median resolution time, h · target ≤ 24 (dashed)",
+        "CSAT, % · target ≥ 90 (dashed)", "First-contact resolution, % · target ≥ 70 (dashed)"]
+    for axes in figure.axes:
+        assert axes.get_ylim()[0] == 0 and axes.get_title().count("(") <= 1
+        assert axes.get_legend() is None or axes.get_legend().get_bbox_to_anchor().x0 >= axes.bbox.x1  # outside
+    assert [a.get_ylim()[1] for a in panels[2:]] == [105.0, 105.0]  # rates: the whole 0-100 %
+    assert volume.get_title() == "Tickets per day" and len(volume.patches) == 2 * len(days)
+    first_response = panels[0]
+    if case == "a huge outlier":
+        assert first_response.get_ylim()[1] < 100 and [t.get_text() for t in first_response.texts] == [
+            "66 h 40 min (off the scale)"]
+    if case == "two missing days":
+        line = first_response.get_lines()[-1].get_ydata()
+        assert [math.isnan(v) for v in line[3:7]] == [False, True, True, False]  # a gap, not a line across
+    if case == "no data at all":
+        assert all(a.texts[0].get_text() == "no data in these days" for a in panels)
+    png = chart.render(days, series, KpiTargets(), f"Tier 1 · {case}")
+    assert png_size(png) == (1200, 800) and 20_000 < len(png) < 400_000
 
 
 async def test_the_demo_shows_a_digest_and_writes_its_chart(app: Supportbot, team: TeamPeople, tmp_path: Path) -> None:
@@ -72,5 +114,5 @@ async def test_the_demo_shows_a_digest_and_writes_its_chart(app: Supportbot, tea
         shown = as_text(await digest_of(session, profile, DAY, tmp_path / "kpi.png"))
         empty = as_text(await digest_of(session, profile, DAY - timedelta(days=1), tmp_path / "none.png"))
     assert shown.startswith("== 📊 Tier 1 Support · Sunday 1 November ==") and "Behind *CSAT*" in shown
-    assert png_size((tmp_path / "kpi.png").read_bytes()) == (1200, 600)
+    assert png_size((tmp_path / "kpi.png").read_bytes()) == (1200, 800)
     assert "nothing to report" in empty and not (tmp_path / "none.png").exists()

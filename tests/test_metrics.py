@@ -18,10 +18,12 @@ from bot.settings import Settings
 from handlers.metrics import OTHER, Metrics, method_of
 from handlers.standups import ids as standup_ids
 from handlers.standups.jobs import STANDUPS
+from storage import helpdesks
 from tests.conftest import Clock, TeamPeople
 from tests.kit.driver import SlackDriver
 from tests.kit.fake_slack import FakeSlack
 from tests.standup_steps import NY, prompts, setup_team
+from tests.test_kpi_digest_reads import with_zendesk
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 PROMPT_TIME = datetime(2026, 11, 2, 14, 31, tzinfo=UTC)
@@ -242,3 +244,23 @@ def test_listener_labels_come_only_from_registered_names(body: dict[str, Any], e
     metrics.listeners.update(command={"/escalate"}, action={"esc.ack"}, view={"esc.form"},
                              event={"app_home_opened"})
     assert metrics.listener_of(body) == expected
+
+
+async def test_each_helpdesk_sources_last_success_tickets_synced_and_errors_are_scraped(
+        app: Supportbot, team: TeamPeople, metrics_of: Any) -> None:
+    assert not any(name.startswith("supportbot_helpdesk") for name, _ in await scrape(metrics_of))
+    synced = datetime(2026, 11, 2, 13, 55, tzinfo=UTC)
+    await with_zendesk(app, synced=synced)
+    found = await scrape(metrics_of)
+    assert value(found, "supportbot_helpdesk_last_success_timestamp_seconds", source="zendesk") == synced.timestamp()
+    assert value(found, "supportbot_helpdesk_last_sync_failed", source="zendesk") == 0
+    assert ("supportbot_helpdesk_tickets_synced", frozenset({("source", "zendesk")})) in found
+
+    async with app.services.db() as session:  # a sync that fails keeps the last success and says it failed
+        assert await helpdesks.claim(session, "zendesk", owner="t", now=synced, until=synced)
+        await helpdesks.finish(session, "zendesk", owner="t", now=synced, error="401 from Zendesk", report="",
+                               unmatched=3)
+        await session.commit()
+    found = await scrape(metrics_of)
+    assert value(found, "supportbot_helpdesk_last_sync_failed", source="zendesk") == 1
+    assert value(found, "supportbot_helpdesk_last_success_timestamp_seconds", source="zendesk") == synced.timestamp()

@@ -263,3 +263,31 @@ def parse_ticket_refs(text: str | None) -> tuple[list[TicketRef], list[str]]:
     if extra:
         errors.append(f"Too many linked tickets: at most {MAX_REFS} (got {MAX_REFS + extra}).")
     return refs, errors
+
+
+# --------------------------------------------------------------------------- links to a helpdesk's tickets
+
+_TICKET_URLS = {
+    "zendesk": "{url}/agent/tickets/{id}",
+    "salesforce": "{url}/lightning/r/Case/{id}/view",
+    "intercom": "https://app.intercom.com/a/inbox/_/inbox/conversation/{id}",
+    "freshdesk": "{url}/a/tickets/{id}",
+}
+_NUMERIC_ID = re.compile(r"\d{1,20}")
+
+
+def ticket_url(kind: str, base_url: str, ticket_id: str) -> str | None:
+    """The agent's link to a ticket of a helpdesk (`kind`, at `base_url`), or None when the id is not one
+    of that helpdesk's (a CSV's `ZD-1` or a webhook's free text) or the URL could not be a Slack link."""
+    shape = re.compile(_SALESFORCE_ID) if kind == "salesforce" else _NUMERIC_ID
+    template = _TICKET_URLS.get(kind)
+    if template is None or not shape.fullmatch(ticket_id) or _UNSAFE_URL_CHARS.search(base_url):
+        return None
+    return template.format(url=base_url.rstrip("/"), id=ticket_id)
+
+
+def slack_message_url(channel: str, ts: str) -> str | None:
+    """The link to a Slack message from its channel and ts (`https://slack.com/archives/C…/p…`)."""
+    if not re.fullmatch(r"[A-Z0-9]{1,32}", channel) or not re.fullmatch(r"\d{1,12}\.\d{1,8}", ts):
+        return None
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"

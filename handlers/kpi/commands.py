@@ -96,16 +96,18 @@ async def on_demand(context: dict[str, Any], team: TeamProfile, which: str) -> d
     async with context["db"]() as session:
         if which == "today":
             built = await report.daily(session, team, today, title=f"today so far ({views.short_day(today)})",
-                                       monday_week=False, history_days=8)
+                                       monday_week=False, history_days=8, now=context["now"])
         elif which == "week":
             first, last = today - timedelta(days=7), today - timedelta(days=1)
             built = await report.span(session, team, first, last,
-                                      title=f"last 7 days ({views.short_day(first)} – {views.short_day(last)})")
+                                      title=f"last 7 days ({views.short_day(first)} – {views.short_day(last)})",
+                                      now=context["now"])
         else:
             yesterday = today - timedelta(days=1)
-            built = await report.daily(session, team, yesterday, title=views.day_title(yesterday), history_days=8)
+            built = await report.daily(session, team, yesterday, title=views.day_title(yesterday), history_days=8,
+                                       now=context["now"])
     if built.figures.empty:
-        return {"text": views.no_data(team, built.title)}
+        return {"text": views.no_data(team, built.title, built.freshness)}
     text, blocks = views.digest(built)
     return {"text": text, "blocks": blocks}
 

@@ -7,6 +7,8 @@ the previous local day's digest is due; each unit is claimed once (`handlers.del
 - an alert for each metric that turned red that day, and one for each that recovered (the alert check
   runs in this job, on the digest's figures: there is no separate alerts job);
 - the summary of each baseline whose 30-day plan ends that day.
+Every tick also tells the managers of a team whose helpdesk has stopped syncing, once, and once when it
+recovers (`handlers.kpi.freshness`).
 When all of them are done a last claim marks the team-day finished, so later ticks cost one query. A team
 whose digest raised is logged and fails the run (`handlers.job_runs`); the other teams' go on.
 """
@@ -28,7 +30,7 @@ from bot.rules.kpi_plan import alert, is_summary_day, still_red, summarize
 from handlers.blocks import Block
 from handlers.delivery import once
 from handlers.jobs import Job
-from handlers.kpi import chart, report, views
+from handlers.kpi import chart, freshness, report, views
 from handlers.metrics import unit_failed
 from handlers.services import Services
 from storage import claims, kpi
@@ -47,7 +49,7 @@ def _say(client: AsyncWebClient, channel: str, text: str,
 
 
 async def run_digest(services: Services, now: datetime) -> int:
-    done = 0
+    done = await freshness.notify(services, now)
     for team in (await services.directory.current()).teams:
         channel = team.channels.get("digest")
         day = digest_day(now, team.timezone, team.config.digest.time)
@@ -67,11 +69,11 @@ async def run_digest(services: Services, now: datetime) -> int:
 async def _team_day(services: Services, session: AsyncSession, team: TeamProfile, channel: str, day: date,
                     now: datetime) -> int:
     client, sent, pending = services.client, 0, False
-    built = await report.daily(session, team, day, title=views.day_title(day))
+    built = await report.daily(session, team, day, title=views.day_title(day), now=now)
     key = digest_key(team.key, day)
 
     if built.figures.empty:
-        post_digest = _say(client, channel, views.no_data(team, built.title))
+        post_digest = _say(client, channel, views.no_data(team, built.title, built.freshness))
     else:
         post_digest = _say(client, channel, *views.digest(built))
 
@@ -104,7 +106,8 @@ async def _alerts(services: Services, session: AsyncSession, team: TeamProfile, 
         if kind is None:
             continue
         key = alert_key(team.key, reading.metric.key, built.first, kind)
-        text = views.alert(team, reading, kind, built.first, built.contributors.get(reading.metric.key, ()))
+        text = views.alert(team, reading, kind, built.first, built.contributors.get(reading.metric.key, ()),
+                           built.figures.samples.get(reading.metric.key, 0))
         sent += bool(await once(session, key, _say(services.client, channel, text), now=now))
         if await claims.is_done(session, key):
             await kpi.set_red(session, team.id, reading.metric.key, still_red(was_red, reading.status), built.first)

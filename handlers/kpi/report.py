@@ -6,17 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.directory import TeamProfile
+from bot.rules.freshness import Freshness, judge
 from bot.rules.kpi import BY_KEY, CATALOGUE, Change, Metric, Reading, change, metric_of, read
 from bot.rules.kpi_days import TREND_DAYS, days_before, last_week
 from bot.rules.kpi_plan import Baseline, plan_day
+from bot.rules.linked_tickets import slack_message_url, ticket_url
 from bot.rules.scorecard import Scored, ranked, summarise, weights_of
 from bot.rules.team_config import KpiTargets
-from storage import kpi, scorecard
+from storage import helpdesks, kpi, scorecard
 from storage.kpi import Contributor, Figures
 
 
@@ -46,6 +48,14 @@ class Report:
     """Oldest first, ending with the report's day: the chart's series."""
     initiatives: list[Scored] = field(default_factory=list)
     """Monday's edition: the top open initiatives of the team's scorecard (`/prioritize`)."""
+    week_samples: dict[str, int] = field(default_factory=dict)
+    """How many tickets (ratings, escalations) each of last week's values rests on."""
+    freshness: Freshness | None = None
+    """How fresh the team's synced tickets are; None when no helpdesk is synced for the team."""
+
+    @property
+    def stale(self) -> bool:
+        return self.freshness is not None and self.freshness.stale
 
 
 def _metrics(figures: Sequence[Figures]) -> list[Metric]:
@@ -62,30 +72,55 @@ def _read_window(figures: Figures, previous: Figures, targets: KpiTargets) -> li
 
 async def _contributors(session: AsyncSession, team: TeamProfile, readings: Sequence[Reading], first: date,
                         last: date) -> dict[str, list[Contributor]]:
-    return {r.metric.key: await kpi.contributors(session, team.id, r.metric.key, first, last, team.timezone)
+    """The contributors behind each red metric, each with its link: a ticket to its helpdesk (the team's
+    synced source), an escalation to its card."""
+    mapping = team.config.helpdesk
+    source = await helpdesks.source(session, mapping.source) if mapping is not None else None
+
+    def linked(found: Contributor) -> Contributor:
+        if found.card is not None:
+            return replace(found, url=slack_message_url(*found.card))
+        if source is not None:
+            return replace(found, url=ticket_url(source.config.kind, source.config.url, found.ref))
+        return found
+
+    return {r.metric.key: [linked(c) for c in await kpi.contributors(session, team.id, r.metric.key, first, last,
+                                                                      team.timezone)]
             for r in readings if r.status == "red"}
 
 
+async def freshness(session: AsyncSession, team: TeamProfile, now: datetime) -> Freshness | None:
+    """How fresh the team's synced tickets are at `now` (None: its tickets come from no synced helpdesk)."""
+    mapping = team.config.helpdesk
+    state = await helpdesks.source(session, mapping.source) if mapping is not None else None
+    if state is None or not state.active:
+        return None
+    return judge(state.key, state.config.kind, last_success=state.last_success_at, last_attempt=state.last_attempt_at,
+                 stale_after_minutes=state.config.stale_after_minutes, now=now, timezone=team.timezone)
+
+
 async def daily(session: AsyncSession, team: TeamProfile, day: date, *, title: str, monday_week: bool = True,
-                history_days: int = TREND_DAYS) -> Report:
-    """The report for one local day, read against the day before and the seven days before it."""
+                history_days: int = TREND_DAYS, now: datetime | None = None) -> Report:
+    """The report for one local day, read against the day before and the seven days before it (with the
+    tickets' freshness at `now` when given)."""
     figures, *before = await kpi.daily_figures(session, team.id, [day, *days_before(day, max(7, history_days - 1))],
                                                team.timezone)
     targets = team.config.kpi_targets
     readings = [read(m, figures.values, figures.samples, [b.values for b in before], targets)
                 for m in _metrics([figures])]
     week = last_week(day) if monday_week else None
-    week_readings = None
+    week_readings, week_samples = None, {}
     if week is not None:
         this = await kpi.figures(session, team.id, week[0], week[1], team.timezone)
         previous = await kpi.figures(session, team.id, week[0] - timedelta(days=7), week[1] - timedelta(days=7),
                                      team.timezone)
-        week_readings = _read_window(this, previous, targets)
+        week_readings, week_samples = _read_window(this, previous, targets), this.samples
     return Report(team, day, day, title, figures, readings,
                   contributors=await _contributors(session, team, readings, day, day), week=week_readings,
                   baselines=await _baselines(session, team, day, figures),
                   history=[*reversed(before[:history_days - 1]), figures],
-                  initiatives=await top_initiatives(session, team) if week is not None else [])
+                  initiatives=await top_initiatives(session, team) if week is not None else [],
+                  week_samples=week_samples, freshness=await freshness(session, team, now) if now else None)
 
 
 TOP_INITIATIVES = 3
@@ -100,7 +135,8 @@ async def top_initiatives(session: AsyncSession, team: TeamProfile, count: int =
     return [i for i in ranked(scored) if i.score is not None][:count]
 
 
-async def span(session: AsyncSession, team: TeamProfile, first: date, last: date, *, title: str) -> Report:
+async def span(session: AsyncSession, team: TeamProfile, first: date, last: date, *, title: str,
+               now: datetime | None = None) -> Report:
     """The report for several local days as one window, read against the window of as many days before."""
     length = (last - first).days + 1
     figures = await kpi.figures(session, team.id, first, last, team.timezone)
@@ -109,7 +145,8 @@ async def span(session: AsyncSession, team: TeamProfile, first: date, last: date
     readings = _read_window(figures, previous, team.config.kpi_targets)
     return Report(team, first, last, title, figures, readings,
                   contributors=await _contributors(session, team, readings, first, last),
-                  compared_with=f"the {length} days before")
+                  compared_with=f"the {length} days before",
+                  freshness=await freshness(session, team, now) if now else None)
 
 
 async def _baselines(session: AsyncSession, team: TeamProfile, day: date, figures: Figures) -> list[BaselineLine]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from bot.rules.directory import TeamProfile
-from bot.rules.kpi import GROUP_LABELS, GROUPS, STATUS_ICONS, Metric, Reading, format_target, format_value
+from bot.rules.freshness import Freshness
+from bot.rules.kpi import STATUS_ICONS, Metric, Reading, format_target, format_value
+from bot.rules.kpi_digest import MOVED_PERCENT, arrange, counted_value
 from bot.rules.kpi_plan import PLAN_DAYS, AlertKind, BaselineSummary
 from bot.rules.team_config import KpiTargets
 from handlers.blocks import Block, clip, context, divider, escape, header, modal, section, text_input
@@ -35,10 +37,11 @@ def short_day(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b}"
 
 
-def _line(reading: Reading, compared_with: str) -> str:
+def _line(reading: Reading, compared_with: str, samples: Mapping[str, int]) -> str:
     metric = reading.metric
     icon = STATUS_ICONS[reading.status] + " " if reading.status else "▫️ "
-    parts = [f"{icon}*{escape(metric.label)}*: {format_value(metric, reading.value)}"]
+    value = counted_value(metric, reading.value, samples.get(metric.key, 0))
+    parts = [f"{icon}*{escape(metric.label)}*: {value}"]
     target = format_target(metric, reading.target)
     if target:
         parts.append(f"target {target}")
@@ -50,7 +53,8 @@ def _line(reading: Reading, compared_with: str) -> str:
 
 
 def _contributor(metric: Metric, found: Contributor) -> str:
-    ref = f"`{escape(clip(found.ref, 60))}`"
+    shown = escape(clip(found.ref, 60))
+    ref = f"<{found.url}|{shown}>" if found.url else f"`{shown}`"
     if found.note:
         return f"{ref} {escape(clip(found.note, 80))}"
     if found.value is not None and metric.unit in ("minutes", "hours"):
@@ -62,19 +66,35 @@ def contributors_text(metric: Metric, found: Sequence[Contributor]) -> str:
     return f"Behind *{escape(metric.label)}*: " + " · ".join(_contributor(metric, c) for c in found)
 
 
-def _groups(report: Report) -> list[Block]:
+def _shown(readings: Sequence[Reading]) -> list[Reading]:
+    """Logged figures only on a day they were logged."""
+    return [r for r in readings if r.value is not None or r.metric.source != "manual"]
+
+
+def _steady(readings: Sequence[Reading], samples: Mapping[str, int]) -> str:
+    return f"*Also* (moved under {MOVED_PERCENT:.0f}%, not judged): " + " · ".join(
+        f"{escape(r.metric.label)}: {counted_value(r.metric, r.value, samples.get(r.metric.key, 0))}"
+        for r in readings)
+
+
+def arranged(readings: Sequence[Reading], samples: Mapping[str, int], compared_with: str,
+             contributors: Mapping[str, Sequence[Contributor]] | None = None) -> list[Block]:
+    """Off target first (each red one with its contributors), then what moved most, then what is on target,
+    then one compact line of the steady figures; a metric whose value and changes are all zero is left out."""
+    found = arrange(_shown(readings), samples)
     blocks: list[Block] = []
-    for group in GROUPS:
-        readings = [r for r in report.readings if r.metric.group == group and
-                    (r.value is not None or r.metric.source != "manual")]
-        if not readings:
+    for title, group in (("Off target", found.off_target), ("Moved most", found.moved),
+                         ("On target", found.on_target)):
+        if not group:
             continue
-        lines = [_line(r, report.compared_with) for r in readings]
-        blocks.append(section(clip(f"*{GROUP_LABELS[group]}*\n" + "\n".join(lines), TEXT_MAX)))
-        for reading in readings:
-            found = report.contributors.get(reading.metric.key)
-            if reading.status == "red" and found:
-                blocks.append(context(contributors_text(reading.metric, found)))
+        lines = [_line(r, compared_with, samples) for r in group]
+        blocks.append(section(clip(f"*{title}*\n" + "\n".join(lines), TEXT_MAX)))
+        for reading in group:
+            behind = (contributors or {}).get(reading.metric.key)
+            if reading.status == "red" and behind:
+                blocks.append(context(clip(contributors_text(reading.metric, behind), TEXT_MAX)))
+    if found.steady:
+        blocks.append(context(clip(_steady(found.steady, samples), TEXT_MAX)))
     return blocks
 
 
@@ -91,22 +111,30 @@ def summary_text(report: Report) -> str:
     return f"{report.team.name} KPIs for {report.title}" + (f": {counts}" if counts else "")
 
 
+def _freshness(report: Report) -> list[Block]:
+    if report.freshness is None:
+        return []
+    if report.freshness.stale:
+        return [section(escape(report.freshness.text))]
+    text = report.freshness.text
+    return [context(escape(text[:1].upper() + text[1:]))]
+
+
 def digest(report: Report) -> tuple[str, list[Block]]:
-    """The digest message: header, metrics by group with contributors under each red one, last week on
-    Mondays, the 30-day plans, and the fallback text."""
+    """The digest message: header, how fresh the tickets are, the metrics arranged signal first (contributors
+    under each red one), last week on Mondays, the top initiatives, the 30-day plans, and the fallback text."""
     blocks: list[Block] = [
         header(f"📊 {report.team.name} · {report.title}"),
+        *_freshness(report),
         context(f"Each metric against its target, {report.compared_with}"
                 + (" and the 7-day average" if report.first == report.last else "")
-                + ". 🟢 met · 🟠 within 10% · 🔴 off target · ▫️ no target or too little data"),
+                + ". 🟢 met · 🟠 within 10% · 🔴 off target · ▫️ no target or too few to judge"),
     ]
-    blocks += _groups(report)
+    blocks += arranged(report.readings, report.figures.samples, report.compared_with, report.contributors)
     if report.week:
         first, last = report.first.toordinal() - 6, report.first
-        lines = [_line(r, "the week before") for r in report.week
-                 if r.value is not None or r.metric.source != "manual"]
-        blocks += [divider(), section(clip(f"*Last week* ({short_day(date.fromordinal(first))} – "
-                                           f"{short_day(last)})\n" + "\n".join(lines), TEXT_MAX))]
+        blocks += [divider(), section(f"*Last week* ({short_day(date.fromordinal(first))} – {short_day(last)})"),
+                   *arranged(report.week, report.week_samples, "the week before")]
     if report.initiatives:
         blocks.append(section(clip("*Top initiatives* (`/prioritize list` for all)\n" + "\n".join(
             f"{n}. *{escape(i.title)}* · {i.score:.2f} of 5 · "
@@ -115,17 +143,21 @@ def digest(report: Report) -> tuple[str, list[Block]]:
     if report.baselines:
         blocks.append(section(clip("*30-day plan*\n" + "\n".join(_baseline_line(b) for b in report.baselines),
                                    TEXT_MAX)))
-    return escape(summary_text(report)), blocks
+    text = summary_text(report) + (f" ({report.freshness.text})" if report.stale and report.freshness else "")
+    return escape(text), blocks
 
 
-def no_data(team: TeamProfile, title: str) -> str:
+def no_data(team: TeamProfile, title: str, freshness: Freshness | None = None) -> str:
+    if freshness is not None and freshness.stale:
+        return (f"📊 {escape(team.name)} · {title}: no tickets to report, but {escape(freshness.problem)}, so this "
+                "may not have been a quiet day.")
     return f"📊 {escape(team.name)} · {title}: no tickets, escalations or logged figures, so nothing to report."
 
 
 def alert(team: TeamProfile, reading: Reading, kind: AlertKind, day: date,
-          found: Sequence[Contributor] = ()) -> str:
+          found: Sequence[Contributor] = (), sample: int | None = None) -> str:
     metric = reading.metric
-    value = format_value(metric, reading.value)
+    value = format_value(metric, reading.value) if sample is None else counted_value(metric, reading.value, sample)
     target = format_target(metric, reading.target)
     if kind == "recovered":
         return (f"✅ *{escape(metric.label)}* is back from red for {escape(team.name)} on {short_day(day)}: "
