@@ -173,7 +173,8 @@ teams:
     ("client_id: key\n    client_secret: s3cr3t", '{queue: "Tier 1"}', "client_secret: never write a secret"),
     ("client_id: key\n    client_secret_env: SF_SECRET", '{brand: "Acme"}',
      "team tier1: salesforce tickets match by queue or role, not by brand"),
-    ("client_id: key\n    client_secret_env: SF_SECRET", "{}", "give a group, a brand, a queue, a role or a team to match"),
+    ("client_id: key\n    client_secret_env: SF_SECRET", "{}",
+     "give a group, a brand, a queue, a role or a team to match"),
 ])
 def test_a_bad_salesforce_configuration_is_refused(credentials: str, match: str, problem: str) -> None:
     with pytest.raises(ConfigError) as refused:
