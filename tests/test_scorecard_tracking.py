@@ -5,21 +5,22 @@ list through the real app with tickets in the database."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
 from bot.app import Supportbot
 from bot.rules.scorecard import HINTS, Tracking, days_overdue, kpi_move, kpi_windows, ranked, summarise
-from bot.rules.team_config import DEFAULT_WEIGHTS
+from bot.rules.team_config import CRITERIA, DEFAULT_WEIGHTS
+from handlers.kpi.jobs import run_digest
 from handlers.prioritize import ids, views
 from storage import scorecard
 from tests.conftest import Clock, TeamPeople
 from tests.kit.block_limits import problems
 from tests.kit.driver import SlackDriver
 from tests.kit.fake_slack import FakeSlack
-from tests.kpi_steps import add_tickets, tier1
+from tests.kpi_steps import add_tickets, day_of_tickets, tier1, utc
 
 W = {str(k): v for k, v in DEFAULT_WEIGHTS.items()}
 SCORES = {"csat": "4", "churn": "3", "cost": "4", "feasibility": "5", "alignment": "3"}
@@ -160,7 +161,8 @@ async def test_the_proposer_or_a_manager_edits_it(app: Supportbot, bot: SlackDri
     edited = await stored(app, "Refund macros")
     assert (edited.owner, edited.target_date, edited.kpi) == (None, date(2026, 11, 20), "csat")
     forged = await bot.submit(form, user=team.teammate, kpi="fcr")
-    assert "Only Tier 1 Support's managers" in forged.errors[ids.OWNER] and (await stored(app, "Refund macros")).kpi == "csat"
+    assert "Only Tier 1 Support's managers" in forged.errors[ids.OWNER]
+    assert (await stored(app, "Refund macros")).kpi == "csat"
 
 
 async def test_a_proposal_with_a_past_target_date_is_refused(app: Supportbot, bot: SlackDriver, slack: FakeSlack,
@@ -181,3 +183,21 @@ def test_a_hundred_tracked_initiatives_stay_within_slacks_limits() -> None:
     assert sum("📈" in str(b) for b in blocks if b["type"] == "section") == views.LIST_SHOWN
     assert views.track_form(1, "T" * 150, "U1", date(2026, 1, 1), "csat")["blocks"]
     assert not problems(views.track_form(1, "T" * 150, "U1", date(2026, 1, 1), "csat")["blocks"])
+
+
+async def test_mondays_top_three_show_owner_target_date_and_kpi(app: Supportbot, slack: FakeSlack,
+                                                                team: TeamPeople) -> None:
+    profile = await tier1(app)
+    await add_tickets(app, profile.id, *day_of_tickets("2026-10-15", first_response_minutes=30, good=3),
+                      *day_of_tickets("2026-11-01", first_response_minutes=30, good=6, prefix="b"))
+    async with app.services.db() as session:
+        made = await scorecard.propose(session, profile.id, title="Refund macros", description="", link=None,
+                                       proposer=team.agent, now=utc("2026-10-20T16:00"), owner=team.teammate,
+                                       target_date=date(2026, 10, 30), kpi="csat")
+        await scorecard.score(session, made.id, team.agent, dict.fromkeys(CRITERIA, 4), now=utc("2026-10-20T16:00"))
+    await run_digest(app.services, utc("2026-11-02T14:00"))  # Monday: its digest's "today" is 2 November
+    monday = [c for c in slack.calls("chat.postMessage", channel="C0DIGEST") if c.ok and c.blocks][-1]
+    top = next(b["text"]["text"] for b in monday.blocks or [] if "Top initiatives" in str(b))
+    assert ("1. *Refund macros* · 4.00 of 5 · 1 score\n"
+            f"      👤 <@{team.teammate}> · 🎯 Fri 30 Oct 2026 · ⚠️ *overdue* by 3 days · 📈 CSAT: 50.0% of 6 rated"
+            " → 100.0% of 6 rated (↑ 100%, better)") in top

@@ -29,12 +29,12 @@ async def listing(db: SessionFactory, team: TeamProfile, now: datetime,
         listed = ranked([summarise(i.id, i.title, i.created_at, scores, weights, people) for i, scores in found])
         chosen = {s.id for s in listed[:shown]}
         tracked = [i for i, _ in found if i.id in chosen]
-        return listed, await tracking(session, team, tracked, now)
+        return listed, await tracking(session, team, tracked, local_date(now, team.timezone))
 
 
 async def tracking(session: AsyncSession, team: TeamProfile, initiatives: Sequence[Initiative],
-                   now: datetime) -> dict[int, Tracking]:
-    today = local_date(now, team.timezone)
+                   today: date) -> dict[int, Tracking]:
+    """Each initiative's owner, target date (days overdue at the team's local `today`) and its KPI's change."""
     windows = {i.id: kpi_windows(local_date(i.created_at, team.timezone), today) for i in initiatives if i.kpi}
     figures = await scorecard.kpi_figures(session, team.id, [w for pair in windows.values() for w in pair],
                                           team.timezone)
