@@ -142,6 +142,15 @@ def user_input(block_id: str, label: str, *, optional: bool = False, hint: str |
     return _input(block_id, label, element, optional=optional, hint=hint)
 
 
+def date_input(block_id: str, label: str, *, optional: bool = False, hint: str | None = None,
+               initial: str | None = None) -> Block:
+    """A datepicker; Slack submits the day chosen as `YYYY-MM-DD`."""
+    element: Block = {"type": "datepicker", "action_id": block_id, "placeholder": plain("Choose a day")}
+    if initial:
+        element["initial_date"] = initial
+    return _input(block_id, label, element, optional=optional, hint=hint)
+
+
 def _input(block_id: str, label: str, element: Block, *, optional: bool = False,
            hint: str | None = None) -> Block:
     block: Block = {"type": "input", "block_id": block_id, "label": plain(label, 2000), "element": element,

@@ -75,6 +75,7 @@ class InputValue(Payload):
     selected_user: Short | None = None
     selected_users: Annotated[list[Short], Field(max_length=1000)] | None = None
     selected_conversation: Short | None = None
+    selected_date: Short | None = None
 
     @property
     def chosen(self) -> str | list[str] | None:
@@ -86,6 +87,8 @@ class InputValue(Payload):
             return list(self.selected_users or [])
         if self.type == "conversations_select":
             return self.selected_conversation
+        if self.type == "datepicker":
+            return self.selected_date
         if self.type == "checkboxes":
             return [o.value for o in self.selected_options or []]
         return self.value.strip() if self.value is not None else None

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.team_config import CRITERIA
-from storage import dialect
+from storage import dialect, kpi_series
+from storage.kpi_types import Figures
 from storage.scorecard_models import Initiative, InitiativeScore
 
 Scores = dict[str, dict[str, int]]
@@ -17,9 +18,10 @@ Scores = dict[str, dict[str, int]]
 
 
 async def propose(session: AsyncSession, team_id: int, *, title: str, description: str, link: str | None,
-                  proposer: str, now: datetime) -> Initiative:
+                  proposer: str, now: datetime, owner: str | None = None, target_date: date | None = None,
+                  kpi: str | None = None) -> Initiative:
     initiative = Initiative(team_id=team_id, title=title, description=description, link=link, proposer=proposer,
-                            status="open", created_at=now)
+                            status="open", created_at=now, owner=owner, target_date=target_date, kpi=kpi)
     session.add(initiative)
     await session.flush()
     return initiative
@@ -54,3 +56,29 @@ async def open_for_team(session: AsyncSession, team_id: int) -> list[tuple[Initi
 async def close(session: AsyncSession, initiative: Initiative, *, status: str, outcome: str, now: datetime) -> None:
     initiative.status, initiative.outcome, initiative.closed_at = status, outcome, now
     await session.commit()
+
+
+async def track(session: AsyncSession, initiative: Initiative, *, owner: str | None, target_date: date | None,
+                kpi: str | None) -> None:
+    """Set (or clear) an initiative's owner, target date and KPI."""
+    initiative.owner, initiative.target_date, initiative.kpi = owner, target_date, kpi
+    await session.commit()
+
+
+Window = tuple[date, date]
+
+
+async def kpi_figures(session: AsyncSession, team_id: int, windows: Iterable[Window],
+                      timezone: str) -> dict[Window, Figures]:
+    """Every KPI over each of the windows of local days, computed in SQL by `storage.kpi_series`: one series
+    (five statements) for each run of distinct windows that follow one another, whatever the initiatives."""
+    runs: list[list[Window]] = []
+    for window in sorted(set(windows)):
+        if runs and runs[-1][-1][1] + timedelta(days=1) == window[0]:
+            runs[-1].append(window)
+        else:
+            runs.append([window])
+    found: dict[Window, Figures] = {}
+    for run in runs:
+        found.update(zip(run, await kpi_series.series(session, team_id, run, timezone), strict=True))
+    return found

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
@@ -27,6 +27,12 @@ class Initiative(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    owner: Mapped[str | None] = mapped_column(String(32))
+    """The Slack user who drives it (optional)."""
+    target_date: Mapped[date | None] = mapped_column(Date)
+    """When it should be done, a day in the team's timezone (optional)."""
+    kpi: Mapped[str | None] = mapped_column(String(64))
+    """The metric it should move, a key of `bot.rules.kpi.CATALOGUE` (optional)."""
 
 
 class InitiativeScore(Base):

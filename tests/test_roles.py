@@ -34,6 +34,7 @@ MEM, MGR, OTH, ADM = "member", "manager", "other", "admin"
     (Can.EDIT_TEAM, {"manager"}, True), (Can.EDIT_TEAM, {"admin"}, True), (Can.EDIT_TEAM, {"member"}, False),
     (Can.CREATE_TEAM, {"admin"}, True), (Can.CREATE_TEAM, {"manager"}, False),
     (Can.CONNECT_HELPDESK, {"admin"}, True), (Can.CONNECT_HELPDESK, {"manager"}, False),
+    (Can.TRACK_INITIATIVES, {"manager"}, True), (Can.TRACK_INITIATIVES, {"member"}, False),
 ])
 def test_who_may_do_what(can: Can, roles: set[str], allowed: bool) -> None:
     assert bool(ALLOWED[can] & Standing(frozenset(roles)).roles) is allowed  # type: ignore[arg-type]
@@ -155,11 +156,15 @@ CASES: dict[tuple[str, str], list[tuple[Callable[[World], Awaitable[Run]], set[s
                                               {"team_name": "Tier 1 Care"}), {MGR, ADM})],
     ("command", "/prioritize"): [(direct(lambda w, u: command(w, u, "/prioritize")), {MEM, MGR, OTH}),
                                  (direct(lambda w, u: command(w, u, "/prioritize", f"done {w.initiative} Shipped")),
-                                  {MGR})],
+                                  {MGR}),
+                                 # U0MATE proposed it: the member walked here did not, so only the manager may
+                                 (direct(lambda w, u: command(w, u, "/prioritize", f"edit {w.initiative}")), {MGR})],
     ("view", "prioritize.propose"): [(opened_by(MEM, lambda w, u: command(w, u, "/prioritize"),
                                                 {"title": "Forged?"}), {MEM, MGR})],
     ("view", "prioritize.score"): [(opened_by(MEM, lambda w, u: command(w, u, "/prioritize", f"score {w.initiative}")),
                                     {MEM, MGR})],
+    ("view", "prioritize.track"): [(opened_by(MGR, lambda w, u: command(w, u, "/prioritize", f"edit {w.initiative}"),
+                                              {"kpi": "csat"}), {MGR})],
     ("event", "app_home_opened"): [],  # everyone's own Home: tests/test_app_home.py
 }
 

@@ -26,6 +26,7 @@ class Can(StrEnum):
     MANAGE_KPIS = "log figures, set targets and pin baselines"
     PRIORITIZE = "propose and score its initiatives"
     DECIDE_INITIATIVES = "close its initiatives"
+    TRACK_INITIATIVES = "change an initiative's owner, target date and KPI (whoever proposed it can too)"
     EDIT_TEAM = "change the team's setup"
     CREATE_TEAM = "create a support team"
     CONNECT_HELPDESK = "connect the helpdesk (`supportbot tickets import` on the server, or the tickets webhook)"
@@ -41,6 +42,7 @@ ALLOWED: dict[Can, frozenset[Role]] = {
     Can.MANAGE_KPIS: frozenset({"manager"}),
     Can.PRIORITIZE: frozenset({"member", "manager"}),
     Can.DECIDE_INITIATIVES: frozenset({"manager"}),
+    Can.TRACK_INITIATIVES: frozenset({"manager"}),
     Can.EDIT_TEAM: frozenset({"manager", "admin"}),
     Can.CREATE_TEAM: frozenset({"admin"}),
     Can.CONNECT_HELPDESK: frozenset({"admin"}),
@@ -88,3 +90,9 @@ def _roles(allowed: frozenset[Role]) -> str:
 def teams_where(can: Can, teams: Sequence[TeamProfile], user: str) -> list[TeamProfile]:
     """The teams in which `user` may do it."""
     return [team for team in teams if may(can, team, user)]
+
+
+def may_track_initiative(team: TeamProfile | None, user: str, proposer: str) -> bool:
+    """An initiative's owner, target date and KPI: a manager of its team, or whoever proposed it while they
+    may still propose in that team."""
+    return may(Can.TRACK_INITIATIVES, team, user) or (user == proposer and may(Can.PRIORITIZE, team, user))

@@ -16,8 +16,9 @@ from bot.rules.kpi import BY_KEY, CATALOGUE, Change, Metric, Reading, change, me
 from bot.rules.kpi_days import TREND_DAYS, days_before, last_week
 from bot.rules.kpi_plan import Baseline, plan_day
 from bot.rules.linked_tickets import slack_message_url, ticket_url
-from bot.rules.scorecard import Scored, ranked, summarise, weights_of
+from bot.rules.scorecard import Scored, Tracking, ranked, summarise, weights_of
 from bot.rules.team_config import KpiTargets
+from handlers.prioritize.tracking import tracking
 from storage import helpdesks, kpi, scorecard
 from storage.kpi import Contributor, Figures
 
@@ -48,6 +49,8 @@ class Report:
     """Oldest first, ending with the report's day: the chart's series."""
     initiatives: list[Scored] = field(default_factory=list)
     """Monday's edition: the top open initiatives of the team's scorecard (`/prioritize`)."""
+    initiative_tracking: dict[int, Tracking] = field(default_factory=dict)
+    """Their owner, target date and KPI's change since they started."""
     week_samples: dict[str, int] = field(default_factory=dict)
     """How many tickets (ratings, escalations) each of last week's values rests on."""
     freshness: Freshness | None = None
@@ -110,7 +113,9 @@ async def daily(session: AsyncSession, team: TeamProfile, day: date, *, title: s
                 for m in _metrics([figures])]
     week = last_week(day) if monday_week else None
     week_readings, week_samples = None, {}
+    top: tuple[list[Scored], dict[int, Tracking]] = ([], {})
     if week is not None:
+        top = await top_initiatives(session, team, day + timedelta(days=1))
         this = await kpi.figures(session, team.id, week[0], week[1], team.timezone)
         previous = await kpi.figures(session, team.id, week[0] - timedelta(days=7), week[1] - timedelta(days=7),
                                      team.timezone)
@@ -119,20 +124,24 @@ async def daily(session: AsyncSession, team: TeamProfile, day: date, *, title: s
                   contributors=await _contributors(session, team, readings, day, day), week=week_readings,
                   baselines=await _baselines(session, team, day, figures),
                   history=[*reversed(before[:history_days - 1]), figures],
-                  initiatives=await top_initiatives(session, team) if week is not None else [],
+                  initiatives=top[0], initiative_tracking=top[1],
                   week_samples=week_samples, freshness=await freshness(session, team, now) if now else None)
 
 
 TOP_INITIATIVES = 3
 
 
-async def top_initiatives(session: AsyncSession, team: TeamProfile, count: int = TOP_INITIATIVES) -> list[Scored]:
-    """The team's best-scored open initiatives, as `/prioritize list` ranks them (unscored ones are left out)."""
+async def top_initiatives(session: AsyncSession, team: TeamProfile, today: date,
+                          count: int = TOP_INITIATIVES) -> tuple[list[Scored], dict[int, Tracking]]:
+    """The team's best-scored open initiatives, as `/prioritize list` ranks them (unscored ones are left out),
+    with their owner, target date and KPI's change at the team's local `today`."""
     people = [*team.config.members, *team.config.managers]
     weights = weights_of(team.config.scorecard)
-    scored = [summarise(i.id, i.title, i.created_at, scores, weights, people)
-              for i, scores in await scorecard.open_for_team(session, team.id)]
-    return [i for i in ranked(scored) if i.score is not None][:count]
+    found = await scorecard.open_for_team(session, team.id)
+    scored = [summarise(i.id, i.title, i.created_at, scores, weights, people) for i, scores in found]
+    top = [i for i in ranked(scored) if i.score is not None][:count]
+    chosen = {i.id for i in top}
+    return top, await tracking(session, team, [i for i, _ in found if i.id in chosen], today)
 
 
 async def span(session: AsyncSession, team: TeamProfile, first: date, last: date, *, title: str,

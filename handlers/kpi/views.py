@@ -11,10 +11,12 @@ from bot.rules.freshness import Freshness
 from bot.rules.kpi import STATUS_ICONS, Metric, Reading, format_target, format_value
 from bot.rules.kpi_digest import MOVED_PERCENT, arrange, counted_value
 from bot.rules.kpi_plan import PLAN_DAYS, AlertKind, BaselineSummary
+from bot.rules.scorecard import Scored
 from bot.rules.team_config import KpiTargets
 from handlers.blocks import Block, clip, context, divider, escape, header, modal, section, text_input
 from handlers.kpi import ids
 from handlers.kpi.report import BaselineLine, Report
+from handlers.prioritize.views import tracking_line
 from storage.kpi import Contributor
 
 HELP = "\n".join([
@@ -120,6 +122,14 @@ def _freshness(report: Report) -> list[Block]:
     return [context(escape(text[:1].upper() + text[1:]))]
 
 
+def _initiative_line(place: int, initiative: Scored, report: Report) -> str:
+    """`1. *Status page* · 4.35 of 5 · 4 scores`, and under it its owner, target date and KPI's change."""
+    line = (f"{place}. *{escape(initiative.title)}* · {initiative.score or 0:.2f} of 5 · "
+            f"{len(initiative.scorers)} {'score' if len(initiative.scorers) == 1 else 'scores'}")
+    tracked = tracking_line(report.initiative_tracking.get(initiative.id))
+    return line + (f"\n      {tracked}" if tracked else "")
+
+
 def digest(report: Report) -> tuple[str, list[Block]]:
     """The digest message: header, how fresh the tickets are, the metrics arranged signal first (contributors
     under each red one), last week on Mondays, the top initiatives, the 30-day plans, and the fallback text."""
@@ -137,9 +147,7 @@ def digest(report: Report) -> tuple[str, list[Block]]:
                    *arranged(report.week, report.week_samples, "the week before")]
     if report.initiatives:
         blocks.append(section(clip("*Top initiatives* (`/prioritize list` for all)\n" + "\n".join(
-            f"{n}. *{escape(i.title)}* · {i.score:.2f} of 5 · "
-            f"{len(i.scorers)} {'score' if len(i.scorers) == 1 else 'scores'}"
-            for n, i in enumerate(report.initiatives, 1)), TEXT_MAX)))
+            _initiative_line(n, i, report) for n, i in enumerate(report.initiatives, 1)), TEXT_MAX)))
     if report.baselines:
         blocks.append(section(clip("*30-day plan*\n" + "\n".join(_baseline_line(b) for b in report.baselines),
                                    TEXT_MAX)))

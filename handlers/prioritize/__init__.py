@@ -15,3 +15,4 @@ def register(app: AsyncApp) -> None:
     app.command("/prioritize")(commands.prioritize)
     app.view(ids.PROPOSE_FORM)(commands.submit_proposal)
     app.view(ids.SCORE_FORM)(commands.submit_score)
+    app.view(ids.TRACK_FORM)(commands.submit_tracking)

@@ -10,12 +10,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.rules.directory import TeamProfile
-from bot.rules.roles import Can, may, refusal
+from bot.rules.kpi_days import local_date
+from bot.rules.roles import Can, may, may_track_initiative, refusal
 from bot.rules.scorecard import SCORES, Scored, ranked, summarise, weights_of
 from bot.rules.team_config import CRITERIA
 from handlers.blocks import escape
 from handlers.payloads import UNREADABLE, SlashCommand, ViewSubmission, as_number, parse
 from handlers.prioritize import ids, views
+from handlers.prioritize.tracking import listing, read_form
 from storage import scorecard
 from storage.db import SessionFactory
 
@@ -44,11 +46,15 @@ async def prioritize(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
         case "score" if len(rest) == 1 and as_number(rest[0].lstrip("#")):
             await ack(**await _score_form(client, db, team, user, as_number(rest[0].lstrip("#")) or 0,
                                           command.trigger_id))
+        case "edit" if len(rest) == 1 and as_number(rest[0].lstrip("#")):
+            await ack(**await _track_form(client, db, team, user, as_number(rest[0].lstrip("#")) or 0,
+                                          command.trigger_id))
         case "list" if not rest:
-            text, blocks = views.ranked_list(team.name, await ranked_of(db, team), weights)
+            listed, tracking = await listing(db, team, now, views.LIST_SHOWN)
+            text, blocks = views.ranked_list(team.name, listed, weights, tracking)
             await ack(text=text, blocks=blocks)
         case "share" if not rest:
-            await ack(text=await share(client, db, team, user, command.channel_id))
+            await ack(text=await share(client, db, team, user, command.channel_id, now))
         case "done" | "drop" if len(rest) >= 2 and as_number(rest[0].lstrip("#")):
             await ack(text=await close(db, team, user, as_number(rest[0].lstrip("#")) or 0,
                                        "done" if verb == "done" else "dropped", " ".join(rest[1:]), now))
@@ -90,12 +96,30 @@ async def _score_form(client: AsyncWebClient, db: SessionFactory, team: TeamProf
     return {}
 
 
-async def share(client: AsyncWebClient, db: SessionFactory, team: TeamProfile, user: str, channel: str | None) -> str:
+async def _track_form(client: AsyncWebClient, db: SessionFactory, team: TeamProfile, user: str, number: int,
+                      trigger_id: str) -> dict[str, Any]:
+    async with db() as session:
+        initiative = await scorecard.get(session, number)
+    if initiative is None or initiative.team_id != team.id or initiative.status != "open":
+        return {"text": f"{team.name} has no open initiative #{number}: `/prioritize list` shows them."}
+    if not may_track_initiative(team, user, initiative.proposer):
+        return {"text": refusal(Can.TRACK_INITIATIVES, team)}
+    try:
+        await client.views_open(trigger_id=trigger_id, view=views.track_form(
+            initiative.id, initiative.title, initiative.owner, initiative.target_date, initiative.kpi))
+    except SlackApiError as error:
+        return {"text": f"Slack would not open the form ({error.response.get('error')}). Please try again."}
+    return {}
+
+
+async def share(client: AsyncWebClient, db: SessionFactory, team: TeamProfile, user: str, channel: str | None,
+                now: datetime) -> str:
     if not may(Can.PRIORITIZE, team, user):
         return refusal(Can.PRIORITIZE, team)
     if not channel:
         return "I don't know which channel you typed this in: try again from the channel."
-    text, blocks = views.ranked_list(team.name, await ranked_of(db, team), weights_of(team.config.scorecard))
+    listed, tracking = await listing(db, team, now, views.LIST_SHOWN)
+    text, blocks = views.ranked_list(team.name, listed, weights_of(team.config.scorecard), tracking)
     try:
         await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
     except SlackApiError as error:
@@ -134,6 +158,8 @@ async def submit_proposal(ack: AsyncAck, body: dict[str, Any], context: dict[str
         return
     values = submission.view.values()
     scores, errors = _scores(values)
+    (owner, target, kpi), wrong = read_form(values, local_date(context["now"], team.timezone))
+    errors.update(wrong)
     title = values.get(ids.TITLE)
     if not isinstance(title, str) or not title.strip():
         errors[ids.TITLE] = "Name the initiative in a few words."
@@ -148,7 +174,8 @@ async def submit_proposal(ack: AsyncAck, body: dict[str, Any], context: dict[str
     async with context["db"]() as session:
         initiative = await scorecard.propose(
             session, team.id, title=str(title).strip()[:150], description=str(description or "")[:2000],
-            link=str(link) if link else None, proposer=submission.user.id, now=context["now"])
+            link=str(link) if link else None, proposer=submission.user.id, now=context["now"], owner=owner,
+            target_date=target, kpi=kpi)
         await scorecard.score(session, initiative.id, submission.user.id, scores, now=context["now"])
 
 
@@ -169,3 +196,23 @@ async def submit_score(ack: AsyncAck, body: dict[str, Any], context: dict[str, A
     await ack()
     async with context["db"]() as session:
         await scorecard.score(session, initiative.id, submission.user.id, scores, now=context["now"])
+
+
+async def submit_tracking(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+    """The owner, target date and KPI of an open initiative, from its proposer or a manager of its team."""
+    submission = parse(ViewSubmission, body)
+    number = as_number(submission.view.private_metadata) if submission else None
+    async with context["db"]() as session:
+        initiative = await scorecard.get(session, number) if number else None
+        team = context["directory"].team(initiative.team_id) if initiative else None
+        if submission is None or initiative is None or team is None or initiative.status != "open" or \
+                not may_track_initiative(team, submission.user.id, initiative.proposer):
+            await ack(response_action="errors", errors={ids.OWNER: refusal(Can.TRACK_INITIATIVES, team)[:150]})
+            return
+        (owner, target, kpi), errors = read_form(submission.view.values(), local_date(context["now"], team.timezone),
+                                                 kept=initiative.target_date)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        await scorecard.track(session, initiative, owner=owner, target_date=target, kpi=kpi)

@@ -173,6 +173,8 @@ def state_of(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
             entry["selected_users"] = list(value or [])
         elif kind == "conversations_select":
             entry["selected_conversation"] = value
+        elif kind == "datepicker":
+            entry["selected_date"] = value
         else:
             raise AssertionError(f"state_of does not know element type {kind}")
         state[block_id] = {element["action_id"]: entry}
@@ -187,7 +189,8 @@ def _initial(element: dict[str, Any]) -> Any:
     if kind == "checkboxes":
         return [option["value"] for option in element.get("initial_options", [])]
     return element.get({"users_select": "initial_user", "multi_users_select": "initial_users",
-                        "conversations_select": "initial_conversation"}.get(kind, "initial_value"))
+                        "conversations_select": "initial_conversation",
+                        "datepicker": "initial_date"}.get(kind, "initial_value"))
 
 
 def _option(element: dict[str, Any], value: str) -> dict[str, Any]:
