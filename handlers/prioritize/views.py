@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.rules.directory import TeamProfile
 from bot.rules.scorecard import LABELS, SCORES, SHORT, Scored
 from bot.rules.team_config import CRITERIA
 from handlers.blocks import Block, clip, context, escape, header, modal, option, radio_input, section, text_input
 from handlers.prioritize import ids
+from handlers.teams import picker
 
 LIST_SHOWN = 40
 """Initiatives with their own line in the list (Slack: 50 blocks a message)."""
@@ -19,6 +21,8 @@ HELP = "\n".join([
     "• `/prioritize list` — the open initiatives, ranked by weighted score",
     "• `/prioritize share` — post the ranked list in this channel",
     "• `/prioritize done <id> <outcome>` / `/prioritize drop <id> <why>` — close one",
+    "In several teams? Name one last (its key or name): `/prioritize tier2`, `/prioritize list tier2`, "
+    "`/prioritize share tier2`, or choose it in the form's *Team* picker; it stays your default.",
     "Weights (team configuration, adding up to 100%): " + "customer satisfaction 30 · churn 25 · support costs 20 · "
     "feasibility 15 · business goals 10 by default.",
 ])
@@ -31,8 +35,11 @@ def _criteria(current: Mapping[str, int] | None, weights: Mapping[str, int]) -> 
             for criterion in CRITERIA]
 
 
-def propose_form(team_key: str, weights: Mapping[str, int]) -> dict[str, Any]:
+def propose_form(team_key: str, weights: Mapping[str, int], teams: Sequence[TeamProfile] = ()) -> dict[str, Any]:
+    """`teams`: those the person may propose to (a team picker first, when several)."""
+    chosen = [team for team in teams if team.key == team_key]
     blocks: list[Block] = [
+        *(picker(ids.TEAM, teams, chosen[0]) if chosen else []),
         text_input(ids.TITLE, "Initiative", max_length=150, placeholder="e.g. Self-serve refunds in the help centre"),
         text_input(ids.DESCRIPTION, "What and why", multiline=True, optional=True, max_length=2000),
         text_input(ids.LINK, "Link (doc, ticket, spec)", optional=True, max_length=500),

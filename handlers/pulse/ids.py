@@ -12,7 +12,7 @@ QUESTION_PREFIX = "q"
 COMMENT = "comment"
 
 # Input blocks of the setup form
-SETUP_TEAM = "team"
+SETUP_TEAM = "pulse_team"
 SETUP_DAY = "day"
 SETUP_TIME = "time"
 SETUP_CLOSE = "close_after_hours"
