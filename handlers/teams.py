@@ -94,9 +94,11 @@ def answer_picker(candidates: Candidates, rebuild: Rebuild) -> Callable[..., Awa
         found = parse(_Picked, body)
         if found is None:
             return
-        user = found.user.id
-        team = await team_for(context, user, candidates(context["directory"], user),
-                              picked=found.actions[0].selected_option.value)
+        user, key = found.user.id, found.actions[0].selected_option.value
+        teams = candidates(context["directory"], user)
+        if key not in {team.key for team in teams}:  # not a team of theirs (any more): the form stays as it is
+            return
+        team = await team_for(context, user, teams, picked=key)
         if not isinstance(team, TeamProfile):
             return
         view = await rebuild(context, team, user)

@@ -147,7 +147,7 @@ async def test_every_team_command_takes_a_team(app: Supportbot, bot: SlackDriver
     assert picker_of(proposal, "prioritize_team")["initial_option"]["value"] == "tier2"
     await bot.command("/pulse", "setup tier1", user=HEAD)
     setup = slack.last("views.open").response["view"]
-    assert picker_of(setup, "pulse_team")["initial_option"]["value"] == "tier1"
+    assert picker_of(setup, "team")["initial_option"]["value"] == "tier1"
     await bot.command("/standup", "setup", user=HEAD)
     standup_setup = slack.last("views.open").response["view"]
     assert picker_of(standup_setup, standup_ids.SETUP_TEAM)["initial_option"]["value"] == "tier1"

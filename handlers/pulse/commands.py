@@ -114,9 +114,9 @@ async def results_answer(context: dict[str, Any], directory: Directory, person: 
     if named.strip():
         team = await team_for(context, person, managed, argument=named)
         if not isinstance(team, TeamProfile):
-            looks_like_week = any(character.isdigit() for character in named) and "w" in named.lower()
-            return {"text": f"I don't know the round `{escape(named.strip()[:40])}`: name it by its week, e.g. "
-                            "`/pulse results 2026-W45`." if looks_like_week else str(team)}
+            round_too = "" if week else (f"I don't know the round `{escape(named.strip()[:40])}`: name it by its "
+                                         "week, e.g. `/pulse results 2026-W45`, or name a team. ")
+            return {"text": round_too + str(team)}
         managed = [team]
     blocks: list[Block] = []
     lines: list[str] = []
