@@ -221,5 +221,16 @@ class Person(Base):
     status_expires_at: Mapped[datetime | None]
     refreshed_at: Mapped[datetime]
 
+class TeamChoice(Base):
+    """The team a person last chose (`/kpi tier2`, a form's team picker): their default when a command names
+    none. A key, not a foreign key: a team removed later is simply no longer among their teams."""
+
+    __tablename__ = "team_choices"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_key: Mapped[str] = mapped_column(String(64))
+    chosen_at: Mapped[datetime]
+
+
 # Each feature's tables live in a module of their own and belong to this schema (Base.metadata).
 from storage import helpdesk_models, kpi_models, metric_models, pulse_models, scorecard_models, standup_models  # noqa: E402, F401

@@ -105,6 +105,15 @@ def standup(action: str) -> Run:
     return lambda w, user: click(w, user, action, f"tier1|{w.clock.now.date().isoformat()}")
 
 
+def picked(opener: str, open_: Run, picker: str) -> Callable[[World], Awaitable[Run]]:
+    """A form opened by `opener`, then its team picker set to Tier 1 by the person walked."""
+    async def prepare(w: World) -> Run:
+        await open_(w, PEOPLE[opener])
+        form = w.last_form()
+        return lambda w, user: w.bot.click(picker, user=user, view=form, selected_option={"value": "tier1"})
+    return prepare
+
+
 CASES: dict[tuple[str, str], list[tuple[Callable[[World], Awaitable[Run]], set[str]]]] = {
     ("command", "/escalate"): [(direct(lambda w, u: command(w, u, "/escalate")), {MEM, MGR, OTH})],
     ("view", "escalation.form"): [(opened_by(MEM, lambda w, u: command(w, u, "/escalate"),
@@ -165,6 +174,13 @@ CASES: dict[tuple[str, str], list[tuple[Callable[[World], Awaitable[Run]], set[s
                                     {MEM, MGR})],
     ("view", "prioritize.track"): [(opened_by(MGR, lambda w, u: command(w, u, "/prioritize", f"edit {w.initiative}"),
                                               {"kpi": "csat"}), {MGR})],
+    ("action", "standup_team"): [(picked(MEM, lambda w, u: command(w, u, "/standup"), "standup_team"), {MEM})],
+    ("action", "standup_setup_team"): [(picked(MGR, lambda w, u: command(w, u, "/standup", "setup"),
+                                               "standup_setup_team"), {MGR})],
+    ("action", "team"): [(picked(MGR, lambda w, u: command(w, u, "/pulse", "setup"), "team"), {MGR})],
+    ("action", "kpi_team"): [(picked(MGR, lambda w, u: command(w, u, "/kpi", "targets"), "kpi_team"), {MGR})],
+    ("action", "prioritize_team"): [(picked(MEM, lambda w, u: command(w, u, "/prioritize"), "prioritize_team"),
+                                     {MEM, MGR})],
     ("event", "app_home_opened"): [],  # everyone's own Home: tests/test_app_home.py
 }
 

@@ -14,19 +14,18 @@ from bot.rules.kpi import CATALOGUE, Reading, read
 from bot.rules.pulse_trends import ROLLING_ROUNDS, PulseTrend, ShownRound, pulse_trend
 from bot.rules.roles import Can, may, teams_where
 from bot.rules.standups import Member, local_day, open_day
+from bot.rules.team_choice import Chosen, NotChosen, choose
 from handlers.people import person
 from handlers.services import Services
 from handlers.standups.report import schedule_of
 from handlers.supportbot.setup import is_workspace_admin
-from storage import escalations, kpi, pulse, standups
+from storage import escalations, kpi, pulse, standups, team_choices
 from storage.escalations import OpenList
 from storage.pulse_models import PulseRound
 from storage.standups import Participation
 
 log = logging.getLogger(__name__)
 ESCALATIONS_SHOWN = 8
-MANAGED_SHOWN = 3
-"""Teams with a manager's section (a head of several teams sees the first three, by key)."""
 
 
 @dataclass(frozen=True)
@@ -69,13 +68,17 @@ class Home:
     """False: a newcomer, shown how to get started."""
     connects_helpdesk: bool = False
     """A Slack workspace admin: their Home may name the shell command that imports tickets."""
+    teams: list[TeamProfile] = field(default_factory=list)
+    """Every team the person belongs to, by key."""
+    default: Chosen | NotChosen | None = None
+    """The team commands act on when they name none (their last choice, else the first)."""
 
 
 async def gather(services: Services, user: str, now: datetime) -> Home:
     directory = await services.directory.current()
     teams = directory.teams_of(user)
     member_of = teams_where(Can.ANSWER_STANDUP, teams, user)
-    managed = teams_where(Can.SEE_PULSE_RESULTS, teams, user)[:MANAGED_SHOWN]
+    managed = teams_where(Can.SEE_PULSE_RESULTS, teams, user)  # a section each (the view keeps to Slack's limit)
     zone = (await person(services, user, now)).zone(teams[0].timezone if teams else "UTC")
     days = {}
     for team in member_of:
@@ -83,6 +86,7 @@ async def gather(services: Services, user: str, now: datetime) -> Home:
             days[team.id] = open_day(schedule_of(team), Member(user, zone), now) or local_day(now, zone)
     async with services.db() as session:
         mine = await escalations.mine(session, user, limit=ESCALATIONS_SHOWN)
+        default = await team_choices.remembered(session, user) if len(teams) > 1 else None
         entries = await standups.of_person(session, user, list(days.items()))
         pulses = []
         for team in member_of:
@@ -98,7 +102,8 @@ async def gather(services: Services, user: str, now: datetime) -> Home:
     # Only a manager's or a newcomer's Home mentions the helpdesk: only theirs asks Slack who is an admin.
     admin = (bool(managed) or not teams) and await _is_admin(services, user)
     return Home(user, now, mine, today, pulses, sections, team_open, in_a_team=bool(teams),
-                connects_helpdesk=may(Can.CONNECT_HELPDESK, None, user, admin=admin))
+                connects_helpdesk=may(Can.CONNECT_HELPDESK, None, user, admin=admin), teams=list(teams),
+                default=choose(teams, remembered=default))
 
 
 async def _is_admin(services: Services, user: str) -> bool:

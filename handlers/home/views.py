@@ -9,6 +9,7 @@ from typing import Any
 from bot.rules.kpi import STATUS_ICONS, format_target, format_value
 from bot.rules.pulse_results import Trend
 from bot.rules.pulse_trends import PulseTrend
+from bot.rules.team_choice import Chosen
 from handlers.blocks import (
     VIEW_BLOCKS_MAX,
     Block,
@@ -39,7 +40,7 @@ def home(data: Home) -> dict[str, Any]:
     blocks: list[Block] = [header("Your support day"), context(f"Updated {date(data.now)}")]
     if not data.in_a_team:
         return {"type": "home", "blocks": [*blocks, *onboarding.checklist(admin=data.connects_helpdesk)]}
-    blocks += _escalations(data)
+    blocks += _teams(data) + _escalations(data)
     if data.standups:
         blocks += [divider(), section("*Today's stand-up*")] + [_standup(item) for item in data.standups]
     if data.pulses:
@@ -49,6 +50,17 @@ def home(data: Home) -> dict[str, Any]:
     if len(blocks) > VIEW_BLOCKS_MAX:
         blocks = [*blocks[:VIEW_BLOCKS_MAX - 1], context("More than fits here: the commands show the rest.")]
     return {"type": "home", "blocks": blocks}
+
+
+def _teams(data: Home) -> list[Block]:
+    """Someone in several teams: which they are, and which one commands act on when they name none."""
+    if len(data.teams) < 2:
+        return []
+    default = data.default.team.key if isinstance(data.default, Chosen) else None
+    names = [f"*{escape(team.name)}* (`{team.key}`, your default)" if team.key == default
+             else f"{escape(team.name)} (`{team.key}`)" for team in data.teams]
+    return [context(clip("Your teams: " + " · ".join(names) + ". Commands act on your default; name another to "
+                         "switch, e.g. `/kpi " + data.teams[-1].key + "`.", 3000))]
 
 
 def _escalations(data: Home) -> list[Block]:

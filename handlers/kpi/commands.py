@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,15 +20,16 @@ from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.rules.directory import TeamProfile
+from bot.rules.directory import Directory, TeamProfile
 from bot.rules.kpi import BY_KEY, format_value, metric_of, parse_figure
 from bot.rules.kpi_days import local_date
 from bot.rules.kpi_plan import PLAN_DAYS, pin
-from bot.rules.roles import Can, may, refusal
+from bot.rules.roles import Can, may, refusal, teams_where
 from bot.rules.team_config import KpiTargets, TeamsFile
 from handlers.blocks import escape
 from handlers.kpi import ids, report, views
 from handlers.payloads import UNREADABLE, SlashCommand, ViewSubmission, parse
+from handlers.teams import team_for
 from storage import kpi, teams
 
 logger = logging.getLogger(__name__)
@@ -38,18 +39,23 @@ USAGE = "I don't know that one. " + views.HELP
 NOT_IN_A_TEAM = ("You're not in a support team yet, so I have no KPIs to show you. Ask your support manager "
                  "to add you to a team (the `members` list of the teams configuration).")
 TRY_AGAIN = "Sorry, I couldn't work out the KPIs just now. Please try `/kpi` again in a minute."
+SUB_COMMANDS = frozenset({"", "yesterday", "today", "week", "log", "baseline", "targets", "help"})
+DATE_LIKE = re.compile(r"[0-9][0-9./-]*")
+"""A word meant as a day (digits and separators; a team key has letters), checked as a date afterwards."""
 _after_ack: set[asyncio.Task[None]] = set()
 """Digests being worked out for `/kpi` after its acknowledgement (the loop keeps only weak references)."""
 
 
 async def kpi_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
                       context: dict[str, Any]) -> None:
-    """`/kpi [today|week] | log <metric> <value> [YYYY-MM-DD] | targets | baseline <metric> | help`."""
+    """`/kpi [today|week] [TEAM] | log <metric> <value> [YYYY-MM-DD] [TEAM] | targets [TEAM] |
+    baseline <metric> [TEAM] | help`: TEAM (a key or name) for someone in several teams, else their default."""
     command = parse(SlashCommand, body)
     if command is None:
         await ack(text=UNREADABLE)
         return
-    word, *rest = command.text.lower().split() or [""]
+    words = command.text.split()
+    word, rest = (words[0].lower(), words[1:]) if words else ("", [])
     if word == "help" and not rest:
         await ack(text=views.HELP)
         return
@@ -57,19 +63,48 @@ async def kpi_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClien
     if not mine:
         await ack(text=NOT_IN_A_TEAM)
         return
-    team, user = mine[0], command.user_id
-    match word, rest:
+    user = command.user_id
+    parsed = _parse(word, [w.lower() for w in rest], rest, words)
+    if parsed is None:
+        await ack(text=USAGE)
+        return
+    verb, args, named = parsed
+    among = (teams_where(Can.MANAGE_KPIS, mine, user) or mine) if verb in ("log", "baseline", "targets") else mine
+    team = await team_for(context, user, among, argument=" ".join(named))
+    if not isinstance(team, TeamProfile):
+        bare = word not in SUB_COMMANDS  # `/kpi sideways`: neither a command nor one of their teams
+        await ack(text=f"I don't know that one. {team}\n\n{views.HELP}" if bare else str(team))
+        return
+    match verb, args:
         case ("" | "yesterday" | "today" | "week"), []:
             await ack()
-            _later(send_on_demand(respond, context, team, word))
-        case "log", [metric, value, *day] if len(day) <= 1:
+            _later(send_on_demand(respond, context, team, verb))
+        case "log", [metric, value, *day]:
             await ack(text=await log(context, team, user, metric, value, day[0] if day else None))
         case "targets", []:
-            await targets(ack, client, team, user, command.trigger_id)
+            await targets(ack, client, team, user, command.trigger_id, mine)
         case "baseline", [metric]:
             await ack(text=await baseline(context, team, user, metric))
-        case _:
-            await ack(text=USAGE)
+
+
+def _parse(word: str, rest: list[str], typed: list[str], words: list[str]
+           ) -> tuple[str, list[str], list[str]] | None:
+    """(sub-command, its arguments, the words naming a team) of `/kpi …`; None when it is not one. The team
+    comes last (`/kpi week tier2`, `/kpi log nps 42 tier2`), or alone (`/kpi tier2`)."""
+    match word, rest:
+        case ("" | "yesterday" | "today" | "week"), _:
+            return word, [], typed
+        case "log", [metric, value, *more]:
+            if more and DATE_LIKE.fullmatch(more[0]):
+                return word, [metric, value, more[0]], typed[3:]
+            return word, [metric, value], typed[2:]
+        case "baseline", [metric, *_]:
+            return word, [metric], typed[1:]
+        case "targets", _:
+            return word, [], typed
+        case _, _ if word not in SUB_COMMANDS:
+            return "", [], words
+    return None
 
 
 def _later(work: Coroutine[Any, Any, None]) -> None:
@@ -162,12 +197,25 @@ async def baseline(context: dict[str, Any], team: TeamProfile, user: str, metric
             f"{views.short_day(ends)} closes the plan with a summary.")
 
 
-async def targets(ack: AsyncAck, client: AsyncWebClient, team: TeamProfile, user: str, trigger_id: str) -> None:
+def managed(directory: Directory, user: str) -> list[TeamProfile]:
+    """The teams whose targets the person may change: the targets form's team picker."""
+    return teams_where(Can.MANAGE_KPIS, directory.teams_of(user), user)
+
+
+async def targets_form(context: dict[str, Any], team: TeamProfile, user: str) -> dict[str, Any] | str:
+    if not may(Can.MANAGE_KPIS, team, user):
+        return refusal(Can.MANAGE_KPIS, team)
+    return views.targets_form(team, team.config.kpi_targets, managed(context["directory"], user))
+
+
+async def targets(ack: AsyncAck, client: AsyncWebClient, team: TeamProfile, user: str, trigger_id: str,
+                  mine: Sequence[TeamProfile]) -> None:
     if not may(Can.MANAGE_KPIS, team, user):
         await ack(text=views.targets_text(team) + f"\n_{refusal(Can.MANAGE_KPIS, team)}_")
         return
     try:
-        await client.views_open(trigger_id=trigger_id, view=views.targets_form(team, team.config.kpi_targets))
+        await client.views_open(trigger_id=trigger_id, view=views.targets_form(
+            team, team.config.kpi_targets, teams_where(Can.MANAGE_KPIS, mine, user)))
     except SlackApiError as error:
         await ack(text=f"Slack would not open the targets form ({error.response.get('error')}). "
                        "Please type `/kpi targets` again.")

@@ -2,6 +2,8 @@
 
 # Modal (callback_id)
 TARGETS_FORM = "kpi.targets"
+TEAM = "kpi_team"
+"""The targets form's team picker (block and action)."""
 
 # Input blocks of the targets form (block_id = action_id = the KpiTargets field)
 FIRST_RESPONSE_MINUTES = "first_response_minutes"

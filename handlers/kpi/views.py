@@ -17,11 +17,14 @@ from handlers.blocks import Block, clip, context, divider, escape, header, modal
 from handlers.kpi import ids
 from handlers.kpi.report import BaselineLine, Report
 from handlers.prioritize.views import tracking_line
+from handlers.teams import picker
 from storage.kpi import Contributor
 
 HELP = "\n".join([
     "*KPIs against targets*",
     "`/kpi` — yesterday's digest, privately · `/kpi today` — today so far · `/kpi week` — the last 7 days",
+    "In several teams? Name one last (its key or name), e.g. `/kpi tier2`, `/kpi week tier2`: it stays your"
+    " default until you name another.",
     "`/kpi log <metric> <value> [YYYY-MM-DD]` — log a figure from elsewhere (managers), e.g. `/kpi log nps 42`",
     "`/kpi targets` — see the targets; managers can change them",
     "`/kpi baseline <metric>` — pin the 7-day average and follow it for 30 days (managers),"
@@ -207,8 +210,10 @@ def targets_text(team: TeamProfile) -> str:
                       *(f"{label}: {_number(getattr(targets, block))}" for block, label, _ in TARGET_FIELDS)])
 
 
-def targets_form(team: TeamProfile, targets: KpiTargets) -> dict[str, Any]:
+def targets_form(team: TeamProfile, targets: KpiTargets, teams: Sequence[TeamProfile] = ()) -> dict[str, Any]:
+    """`teams`: those whose targets the manager may change (a team picker first, when several)."""
     blocks = [text_input(block, label, initial=_number(getattr(targets, block)), hint=hint, max_length=12)
               for block, label, hint in TARGET_FIELDS]
-    return modal(ids.TARGETS_FORM, "KPI targets", [section(f"Targets for *{escape(team.name)}*"), *blocks],
+    return modal(ids.TARGETS_FORM, "KPI targets",
+                 [*picker(ids.TEAM, teams, team), section(f"Targets for *{escape(team.name)}*"), *blocks],
                  submit="Save", private_metadata=team.key)

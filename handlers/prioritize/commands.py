@@ -9,19 +9,21 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.rules.directory import TeamProfile
+from bot.rules.directory import Directory, TeamProfile
 from bot.rules.kpi_days import local_date
-from bot.rules.roles import Can, may, may_track_initiative, refusal
+from bot.rules.roles import Can, may, may_track_initiative, refusal, teams_where
 from bot.rules.scorecard import SCORES, Scored, ranked, summarise, weights_of
 from bot.rules.team_config import CRITERIA
 from handlers.blocks import escape
 from handlers.payloads import UNREADABLE, SlashCommand, ViewSubmission, as_number, parse
 from handlers.prioritize import ids, views
 from handlers.prioritize.tracking import listing, read_form
+from handlers.teams import team_for
 from storage import scorecard
 from storage.db import SessionFactory
 
 USAGE = "I didn't understand that. " + views.HELP
+VERBS = frozenset({"", "score", "edit", "list", "share", "done", "drop", "help"})
 
 
 async def prioritize(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
@@ -34,32 +36,63 @@ async def prioritize(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     if verb == "help" and not rest:
         await ack(text=views.HELP)
         return
-    teams = context["directory"].teams_of(command.user_id)
+    directory, user, db, now = context["directory"], command.user_id, context["db"], context["now"]
+    teams = directory.teams_of(user)
     if not teams:
         await ack(text=refusal(Can.PRIORITIZE, None))
         return
-    team, user, db, now = teams[0], command.user_id, context["db"], context["now"]
+    number = as_number(rest[0].lstrip("#")) if rest else None
+    if verb in ("score", "edit", "done", "drop") and number:  # the initiative's own team, when it is one of theirs
+        team: TeamProfile | str | None = await _team_of(db, directory, user, number) or \
+            await team_for(context, user, teams)
+    else:
+        bare = verb not in VERBS  # `/prioritize tier2`: the proposal form for that team
+        verb, rest, named = ("", [], words) if bare else (verb, [], rest) if verb in ("", "list", "share") \
+            else (verb, rest, [])
+        among = teams_where(Can.PRIORITIZE, teams, user) or teams
+        team = await team_for(context, user, among, argument=" ".join(named))
+    if not isinstance(team, TeamProfile):
+        await ack(text=str(team) + (" " + USAGE if verb == "" and words else ""))
+        return
     weights = weights_of(team.config.scorecard)
     match verb:
         case "" if not rest:
-            await _open(ack, client, command.trigger_id, views.propose_form(team.key, weights))
-        case "score" if len(rest) == 1 and as_number(rest[0].lstrip("#")):
-            await ack(**await _score_form(client, db, team, user, as_number(rest[0].lstrip("#")) or 0,
-                                          command.trigger_id))
-        case "edit" if len(rest) == 1 and as_number(rest[0].lstrip("#")):
-            await ack(**await _track_form(client, db, team, user, as_number(rest[0].lstrip("#")) or 0,
-                                          command.trigger_id))
+            await _open(ack, client, command.trigger_id, views.propose_form(
+                team.key, weights, teams_where(Can.PRIORITIZE, teams, user)))
+        case "score" if len(rest) == 1 and number:
+            await ack(**await _score_form(client, db, team, user, number, command.trigger_id))
+        case "edit" if len(rest) == 1 and number:
+            await ack(**await _track_form(client, db, team, user, number, command.trigger_id))
         case "list" if not rest:
             listed, tracking = await listing(db, team, now, views.LIST_SHOWN)
             text, blocks = views.ranked_list(team.name, listed, weights, tracking)
             await ack(text=text, blocks=blocks)
         case "share" if not rest:
             await ack(text=await share(client, db, team, user, command.channel_id, now))
-        case "done" | "drop" if len(rest) >= 2 and as_number(rest[0].lstrip("#")):
-            await ack(text=await close(db, team, user, as_number(rest[0].lstrip("#")) or 0,
-                                       "done" if verb == "done" else "dropped", " ".join(rest[1:]), now))
+        case "done" | "drop" if len(rest) >= 2 and number:
+            await ack(text=await close(db, team, user, number, "done" if verb == "done" else "dropped",
+                                       " ".join(rest[1:]), now))
         case _:
             await ack(text=USAGE)
+
+
+async def _team_of(db: SessionFactory, directory: Directory, user: str, number: int) -> TeamProfile | None:
+    """The team of initiative `number`, if the person belongs to it."""
+    async with db() as session:
+        initiative = await scorecard.get(session, number)
+    mine = {team.id: team for team in directory.teams_of(user)}
+    return mine.get(initiative.team_id) if initiative is not None else None
+
+
+def proposing(directory: Directory, user: str) -> list[TeamProfile]:
+    """The teams the person may propose initiatives to: the proposal form's team picker."""
+    return teams_where(Can.PRIORITIZE, directory.teams_of(user), user)
+
+
+async def propose_view(context: dict[str, Any], team: TeamProfile, user: str) -> dict[str, Any] | str:
+    if not may(Can.PRIORITIZE, team, user):
+        return refusal(Can.PRIORITIZE, team)
+    return views.propose_form(team.key, weights_of(team.config.scorecard), proposing(context["directory"], user))
 
 
 async def _open(ack: AsyncAck, client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> None:

@@ -3,6 +3,8 @@
 PROPOSE_FORM = "prioritize.propose"
 SCORE_FORM = "prioritize.score"
 TRACK_FORM = "prioritize.track"
+TEAM = "prioritize_team"
+"""The proposal form's team picker (block and action)."""
 
 TITLE = "title"
 DESCRIPTION = "description"

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from bot.rules.directory import TeamProfile
 from bot.rules.kpi import CATALOGUE, GROUP_LABELS, GROUPS
 from bot.rules.scorecard import HINTS, KPI_DAYS, LABELS, SCORES, SHORT, Scored, Tracking
 from bot.rules.team_config import CRITERIA
@@ -25,6 +26,7 @@ from handlers.blocks import (
     user_input,
 )
 from handlers.prioritize import ids
+from handlers.teams import picker
 
 LIST_SHOWN = 40
 """Initiatives with their own line in the list (Slack: 50 blocks a message)."""
@@ -37,6 +39,8 @@ HELP = "\n".join([
     "• `/prioritize list` — the open initiatives, ranked by weighted score",
     "• `/prioritize share` — post the ranked list in this channel",
     "• `/prioritize done <id> <outcome>` / `/prioritize drop <id> <why>` — close one",
+    "In several teams? Name one last (its key or name): `/prioritize tier2`, `/prioritize list tier2`, "
+    "`/prioritize share tier2`, or choose it in the form's *Team* picker; it stays your default.",
     "Weights (team configuration, adding up to 100%): " + "customer satisfaction 30 · churn 25 · support costs 20 · "
     "feasibility 15 · business goals 10 by default.",
 ])
@@ -60,8 +64,11 @@ def _tracking(owner: str | None = None, target: date | None = None, kpi: str | N
     ]
 
 
-def propose_form(team_key: str, weights: Mapping[str, int]) -> dict[str, Any]:
+def propose_form(team_key: str, weights: Mapping[str, int], teams: Sequence[TeamProfile] = ()) -> dict[str, Any]:
+    """`teams`: those the person may propose to (a team picker first, when several)."""
+    chosen = [team for team in teams if team.key == team_key]
     blocks: list[Block] = [
+        *(picker(ids.TEAM, teams, chosen[0]) if chosen else []),
         text_input(ids.TITLE, "Initiative", max_length=150, placeholder="e.g. Self-serve refunds in the help centre"),
         text_input(ids.DESCRIPTION, "What and why", multiline=True, optional=True, max_length=2000),
         text_input(ids.LINK, "Link (doc, ticket, spec)", optional=True, max_length=500),

@@ -1,4 +1,5 @@
-"""`/pulse`, `/pulse results [2026-W45]`, `/pulse setup`, `/pulse help`."""
+"""`/pulse`, `/pulse results [2026-W45] [TEAM]`, `/pulse setup [TEAM]`, `/pulse help`: TEAM (a key or name)
+for a manager of several teams."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from handlers.blocks import MESSAGE_BLOCKS_MAX, Block, escape
 from handlers.payloads import UNREADABLE, SlashCommand, parse
 from handlers.pulse import views
 from handlers.pulse.results import rollup_results, round_results, team_round
+from handlers.teams import team_for
 from storage import pulse
 from storage.db import SessionFactory
 from storage.pulse_models import PulseRound
@@ -47,9 +49,9 @@ async def pulse_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebCli
         case "help" if not rest:
             await ack(text=views.HELP)
         case "results":
-            await ack(**await results_answer(db, directory, person, rest, now))
-        case "setup" if not rest:
-            await open_setup(ack, client, directory, person, command.trigger_id)
+            await ack(**await results_answer(context, directory, person, rest, now))
+        case "setup":
+            await open_setup(ack, client, context, person, command.trigger_id, rest)
         case "":
             await status(ack, client, db, directory, person, command.trigger_id, now)
         case _:
@@ -95,18 +97,27 @@ def refused(directory: Directory, person: str, can: Can) -> str:
     return " ".join(refusal(can, team) for team in teams) if teams else refusal(can, None)
 
 
-async def results_answer(db: SessionFactory, directory: Directory, person: str, argument: str,
+async def results_answer(context: dict[str, Any], directory: Directory, person: str, argument: str,
                          now: datetime) -> dict[str, Any]:
+    """`/pulse results [WEEK] [TEAM]`: every team the person manages, or the one named."""
+    db: SessionFactory = context["db"]
     managed = teams_where(Can.SEE_PULSE_RESULTS, directory.teams_of(person), person)
     if not managed:
         return {"text": refused(directory, person, Can.SEE_PULSE_RESULTS)}
     week: str | None = None
-    if argument:
-        found = WEEK.fullmatch(argument.strip())
-        if found is None:
-            return {"text": f"I don't know the round `{escape(argument)}`: name it by its week, e.g. "
-                            "`/pulse results 2026-W45`."}
+    first, _, named = argument.strip().partition(" ")
+    found = WEEK.fullmatch(first)
+    if found is not None:
         week = f"{found.group(1)}-W{found.group(2)}"
+    else:
+        named = argument
+    if named.strip():
+        team = await team_for(context, person, managed, argument=named)
+        if not isinstance(team, TeamProfile):
+            round_too = "" if week else (f"I don't know the round `{escape(named.strip()[:40])}`: name it by its "
+                                         "week, e.g. `/pulse results 2026-W45`, or name a team. ")
+            return {"text": round_too + str(team)}
+        managed = [team]
     blocks: list[Block] = []
     lines: list[str] = []
     shown: list[tuple[str, TeamRound]] = []
@@ -156,14 +167,30 @@ def _fit(blocks: list[Block]) -> list[Block]:
 
 # --------------------------------------------------------------------------- managers: setup
 
-async def open_setup(ack: AsyncAck, client: AsyncWebClient, directory: Directory, person: str,
-                     trigger_id: str) -> None:
-    managed = teams_where(Can.SET_UP_PULSE, directory.teams_of(person), person)
+def running(directory: Directory, person: str) -> list[TeamProfile]:
+    """The teams whose pulse the person may change: the setup form's team picker."""
+    return teams_where(Can.SET_UP_PULSE, directory.teams_of(person), person)
+
+
+async def setup_view(context: dict[str, Any], team: TeamProfile, person: str) -> dict[str, Any] | str:
+    managed = running(context["directory"], person)
+    if team not in managed:
+        return refusal(Can.SET_UP_PULSE, team)
+    return views.setup_form([(t.key, t.name) for t in managed], team.config.pulse, team.key)
+
+
+async def open_setup(ack: AsyncAck, client: AsyncWebClient, context: dict[str, Any], person: str,
+                     trigger_id: str, named: str = "") -> None:
+    directory: Directory = context["directory"]
+    managed = running(directory, person)
     if not managed:
         await ack(text=refused(directory, person, Can.SET_UP_PULSE))
         return
-    first = managed[0]
-    view = views.setup_form([(t.key, t.name) for t in managed], first.config.pulse, first.key)
+    team = await team_for(context, person, managed, argument=named)
+    if not isinstance(team, TeamProfile):
+        await ack(text=str(team))
+        return
+    view = views.setup_form([(t.key, t.name) for t in managed], team.config.pulse, team.key)
     try:
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as error:

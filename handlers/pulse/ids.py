@@ -13,6 +13,7 @@ COMMENT = "comment"
 
 # Input blocks of the setup form
 SETUP_TEAM = "team"
+"""The setup form's team picker (block and action), when the manager runs several teams."""
 SETUP_DAY = "day"
 SETUP_TIME = "time"
 SETUP_CLOSE = "close_after_hours"

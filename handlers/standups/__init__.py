@@ -6,6 +6,7 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers.jobs import Job
 from handlers.standups import actions, commands, ids, jobs
+from handlers.teams import answer_picker
 
 COMMANDS = {"/standup": "Daily async stand-ups in your own timezone: `/standup help`"}
 JOBS: list[Job] = [jobs.STANDUPS]
@@ -19,3 +20,5 @@ def register(app: AsyncApp) -> None:
     app.action(ids.ESCALATE_BLOCKER)(actions.escalate_blocker)
     app.view(ids.FORM)(actions.submit)
     app.view(ids.SETUP_FORM)(actions.submit_setup)
+    app.action(ids.TEAM)(answer_picker(commands.answering, commands.answer_form))
+    app.action(ids.SETUP_TEAM)(answer_picker(commands.running, commands.setup_view))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from contextlib import suppress
 from datetime import date, datetime
 from typing import Any
@@ -11,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.rules.directory import Directory, TeamProfile
-from bot.rules.roles import Can, may, refusal
+from bot.rules.roles import Can, may, refusal, teams_where
 from bot.rules.standups import Member, local_day, open_day, parse_away, parse_day
 from handlers.blocks import escape
 from handlers.payloads import UNREADABLE, SlashCommand, parse
@@ -19,9 +21,13 @@ from handlers.people import people, person
 from handlers.services import Services
 from handlers.standups import views
 from handlers.standups.report import day_summary, schedule_of
+from handlers.teams import team_for
 from storage import standups as stored
 
 USAGE = "I didn't understand that. " + views.HELP
+VERBS = frozenset({"", "skip", "away", "back", "report", "setup", "help"})
+DATE_LIKE = re.compile(r"[0-9][0-9./-]*")
+"""A word meant as a day (digits and separators; a team key has letters), checked as a date afterwards."""
 NO_TEAM = ("You're not in a team with a stand-up yet: ask your support manager to add you to a team "
            "with a stand-up channel (`channels.standup` in the teams configuration).")
 
@@ -39,7 +45,8 @@ async def today_for(services: Services, team: TeamProfile, user: str, now: datet
 
 
 async def standup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
-    """`/standup [skip | away FIRST [LAST] | back | report [YYYY-MM-DD] | setup | help]`."""
+    """`/standup [TEAM] | skip [TEAM] | away FIRST [LAST] | back | report [YYYY-MM-DD] [TEAM] | setup [TEAM] |
+    help`: TEAM (a key or name) for someone in several teams, else their default."""
     command = parse(SlashCommand, body)
     if command is None:
         await ack(text=UNREADABLE)
@@ -54,14 +61,26 @@ async def standup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, c
     if not teams:
         await ack(text=NO_TEAM)
         return
-    team, user, now = teams[0], command.user_id, context["now"]
+    user, now = command.user_id, context["now"]
+    if verb not in VERBS:  # `/standup tier2`, `/standup Tier 2 Support`: today's form for that team
+        verb, rest, named = "", [], words
+    else:
+        dated = verb == "report" and bool(rest) and DATE_LIKE.fullmatch(rest[0]) is not None
+        named = rest[1:] if dated else [] if verb in ("away", "back", "help") else rest
+        rest = rest[:1] if dated else rest if verb in ("away", "back", "help") else []
+    role = Can.SET_UP_STANDUP if verb == "setup" else Can.ANSWER_STANDUP if verb in ("", "skip") else None
+    among = (teams_where(role, teams, user) or teams) if role else teams
+    team = await team_for(context, user, among, argument=" ".join(named))
+    if not isinstance(team, TeamProfile):
+        await ack(text=str(team) + (" " + USAGE if verb == "" and words else ""))
+        return
     if verb in ("", "skip", "away", "back") and not may(Can.ANSWER_STANDUP, team, user):
         await ack(text=refusal(Can.ANSWER_STANDUP, team) + " `/standup report` shows the team's day.")
         return
     match verb:
         case "" if not rest:
             await open_form(ack, client, services, team, user, await today_for(services, team, user, now),
-                            command.trigger_id)
+                            command.trigger_id, among)
         case "skip" if not rest:
             await ack(text=await skip_day(services, team, user, await today_for(services, team, user, now), now))
         case "away":
@@ -80,21 +99,54 @@ async def standup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, c
                 return
             await ack(**await report(services, team, on, now))
         case "setup" if not rest:
-            await open_setup(ack, client, team, user, command.trigger_id)
+            await open_setup(ack, client, team, user, command.trigger_id, among)
         case _:
             await ack(text=USAGE)
 
 
-async def open_form(ack: AsyncAck, client: AsyncWebClient, services: Services, team: TeamProfile, user: str,
-                    day: date, trigger_id: str) -> None:
-    """Today's form, with yesterday's plan as context and today's answer to edit if there is one."""
+def answering(directory: Directory, user: str) -> list[TeamProfile]:
+    """The teams whose stand-up the person answers: the answer form's team picker."""
+    return teams_where(Can.ANSWER_STANDUP, standup_teams(directory, user), user)
+
+
+def running(directory: Directory, user: str) -> list[TeamProfile]:
+    """The teams whose stand-up the person may change: the setup form's team picker."""
+    return teams_where(Can.SET_UP_STANDUP, standup_teams(directory, user), user)
+
+
+async def answer_form(context: dict[str, Any], team: TeamProfile, user: str) -> dict[str, Any] | str:
+    """Today's form for `team` (the answer form's picker chose it)."""
+    if not may(Can.ANSWER_STANDUP, team, user):
+        return refusal(Can.ANSWER_STANDUP, team)
+    services: Services = context["services"]
+    day = await today_for(services, team, user, context["now"])
+    return await form_view(services, team, user, day, answering(context["directory"], user))
+
+
+async def setup_view(context: dict[str, Any], team: TeamProfile, user: str) -> dict[str, Any] | str:
+    if not may(Can.SET_UP_STANDUP, team, user):
+        return refusal(Can.SET_UP_STANDUP, team)
+    return views.setup_form(team.key, team.name, team.config.standup, list(schedule_of(team).questions),
+                            teams=running(context["directory"], user))
+
+
+async def form_view(services: Services, team: TeamProfile, user: str, day: date,
+                    teams: Sequence[TeamProfile] = ()) -> dict[str, Any]:
+    """The day's form, with yesterday's plan as context and the day's answer to edit if there is one; a team
+    picker first when `teams` (those the person answers in) are several."""
     schedule = schedule_of(team)
     async with services.db() as session:
         mine = await stored.entry(session, team.id, user, day)
         plan = await stored.previous_plan(session, team.id, user, day, question=1)
     answers = [str(a) for a in mine.answers] if mine is not None and mine.status == "answered" else []
-    view = views.form(schedule, team.key, team.name, day, previous_plan=plan, answers=answers,
-                      mood=mine.mood if mine is not None else None)
+    return views.form(schedule, team.key, team.name, day, previous_plan=plan, answers=answers,
+                      mood=mine.mood if mine is not None else None, teams=teams)
+
+
+async def open_form(ack: AsyncAck, client: AsyncWebClient, services: Services, team: TeamProfile, user: str,
+                    day: date, trigger_id: str, teams: Sequence[TeamProfile] = ()) -> None:
+    """The day's form (`form_view`), opened in a modal."""
+    view = await form_view(services, team, user, day, [t for t in teams if may(Can.ANSWER_STANDUP, t, user)])
     try:
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as error:
@@ -138,12 +190,14 @@ async def report(services: Services, team: TeamProfile, on: date, now: datetime)
     return {"text": text, "blocks": blocks}
 
 
-async def open_setup(ack: AsyncAck, client: AsyncWebClient, team: TeamProfile, user: str, trigger_id: str) -> None:
+async def open_setup(ack: AsyncAck, client: AsyncWebClient, team: TeamProfile, user: str, trigger_id: str,
+                     teams: Sequence[TeamProfile] = ()) -> None:
     if not may(Can.SET_UP_STANDUP, team, user):
         await ack(text=refusal(Can.SET_UP_STANDUP, team))
         return
     config = team.config.standup
-    view = views.setup_form(team.key, team.name, config, list(schedule_of(team).questions))
+    view = views.setup_form(team.key, team.name, config, list(schedule_of(team).questions),
+                            teams=[t for t in teams if may(Can.SET_UP_STANDUP, t, user)])
     try:
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as error:

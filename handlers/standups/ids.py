@@ -8,6 +8,10 @@ ESCALATE_BLOCKER = "standup_escalate_blocker"
 FORM = "standup_form"
 SETUP_FORM = "standup_setup"
 
+TEAM = "standup_team"
+"""The team picker of the answer form (block and action); SETUP_TEAM the setup form's."""
+SETUP_TEAM = "standup_setup_team"
+
 QUESTION = "standup_q{}"
 MOOD = "standup_mood"
 

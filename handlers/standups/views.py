@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from bot.rules.directory import TeamProfile
 from bot.rules.standups import PLAN, Schedule, Summary
 from bot.rules.team_config import DAYS, StandupConfig
 from handlers.blocks import (
@@ -26,6 +27,7 @@ from handlers.blocks import (
     text_input,
 )
 from handlers.standups import ids
+from handlers.teams import picker
 
 ANSWER_MAX = 3000
 BLOCKERS_SHOWN = 30
@@ -38,6 +40,8 @@ HELP = "\n".join([
     "• `/standup away 2026-12-24 2027-01-02` — days off (one date, or first and last); `/standup back` ends them",
     "• `/standup report [YYYY-MM-DD]` — a day's summary, just for you",
     "• `/standup setup` — managers: time, days, questions, reminder, window, holidays",
+    "In several teams? Name one last (its key or name): `/standup tier2`, `/standup report tier2`, "
+    "`/standup setup tier2`, or choose it in the form's *Team* picker. It stays your default until you choose another.",
     "Your Slack status counts too: :palm_tree:, :face_with_thermometer:, or a status like “Vacation” or “OOO” "
     "means you are away that day, and you are not prompted.",
 ])
@@ -80,8 +84,11 @@ def reminder(team_name: str, team_key: str, day: date, nudge: str) -> tuple[str,
 
 
 def form(schedule: Schedule, team_key: str, team_name: str, day: date, *, previous_plan: str | None,
-         answers: Sequence[str] = (), mood: int | None = None) -> dict[str, Any]:
-    blocks: list[Block] = [context(f"*{escape(team_name)}* · {day_label(day)}")]
+         answers: Sequence[str] = (), mood: int | None = None, teams: Sequence[TeamProfile] = ()) -> dict[str, Any]:
+    """`teams`: those the member answers in (a team picker first, when several)."""
+    chosen = [team for team in teams if team.key == team_key]
+    blocks: list[Block] = [*(picker(ids.TEAM, teams, chosen[0]) if chosen else []),
+                           context(f"*{escape(team_name)}* · {day_label(day)}")]
     if previous_plan:
         blocks.append(context(f"Your plan last time: {escape(clip(previous_plan, 2500))}"))
     for index, question in enumerate(schedule.questions):
@@ -156,8 +163,12 @@ def summary_blocks(summary: Summary, names: Mapping[str, str], team_key: str) ->
     return blocks
 
 
-def setup_form(team_key: str, team_name: str, config: StandupConfig, questions: Sequence[str]) -> dict[str, Any]:
+def setup_form(team_key: str, team_name: str, config: StandupConfig, questions: Sequence[str], *,
+               teams: Sequence[TeamProfile] = ()) -> dict[str, Any]:
+    """`teams`: those whose stand-up the manager runs (a team picker first, when several)."""
+    chosen = [team for team in teams if team.key == team_key]
     blocks: list[Block] = [
+        *(picker(ids.SETUP_TEAM, teams, chosen[0]) if chosen else []),
         context(f"Stand-up for *{escape(team_name)}*. Times are each member's own, from their Slack timezone."),
         text_input(ids.SETUP_TIME, "Time (HH:MM)", initial=config.time, max_length=5),
         checkbox_input(ids.SETUP_DAYS, "Days", [option(day.capitalize(), day) for day in DAYS],

@@ -32,9 +32,10 @@ ENPS_HINT = "0 = not at all likely · 10 = extremely likely"
 HELP = "\n".join([
     "*`/pulse`* — the weekly anonymous check-in. Every member is asked once a week by DM; it takes two minutes.",
     "• `/pulse` — whether you have answered this week's pulse (and the form, while it is open)",
-    "• `/pulse results [2026-W45]` — managers: a closed round's anonymous results (the latest by default)",
-    "• `/pulse setup` — managers: the day, time, how long a round stays open, the anonymity threshold "
-    "and the questions",
+    "• `/pulse results [2026-W45] [team]` — managers: a closed round's anonymous results (the latest by "
+    "default), for each team you manage or the one you name (its key or name)",
+    "• `/pulse setup [team]` — managers: the day, time, how long a round stays open, the anonymity threshold "
+    "and the questions (several teams: name one, or choose it in the form's *Team* picker)",
     "• `/pulse help` — this help",
     "Answers are stored without your name, your user ID or the time you answered. Managers see only "
     "averages, and only when enough people answered (the team's threshold, at least 3).",
@@ -87,9 +88,10 @@ def setup_form(teams: Sequence[tuple[str, str]], current: PulseConfig, team_key:
     """The managers' setup modal. `teams`: (key, name) of the teams the manager runs."""
     questions = "\n".join(current.questions or DEFAULT_QUESTIONS)
     blocks: list[Block] = []
-    if len(teams) > 1:
-        blocks.append(select_input(ids.SETUP_TEAM, "Team", [option(name, key) for key, name in teams],
-                                   initial=team_key))
+    if len(teams) > 1:  # the team picker: choosing another team shows its settings (handlers.teams)
+        picker = select_input(ids.SETUP_TEAM, "Team", [option(name[:75], key) for key, name in teams],
+                              initial=team_key)
+        blocks.append({**picker, "dispatch_action": True})
     blocks += [
         select_input(ids.SETUP_DAY, "Day", [option(DAY_NAMES[d], d) for d in DAYS], initial=current.day),
         text_input(ids.SETUP_TIME, "Time (each member's own timezone)", initial=current.time, max_length=5,
