@@ -69,3 +69,23 @@ def test_check_then_a_backfill_then_config_show_without_the_secret(zendesk: Fake
 def test_no_helpdesk_configured_says_how_to_add_one(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
     done = supportbot("helpdesk", "check", env=env, cwd=tmp_path)
     assert done.returncode == 2 and "add a `helpdesks:` list to the teams YAML" in done.stderr
+
+
+def test_a_backfill_not_on_a_terminal_says_its_progress_in_plain_lines(
+        zendesk: FakeZendesk, env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    secret = tmp_path / "zendesk-secret"
+    secret.write_text(CLIENT_SECRET, encoding="utf-8")
+    config = tmp_path / "teams.yaml"
+    config.write_text(YAML.format(url=zendesk.url, client_id=CLIENT_ID, secret_file=secret), encoding="utf-8")
+    assert supportbot("config", "apply", str(config), env=env, cwd=tmp_path).returncode == 0
+    zendesk.page_size = 500
+    for number in range(1, 2501):
+        zendesk.put(number, created=datetime(2026, 9, 2, tzinfo=UTC), group_id=11)
+
+    synced = supportbot("helpdesk", "sync", "--since", "2026-09-01", env=env, cwd=tmp_path)  # stderr is a pipe
+    assert synced.returncode == 0, synced.stderr
+    assert synced.stdout == "zendesk: 2,500 tickets synced (2,500 new, 0 updated)\n"
+    progress = [line for line in synced.stderr.splitlines() if line.startswith("zendesk:")]
+    assert progress == ["zendesk: 1,000 tickets synced so far (2 pages)",
+                        "zendesk: 2,000 tickets synced so far (4 pages)"], synced.stderr
+    assert "\r" not in synced.stderr and "\x1b[" not in synced.stderr  # no bar, no cursor movement

@@ -174,11 +174,15 @@ def _zendesk(values: Values, cells: Mapping[str, str | None]) -> None:
 
 
 def _intercom(values: Values, _cells: Mapping[str, str | None]) -> None:
-    """Intercom's API gives times as Unix seconds (its CSV exports as dates), and an SLA as hit or missed."""
+    """Intercom's API gives times as Unix seconds (its CSV exports as dates), and an SLA as hit or missed. The
+    last close time is the solved time only while the conversation is closed: a reopened conversation (open or
+    snoozed) keeps its earlier close time, and is not solved (as the sync reads it, `bot.rules.intercom`)."""
     for name in ("created_at", "first_response_at", "solved_at"):
         text = (values.get(name) or "").strip()
         if text.isdigit():
             values[name] = datetime.fromtimestamp(int(text), UTC).isoformat()
+    if values.get("status") in ("open", "pending"):
+        values["solved_at"] = None
     status = (values.get("sla_breached") or "").strip().casefold()
     values["sla_breached"] = "true" if status == "missed" else "false"
 

@@ -54,8 +54,8 @@ class SyncOptions:
     lease: timedelta = LEASE
     after_fetch: Callable[[Page], None] | None = None
     """Called with each page before it is committed (tests make a crash there)."""
-    progress: Callable[[str], None] | None = None
-    """Told after each committed page (the CLI's progress on a terminal)."""
+    progress: Callable[[SyncReport], None] | None = None
+    """Told the report so far after each committed page (the CLI's progress)."""
 
 
 Build = Callable[[HelpdeskConfig, SessionFactory, httpx.AsyncClient, Callable[[], datetime], "SyncOptions"],
@@ -177,7 +177,7 @@ async def _tickets(db: SessionFactory, source: Connector, state: SourceState, re
         report.skipped += page.skipped
         cursor = page.cursor
         if options.progress is not None:
-            options.progress(f"{state.key}: page {report.pages:,}, {report.synced:,} tickets synced")
+            options.progress(report)
         if page.done:
             return
 

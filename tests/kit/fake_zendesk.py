@@ -18,7 +18,11 @@ Shapes follow Zendesk's documentation:
   "ticket_id", "metric", "instance_id", "type", "time"}], "end_time", "end_of_stream", "count"}`
   (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metric_events/);
 - over a rate limit, 429 with `Retry-After` in seconds
-  (https://developer.zendesk.com/api-reference/introduction/rate-limits/).
+  (https://developer.zendesk.com/api-reference/introduction/rate-limits/); the incremental exports allow 10
+  requests a minute (`EXPORT_LIMIT`; https://developer.zendesk.com/api-reference/ticketing/ticket-management/
+  incremental_exports/, "Rate limits"). Tests queue 429s themselves (`rate_limit`); `export_limit` enforces a
+  limit on the incremental endpoints instead (a sliding window; the benchmarks scale its window, so its
+  `Retry-After` keeps a tenth of a second rather than Zendesk's whole seconds).
 
 It runs aiohttp on 127.0.0.1 (a free port) in a thread of its own; `url` is the base URL to configure.
 """
@@ -27,10 +31,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import itertools
+import math
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +49,8 @@ from aiohttp import web
 CLIENT_ID = "supportbot_sync"
 CLIENT_SECRET = "zdsecret-6b1f0c9e4a7d"
 """The OAuth client's secret in the tests (conftest's secret scan looks for it in every log line)."""
+EXPORT_LIMIT = (10, 60.0)
+"""Zendesk's documented limit of the incremental exports: 10 requests a minute."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,13 @@ class FakeZendesk:
             self.page_size = 1000
             self.limited: list[float] = []  # Retry-After of each of the next API answers to be 429
             self.token_delay = 0.0
+            self.export_limit: tuple[int, float] | None = None
+            """(requests, seconds) allowed on the incremental endpoints; None: no limit but `limited`."""
+            self.exported: list[float] = []  # monotonic times of the incremental requests answered
+            self.refused = 0  # incremental requests answered 429 by `export_limit`
+            self.busy = 0.0  # seconds spent answering (the fake's own time, for the benchmarks to subtract)
             self._places = itertools.count(1)
+            self._sorted: list[tuple[int, Any]] | None = None
 
     def add_group(self, group_id: int, name: str) -> None:
         self.groups[group_id] = name
@@ -105,6 +120,7 @@ class FakeZendesk:
         with self._lock:
             self.tickets[ticket_id] = record
             self.order[ticket_id] = next(self._places)
+            self._sorted = None
             if metrics:
                 self.metrics[ticket_id] = {
                     "id": ticket_id + 100_000, "ticket_id": ticket_id, "reopens": reopens, "replies": replies,
@@ -119,6 +135,7 @@ class FakeZendesk:
         """A record as it is (a malformed one): it joins the change stream's end."""
         with self._lock:
             self.raw.append((next(self._places), record))
+            self._sorted = None
 
     def breach(self, ticket_id: int, at: datetime, metric: str = "reply_time") -> None:
         with self._lock:
@@ -188,6 +205,8 @@ class FakeZendesk:
             self.requests.append(Request(request.method, request.path, dict(request.query), auth))
             limited = self.limited.pop(0) if self.limited and request.path != "/oauth/tokens" else None
             valid = auth is not None and auth.removeprefix("Bearer ") in self.valid_tokens
+        if limited is None and request.path.startswith("/api/v2/incremental/"):
+            limited = self._over_limit()
         if limited is not None:
             return web.json_response({"error": "APIRateLimitExceeded"}, status=429,
                                      headers={"Retry-After": f"{limited:g}"})
@@ -195,7 +214,26 @@ class FakeZendesk:
             return web.json_response({"error": "invalid_token",
                                       "error_description": "The access token provided is expired, revoked, "
                                       "malformed or invalid for other reasons."}, status=401)
-        return await handler(request)
+        started = time.perf_counter()
+        try:
+            return await handler(request)
+        finally:
+            with self._lock:
+                self.busy += time.perf_counter() - started
+
+    def _over_limit(self) -> float | None:
+        """Seconds until `export_limit` allows another incremental request (None: allowed now, and counted)."""
+        if self.export_limit is None:
+            return None
+        allowed, window = self.export_limit
+        now = time.monotonic()
+        with self._lock:
+            recent = [at for at in self.exported[-allowed:] if at > now - window]
+            if len(recent) >= allowed:
+                self.refused += 1
+                return math.ceil((recent[0] + window - now) * 10) / 10
+            self.exported.append(now)
+        return None
 
     async def _token(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -215,16 +253,21 @@ class FakeZendesk:
             answer["expires_in"] = self.expires_in
         return web.json_response(answer)
 
-    def _stream(self) -> Iterator[tuple[int, Any]]:
-        changed = [(place, self.tickets[ticket]) for ticket, place in self.order.items()]
-        yield from sorted([*changed, *self.raw], key=lambda item: item[0])
+    def _stream(self) -> list[tuple[int, Any]]:
+        """Every record by its place in the change stream (kept until the next change: the benchmarks page
+        through 100,000 tickets)."""
+        if self._sorted is None:
+            changed = [(place, self.tickets[ticket]) for ticket, place in self.order.items()]
+            self._sorted = sorted([*changed, *self.raw], key=lambda item: item[0])
+        return self._sorted
 
     async def _export(self, request: web.Request) -> web.Response:
         query = request.query
         with self._lock:
             if "cursor" in query:
                 after = int(base64.urlsafe_b64decode(query["cursor"]).decode())
-                found = [(place, r) for place, r in self._stream() if place > after]
+                stream = self._stream()
+                found = stream[bisect.bisect_right(stream, after, key=lambda item: item[0]):]
             else:
                 start = datetime.fromtimestamp(int(query["start_time"]), UTC)
                 found = [(place, r) for place, r in self._stream()
