@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -153,6 +153,7 @@ class Outbox:
                 return sent
 
     async def _claim_heads(self, now: datetime) -> tuple[list[_Row], dict[str, dict[str, Any]]] | None:
+        at = datetime.now(UTC)  # leases are real time
         async with self.db() as session:
             groups: dict[str, list[Any]] = {}
             for row in await outbox.waiting(session):
@@ -160,7 +161,7 @@ class Outbox:
             heads, superseded = [], []
             for members in groups.values():
                 for i, row in enumerate(members):
-                    if row.parked_at or (row.claimed_at and row.claimed_at >= now - outbox.LEASE) or (
+                    if row.parked_at or (row.claimed_at and row.claimed_at >= at - outbox.LEASE) or (
                             row.not_before and row.not_before > now):
                         break  # the group waits behind it
                     if row.coalesce and any(later.coalesce == row.coalesce for later in members[i + 1:]):
@@ -168,11 +169,11 @@ class Outbox:
                         continue
                     heads.append(row)
                     break
-            await outbox.supersede(session, superseded, now=now)
+            await outbox.supersede(session, superseded, now=now, at=at)
             done = await outbox.results(session, sorted({ref["of"] for row in heads for ref in row.refs.values()}))
             ready = [row for row in heads if all(ref["of"] in done for ref in row.refs.values())
                      and not self._limited(row.method, row.args)]
-            taken = set(await outbox.claim(session, [row.id for row in ready], now=now))
+            taken = set(await outbox.claim(session, [row.id for row in ready], now=now, at=at))
             await session.commit()
         rows = [_Row(r.id, r.key, r.method, dict(r.args), dict(r.refs or {}), r.attempts, r.then)
                 for r in ready if r.id in taken]

@@ -38,7 +38,7 @@ class Services:
             object.__setattr__(self, "outbox", Outbox(self.db, self.client, self.clock, self.metrics))
 
     @asynccontextmanager
-    async def unit(self, now: datetime) -> AsyncIterator[UnitOfWork]:
-        """A unit of work whose commit wakes the dispatcher."""
-        async with unit_of_work(self.db, now=now, on_commit=self.outbox.wake) as unit:
+    async def unit(self, now: datetime, *, wake: bool = True) -> AsyncIterator[UnitOfWork]:
+        """A unit of work whose commit wakes the dispatcher (a job sends what it wrote itself: `wake=False`)."""
+        async with unit_of_work(self.db, now=now, on_commit=self.outbox.wake if wake else None) as unit:
             yield unit

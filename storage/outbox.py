@@ -77,21 +77,22 @@ def _free(now: datetime) -> Any:
                 or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now))
 
 
-async def claim(session: AsyncSession, ids: Sequence[int], *, now: datetime) -> list[int]:
+async def claim(session: AsyncSession, ids: Sequence[int], *, now: datetime, at: datetime) -> list[int]:
     """Take these rows for this sender (not committed: commit before sending); those it got. A row held by a
     live claim is not taken; one whose holder never completed it within `LEASE` is taken over (logged: if the
-    holder's send reached Slack, it goes out twice)."""
+    holder's send reached Slack, it goes out twice). `now` is the flow's time (for `not_before`), `at` the
+    wall clock's: a lease is real time, whatever clock the app runs on."""
     if not ids:
         return []
     got = await session.scalars(update(OutboxMessage).where(
         OutboxMessage.id.in_(ids), _free(now), OutboxMessage.claimed_at.is_(None))
-        .values(claimed_at=now).returning(OutboxMessage.id))
+        .values(claimed_at=at).returning(OutboxMessage.id))
     taken = set(got.all())
     rest = [i for i in ids if i not in taken]
     if rest:
         over = await session.execute(update(OutboxMessage).where(
-            OutboxMessage.id.in_(rest), _free(now), OutboxMessage.claimed_at < now - LEASE)
-            .values(claimed_at=now).returning(OutboxMessage.id, OutboxMessage.key))
+            OutboxMessage.id.in_(rest), _free(now), OutboxMessage.claimed_at < at - LEASE)
+            .values(claimed_at=at).returning(OutboxMessage.id, OutboxMessage.key))
         for number, key in over.all():
             log.warning("%s taken over from a sender that never finished it: sent again, a duplicate if Slack "
                         "had received the first send", key)
@@ -99,12 +100,12 @@ async def claim(session: AsyncSession, ids: Sequence[int], *, now: datetime) -> 
     return [i for i in ids if i in taken]
 
 
-async def supersede(session: AsyncSession, ids: Sequence[int], *, now: datetime) -> None:
+async def supersede(session: AsyncSession, ids: Sequence[int], *, now: datetime, at: datetime) -> None:
     """These card updates need not go: a later one of the same card waits behind them (not committed)."""
     if ids:
         await session.execute(update(OutboxMessage).where(
             OutboxMessage.id.in_(ids), _free(now), or_(OutboxMessage.claimed_at.is_(None),
-                                                       OutboxMessage.claimed_at < now - LEASE))
+                                                       OutboxMessage.claimed_at < at - LEASE))
             .values(sent_at=now, result=SUPERSEDED, claimed_at=None))
 
 

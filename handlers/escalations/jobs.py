@@ -33,7 +33,7 @@ async def run_timers(services: Services, now: datetime) -> int:
     each due reminder, a card update showing a breach), written to the outbox under their keys (what exists
     already is not written again), then everything due in the outbox is sent. How many messages went."""
     directory = await services.directory.current()
-    async with services.unit(now) as unit:
+    async with services.unit(now, wake=False) as unit:
         watched = await escalations.active(unit.session, resolved_since=now - FOLLOW_UP)
         latest = await escalations.latest_event_ids(unit.session, [e.id for e in watched])
         for escalation in watched:
