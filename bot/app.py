@@ -29,6 +29,7 @@ from handlers import all_jobs, envelope, register_all, tickets_webhook
 from handlers.debounce import Debouncer
 from handlers.jobs import Job
 from handlers.metrics import MeasuredBolt, Metrics
+from handlers.outbox import Outbox
 from handlers.services import Services
 from storage.db import make_engine, ping, session_factory
 from storage.directory import TeamDirectory
@@ -74,6 +75,7 @@ class Supportbot:
     async def close(self) -> None:
         """Drop pending App Home refreshes; close the Slack HTTP session and the database pool."""
         await self.services.later.close()
+        await self.services.outbox.close()
         await close_client(self.services.client)
         await self.services.engine.dispose()
 
@@ -144,11 +146,13 @@ def _quiet_bolt() -> None:
 def create_app(
     settings: Settings, *, client: AsyncWebClient | None = None, engine: AsyncEngine | None = None,
     clock: Callable[[], datetime] | None = None, directory_check_every: float = 2.0, home_refresh_after: float = 3.0,
+    send_in_background: bool = True,
 ) -> Supportbot:
     """Everything the bot needs, built from its settings (call it from a running event loop: the Slack
     client opens its keep-alive session). `directory_check_every` is how often, in seconds, a replica
     looks for a configuration change made elsewhere; `home_refresh_after` how long a person's App Home waits
-    after a change before it is republished (one `views.publish` for a burst of clicks). The clock is
+    after a change before it is republished (one `views.publish` for a burst of clicks). Without
+    `send_in_background` the outbox is sent only by ticks and `drain()` (a test's crash after a commit). The clock is
     `clock`, else the driven one of `SUPPORTBOT_CLOCK_FILE`, else the wall clock."""
     _quiet_bolt()
     metrics = Metrics()
@@ -159,7 +163,8 @@ def create_app(
     clock = clock or (FileClock(settings.supportbot_clock_file) if settings.supportbot_clock_file else utcnow)
     services = Services(client=client, engine=engine, db=db, clock=clock,
                         directory=TeamDirectory(db, check_every=directory_check_every),
-                        later=Debouncer(home_refresh_after), metrics=metrics)
+                        later=Debouncer(home_refresh_after), metrics=metrics,
+                        outbox=Outbox(db, client, clock, metrics, background=send_in_background))
     return Supportbot(settings=settings, bolt=build_bolt(services, settings), services=services, jobs=all_jobs())
 
 

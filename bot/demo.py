@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,13 +27,13 @@ from bot.rules import escalation_changes as rules
 from bot.rules.directory import TeamProfile
 from bot.rules.escalations import TeamPolicy
 from bot.rules.kpi_days import local_date
+from bot.rules.messages import Message
 from bot.rules.scorecard import weights_of
 from bot.rules.team_config import CRITERIA
 from bot.seed import act, seed_escalation, seed_teams, state
 from bot.settings import Settings
 from handlers import home
-from handlers.escalations import views
-from handlers.escalations.announce import show_change, show_new
+from handlers.escalations import announce, views
 from handlers.escalations.drafts import draft_for
 from handlers.escalations.jobs import run_review, run_timers
 from handlers.escalations.views import drafts as views_drafts
@@ -45,7 +46,8 @@ from storage import escalations, scorecard, standups
 from storage.db import make_engine, session_factory
 from storage.directory import TeamDirectory
 from storage.migrate import upgrade
-from storage.models import Escalation
+from storage.models import Escalation, EscalationEvent
+from storage.unit import UnitOfWork
 
 DEMO_TEAMS = """
 helpdesks:
@@ -112,7 +114,7 @@ async def run_demo(settings: Settings, database: Path | None = None, *, as_json:
             team = (await services.directory.current()).find("tier1")
             assert team is not None
             client.quiet = True
-            await _history(client, session, team, now)
+            await _history(services, client, session, team, now)
             client.quiet = False
 
             _say("Alex types `/escalate Checkout fails for ACME` and fills in the form")
@@ -122,7 +124,7 @@ async def run_demo(settings: Settings, database: Path | None = None, *, as_json:
                 details="Every card payment has returned 502 for the last ten minutes. Retried from two browsers.",
                 tickets=[{"system": "Zendesk", "ref": "4411", "url": "https://acme.zendesk.com/agent/tickets/4411"}],
                 severity="critical", impact="widespread", urgency="blocking")
-            await show_new(client, session, escalation, team, await escalations.timeline(session, escalation.id),
+            await show_new(services, session, escalation, team, await escalations.timeline(session, escalation.id),
                            now=now)
 
         _say("Twelve minutes later nobody has acknowledged it (80 % of the 15-minute SLA)")
@@ -142,14 +144,15 @@ async def run_demo(settings: Settings, database: Path | None = None, *, as_json:
                                                   customer_visible=True)),
             ):
                 at = now + timedelta(minutes=minutes)
-                await show_change(client, session, escalation, team, await act(session, escalation, team, change(at)),
+                await show_change(services, session, escalation, team, await act(session, escalation, team, change(at)),
                                   now=at)
             await _customer_update(services, client, session, escalation, team, now + timedelta(minutes=45))
             _say("Sam resolves it")
             at = now + timedelta(minutes=60)
             resolved = rules.resolve(state(escalation), "U0SAM", root_cause="outage", customer_told=True, now=at,
                                      outcome="Bad gateway deploy rolled back; fix scheduled.")
-            await show_change(client, session, escalation, team, await act(session, escalation, team, resolved), now=at)
+            await show_change(services, session, escalation, team, await act(session, escalation, team, resolved),
+                              now=at)
 
             _say("Morgan (manager) types `/escalate stats 30d`")
             figures = await escalations.stats(session, [team.id], now - timedelta(days=30), now + timedelta(hours=2))
@@ -184,7 +187,7 @@ async def run_demo(settings: Settings, database: Path | None = None, *, as_json:
         monday = _next_monday_morning(now, team.policy)
         async with services.db() as session:
             client.quiet = True
-            await _week_before_review(client, session, team, monday)
+            await _week_before_review(services, client, session, team, monday)
             client.quiet = False
         _say(f"On Monday morning the weekly review arrives ({monday:%Y-%m-%d %H:%M} UTC), with the change "
              "against the week before")
@@ -204,7 +207,7 @@ async def _customer_update(services: Services, client: Transcript, session: Asyn
                                                         tz=ZoneInfo("Europe/Berlin"))["blocks"])
     client.say("Sam sends it from Zendesk and presses Mark as sent: the update clock restarts")
     change = rules.customer_updated(state(escalation), "U0SAM", text, at)
-    await show_change(client, session, escalation, team, await act(session, escalation, team, change), now=at)
+    await show_change(services, session, escalation, team, await act(session, escalation, team, change), now=at)
 
 
 async def _scorecard(services: Services, client: Transcript, team: TeamProfile, now: datetime) -> None:
@@ -247,7 +250,8 @@ async def _standup(services: Services, client: Transcript, team: TeamProfile, no
     await summarise_day(services, team, day, now + timedelta(hours=4))
 
 
-async def _history(client: Transcript, session: AsyncSession, team: TeamProfile, now: datetime) -> None:
+async def _history(services: Services, client: Transcript, session: AsyncSession, team: TeamProfile,
+                   now: datetime) -> None:
     """A month of earlier escalations, so lists and stats have something to show."""
     customers = ["ACME Corp", "Globex", "Initech", "ACME Corp", "Umbrella", "Globex", "Hooli", "ACME Corp"]
     for number, customer in enumerate(customers):
@@ -261,20 +265,21 @@ async def _history(client: Transcript, session: AsyncSession, team: TeamProfile,
             summary=["Invoices show the wrong VAT", "Login loops on SSO", "API returns 500s",
                      "Export times out"][number % 4],
             severity=severity, impact=impact, urgency=urgency)
-        await show_new(client, session, escalation, team, await escalations.timeline(session, escalation.id),
+        await show_new(services, session, escalation, team, await escalations.timeline(session, escalation.id),
                        now=opened)
         at = opened + timedelta(minutes=8 + 7 * number)
         acknowledged = rules.acknowledge(state(escalation), "U0SAM", at)
-        await show_change(client, session, escalation, team, await act(session, escalation, team, acknowledged),
+        await show_change(services, session, escalation, team, await act(session, escalation, team, acknowledged),
                           now=at)
         if not last:
             at = opened + timedelta(hours=2 + 3 * number)
             change = rules.resolve(state(escalation), "U0SAM", outcome="Fixed", customer_told=True, now=at,
                                    root_cause=["product_bug", "billing", "how_to"][number % 3])
-            await show_change(client, session, escalation, team, await act(session, escalation, team, change), now=at)
+            await show_change(services, session, escalation, team, await act(session, escalation, team, change),
+                          now=at)
 
 
-async def _week_before_review(client: Transcript, session: AsyncSession, team: TeamProfile,
+async def _week_before_review(services: Services, client: Transcript, session: AsyncSession, team: TeamProfile,
                               monday: datetime) -> None:
     """Three escalations, resolved, in the week before the one Monday's review is about: the review's change
     against the week before has something to compare with."""
@@ -283,16 +288,17 @@ async def _week_before_review(client: Transcript, session: AsyncSession, team: T
         opened = monday - timedelta(days=10) + timedelta(hours=5 * number)
         escalation = await seed_escalation(session, team, now=opened, path="engineering", key=f"before:{number}",
                                            reporter="U0ALEX", customer=customer, summary=summary)
-        await show_new(client, session, escalation, team, await escalations.timeline(session, escalation.id),
+        await show_new(services, session, escalation, team, await escalations.timeline(session, escalation.id),
                        now=opened)
         at = opened + timedelta(minutes=20 + 10 * number)
-        await show_change(client, session, escalation, team,
+        await show_change(services, session, escalation, team,
                           await act(session, escalation, team, rules.acknowledge(state(escalation), "U0SAM", at)),
                           now=at)
         at = opened + timedelta(hours=3 + 4 * number)
         change = rules.resolve(state(escalation), "U0SAM", outcome="Fixed", customer_told=True, now=at,
                                root_cause="product_bug")
-        await show_change(client, session, escalation, team, await act(session, escalation, team, change), now=at)
+        await show_change(services, session, escalation, team, await act(session, escalation, team, change),
+                          now=at)
 
 
 def _next_monday_morning(now: datetime, policy: TeamPolicy) -> datetime:
@@ -300,3 +306,22 @@ def _next_monday_morning(now: datetime, policy: TeamPolicy) -> datetime:
     days = (7 - local.weekday()) % 7 or 7
     monday = datetime.combine(local.date() + timedelta(days=days), policy.hours.start, tzinfo=policy.tz)
     return monday.astimezone(now.tzinfo)
+
+
+async def show_new(services: Services, session: AsyncSession, escalation: Escalation, team: TeamProfile,
+                   events: Sequence[EscalationEvent], *, now: datetime) -> None:
+    """A new escalation's messages, written to the outbox and sent, as the listener and the dispatcher do."""
+    await session.refresh(escalation, ["path"])
+    await _send(services, session, announce.opened(escalation, team, events, now=now), now)
+
+
+async def show_change(services: Services, session: AsyncSession, escalation: Escalation, team: TeamProfile,
+                      event: EscalationEvent | None, *, now: datetime) -> None:
+    await _send(services, session, announce.changed(escalation, team, event, now=now), now)
+
+
+async def _send(services: Services, session: AsyncSession, messages: list[Message], now: datetime) -> None:
+    unit = UnitOfWork(session, now=now)
+    unit.send(*messages)
+    await unit.commit()
+    await services.outbox.send_due(now)

@@ -45,6 +45,7 @@ async def seed_escalation(
         reporter=reporter, owner=owner, customer=customer, summary=summary, details=details, tickets=list(tickets),
         severity=severity, impact=impact, urgency=urgency, priority=chosen,
     ), due=opening.due(team.policy), events=rules.opened(opening, reporter, summary), now=now)
+    await session.commit()
     await session.refresh(escalation, ["posts", "path"])
     return escalation
 
@@ -52,7 +53,9 @@ async def seed_escalation(
 async def act(session: AsyncSession, escalation: Escalation, team: TeamProfile,
               change: Change) -> EscalationEvent | None:
     """Save a change made by one of the rules, as the listener would: its event, or None."""
-    return await escalations.save(session, escalation, change, change.state.due(team.policy))
+    event = await escalations.save(session, escalation, change, change.state.due(team.policy))
+    await session.commit()
+    return event
 
 
 def state(escalation: Escalation) -> EscalationState:

@@ -11,11 +11,11 @@ from types import ModuleType
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import escalations, helpdesk, home, housekeeping, kpi, prioritize, pulse, standups, supportbot
+from handlers import dispatch, escalations, helpdesk, home, housekeeping, kpi, prioritize, pulse, standups, supportbot
 from handlers.jobs import Job
 
 FEATURES: tuple[ModuleType, ...] = (supportbot, escalations, standups, pulse, kpi, prioritize, home, housekeeping,
-                                    helpdesk)
+                                    helpdesk, dispatch)
 
 
 def register_all(app: AsyncApp) -> None:

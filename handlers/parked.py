@@ -19,7 +19,7 @@ from typing import Literal
 
 from handlers.jobs import Job, UnknownJob, find
 from handlers.services import Services
-from storage import claims, failures
+from storage import failures
 from storage.failures import Failure
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ async def _outcomes(services: Services, chosen: Sequence[Failure],
         untried: list[Failure] = []
         for failure in chosen:
             again = now_failing.get(failure.key)
-            if await claims.is_done(session, failure.key):
+            if await failures.done(session, failure.key):
                 found.append(Retried(failure.key, "sent"))
             elif again is not None:
                 found.append(Retried(failure.key, "parked" if again.parked else "failed", again.error))

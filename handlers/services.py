@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -11,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.debounce import Debouncer
 from handlers.metrics import Metrics
+from handlers.outbox import Outbox
 from storage.db import SessionFactory
 from storage.directory import TeamDirectory
+from storage.unit import UnitOfWork, unit_of_work
 
 
 @dataclass(frozen=True)
@@ -27,3 +30,15 @@ class Services:
     """Work worth doing once after a burst of changes (republishing someone's App Home)."""
     metrics: Metrics = field(default_factory=Metrics)
     """What `GET /metrics` shows: this app's counters, on a registry of its own."""
+    outbox: Outbox = None  # type: ignore[assignment]
+    """The dispatcher (`handlers.outbox`): built from the client, database and clock unless given."""
+
+    def __post_init__(self) -> None:
+        if self.outbox is None:
+            object.__setattr__(self, "outbox", Outbox(self.db, self.client, self.clock, self.metrics))
+
+    @asynccontextmanager
+    async def unit(self, now: datetime, *, wake: bool = True) -> AsyncIterator[UnitOfWork]:
+        """A unit of work whose commit wakes the dispatcher (a job sends what it wrote itself: `wake=False`)."""
+        async with unit_of_work(self.db, now=now, on_commit=self.outbox.wake if wake else None) as unit:
+            yield unit

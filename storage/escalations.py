@@ -20,7 +20,7 @@ from bot.rules.escalations import (
     by_customer,
     repeat_customers,
 )
-from storage.models import Escalation, EscalationEvent, EscalationPath, EscalationPost
+from storage.models import Escalation, EscalationEvent, EscalationPath
 
 STATE_FIELDS = tuple(EscalationState.__dataclass_fields__)
 PRIORITY_ORDER = case({"P1": 1, "P2": 2, "P3": 3, "P4": 4}, value=Escalation.priority, else_=5)
@@ -45,9 +45,9 @@ class NewEscalation:
 
 async def create(session: AsyncSession, new: NewEscalation, *, due: Deadlines, events: Sequence[Event],
                  now: datetime) -> tuple[Escalation, list[EscalationEvent] | None]:
-    """Store a new escalation and its first events, committed with whatever the session had staged; the
-    escalation and its events. A second submission of the same modal stores nothing and returns the first
-    escalation and None (the session is rolled back: its unique key refused the row)."""
+    """Store a new escalation and its first events (flushed, not committed: the flow commits); the escalation
+    and its events. A second submission of the same modal stores nothing and returns the first escalation and
+    None (the session is rolled back: its unique key refused the row)."""
     escalation = Escalation(
         **new.__dict__, status="open", opened_at=now, priority_changed_at=now,
         ack_due=due.ack_due, update_due=due.update_due, resolve_due=due.resolve_due,
@@ -64,7 +64,7 @@ async def create(session: AsyncSession, new: NewEscalation, *, due: Deadlines, e
             raise
         return existing, None
     rows = _record(session, escalation, events)
-    await session.commit()
+    await session.flush()
     return escalation, rows
 
 
@@ -81,40 +81,28 @@ def state_of(escalation: Escalation) -> EscalationState:
 
 
 async def save(session: AsyncSession, escalation: Escalation, change: Change, due: Deadlines) -> EscalationEvent | None:
-    """Store a change the rules made, with its due times and timeline; the last event it recorded, or None
-    when nothing changed."""
+    """Store a change the rules made, with its due times and timeline (flushed, not committed); the last event
+    it recorded, or None when nothing changed."""
     if not change.changed:
         return None
     for name in STATE_FIELDS:
         setattr(escalation, name, getattr(change.state, name))
     escalation.ack_due, escalation.update_due, escalation.resolve_due = due.ack_due, due.update_due, due.resolve_due
     rows = _record(session, escalation, change.events)
-    await session.commit()
+    await session.flush()
     return rows[-1]
 
 
-async def keep_due_current(session: AsyncSession, escalation: Escalation, due: Deadlines) -> None:
-    """Store the due times again when the team's policy changed them (the stats and lists query them)."""
+def keep_due_current(escalation: Escalation, due: Deadlines) -> None:
+    """Store the due times again when the team's policy changed them (the stats and lists query them): staged,
+    written by the flow's commit."""
     if (escalation.ack_due, escalation.update_due, escalation.resolve_due) != (due.ack_due, due.update_due,
                                                                                  due.resolve_due):
         escalation.ack_due, escalation.update_due, escalation.resolve_due = due.ack_due, due.update_due, due.resolve_due
-        await session.commit()
 
 
 async def get(session: AsyncSession, escalation_id: int) -> Escalation | None:
     return await session.get(Escalation, escalation_id)
-
-
-def add_post(escalation: Escalation, channel: str, ts: str, event_id: int) -> None:
-    """Remember a posted card, which shows the timeline up to `event_id`: staged in the escalation's session
-    (and in `escalation.posts` at once), written by its next commit."""
-    escalation.posts.append(EscalationPost(escalation_id=escalation.id, channel=channel, ts=ts,
-                                           posted_event_id=event_id, shown_event_id=event_id))
-
-
-def shown(post: EscalationPost, event_id: int) -> None:
-    """The card now shows the timeline up to `event_id`: staged, written by the session's next commit."""
-    post.shown_event_id = max(post.shown_event_id, event_id)
 
 
 # --------------------------------------------------------------------------- queries

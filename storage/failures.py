@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import dialect
+from storage import dialect, outbox
 from storage.models import Claim, DeliveryFailure
 
 
@@ -69,20 +69,33 @@ async def sent(session: AsyncSession, key: str) -> None:
 
 
 async def listed(session: AsyncSession, keys: Sequence[str] | None = None) -> list[Failure]:
-    """Every failure (or those of `keys`), parked first, then the oldest first."""
+    """Every failure (or those of `keys`), claimed units' and outbox messages', parked first, then the oldest
+    first."""
     query = select(DeliveryFailure)
     if keys is not None:
         query = query.where(DeliveryFailure.key.in_(list(keys)))
-    rows = await session.scalars(query.order_by(DeliveryFailure.parked_at.is_(None), DeliveryFailure.first_failed_at,
-                                                DeliveryFailure.key))
-    return [_failure(row) for row in rows.all()]
+    rows = await session.scalars(query)
+    found = [_failure(row) for row in rows.all()]
+    found += [Failure(row.key, row.job or "outbox", row.as_of or row.first_failed_at or row.created_at,
+                      row.attempts, row.error or "", row.first_failed_at or row.created_at,
+                      row.last_failed_at or row.created_at, row.parked_at)
+              for row in await outbox.failing(session, keys)]
+    return sorted(found, key=lambda f: (f.parked_at is None, f.first_failed_at, f.key))
+
 
 
 async def unpark(session: AsyncSession, keys: Sequence[str]) -> None:
     """Make these units due again: their failure rows and unfinished claims go (committed)."""
     await session.execute(delete(DeliveryFailure).where(DeliveryFailure.key.in_(list(keys))))
     await session.execute(delete(Claim).where(Claim.key.in_(list(keys)), Claim.done_at.is_(None)))
+    await outbox.unpark(session, keys)
     await session.commit()
+
+
+async def done(session: AsyncSession, key: str) -> bool:
+    """The unit was done (its claim completed) or the outbox message sent."""
+    found = await session.get(Claim, key)
+    return (found is not None and found.done_at is not None) or await outbox.is_sent(session, key)
 
 
 async def restore(session: AsyncSession, failures: Sequence[Failure]) -> None:

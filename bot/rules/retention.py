@@ -17,7 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
+
+from bot.rules.keys import BASELINE_PLAN, PULSE_FOLLOW_UP, PULSE_LONGEST_ROUND, STANDUP_LOOK_BACK, Remembered, parse
+
+__all__ = ["BASELINE_PLAN", "PULSE_FOLLOW_UP", "PULSE_LONGEST_ROUND", "STANDUP_LOOK_BACK"]
 
 KEEP = timedelta(days=30)
 """Completed claims are kept at least this long, far beyond any job's look-back."""
@@ -25,10 +29,6 @@ KEEP = timedelta(days=30)
 MARGIN = timedelta(days=2)
 """Keys carry local dates: a day or two of slack covers every timezone and a late tick."""
 
-STANDUP_LOOK_BACK = timedelta(days=3)  # handlers.standups.jobs.LOOK_BACK
-PULSE_FOLLOW_UP = timedelta(days=2)  # handlers.pulse.jobs.FOLLOW_UP
-PULSE_LONGEST_ROUND = timedelta(days=7)  # PulseConfig.close_after_hours is at most a week
-BASELINE_PLAN = timedelta(days=30)  # bot.rules.kpi_plan.PLAN_DAYS
 WEEK = timedelta(days=7)
 
 
@@ -42,47 +42,14 @@ class Facts:
     """Pulse round id -> when it closes."""
 
 
-@dataclass(frozen=True)
-class Unit:
-    """What a key is about: an escalation, a pulse round, or a day after which it cannot recur."""
-
-    escalation: int | None = None
-    pulse_round: int | None = None
-    last_day: date | None = None
+Unit = Remembered
+"""What a key is about: an escalation, a pulse round, or a day after which it cannot recur (the key says)."""
 
 
 def unit_of(key: str) -> Unit | None:
-    """The unit of work behind `key`; None for a key of unknown shape (kept)."""
-    parts = key.split(":")
-    kind = parts[0]
-    try:
-        if kind == "esc" and len(parts) >= 3:
-            return Unit(escalation=int(parts[1]))
-        if kind == "pulse" and len(parts) >= 3:
-            return Unit(pulse_round=int(parts[1]))
-        if kind == "standup" and len(parts) >= 4:
-            return Unit(last_day=date.fromisoformat(parts[2]) + STANDUP_LOOK_BACK)
-        if kind == "kpi-digest" and len(parts) >= 3:
-            return Unit(last_day=date.fromisoformat(parts[2]) + timedelta(days=1))  # the day after it, only
-        if kind == "kpi-alert" and len(parts) == 5:
-            return Unit(last_day=date.fromisoformat(parts[3]) + timedelta(days=1))
-        if kind == "kpi-baseline" and len(parts) == 5:
-            return Unit(last_day=date.fromisoformat(parts[3]) + BASELINE_PLAN + timedelta(days=1))
-        if kind == "escalation-review" and len(parts) == 3:
-            return Unit(last_day=date.fromisoformat(parts[2]))  # the Monday that ends the week
-        if kind == "slack-event" and len(parts) >= 3:
-            return Unit(last_day=date.fromisoformat(parts[1]))  # Slack retries a delivery within minutes
-        if kind == "pulse-rollup" and len(parts) == 3:
-            return Unit(last_day=_week_end(parts[1]) + PULSE_LONGEST_ROUND + PULSE_FOLLOW_UP)
-    except ValueError:
-        return None
-    return None
-
-
-def _week_end(iso_week: str) -> date:
-    """The Sunday of `2026-W45`."""
-    year, week = iso_week.split("-W")
-    return date.fromisocalendar(int(year), int(week), 7)
+    """What the stored key `key` must be remembered for; None for a key of unknown shape (kept)."""
+    typed = parse(key)
+    return typed.remembered if typed is not None else None
 
 
 def recurs_until(unit: Unit, facts: Facts) -> datetime | None:

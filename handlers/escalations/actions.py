@@ -1,11 +1,14 @@
 """Logging an escalation, the buttons on its card and the modals behind them.
 
-Each listener reads its payload (typed), checks who is acting against the team directory, applies
-the rule for the change (`bot.rules.escalation_changes`), saves it and shows it.
+Each listener reads its payload (typed), checks who is acting against the team directory, applies the rule
+for the change (`bot.rules.escalation_changes`), saves it with the messages that show it (outbox rows, one
+commit: `storage.unit`) and answers. Nothing waits on Slack: the dispatcher sends the messages after the
+answer, and a form a button opens is opened after it too (its trigger stays valid for 3 seconds).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -20,14 +23,17 @@ from bot.rules import escalation_changes as rules
 from bot.rules.directory import TeamProfile
 from bot.rules.escalation_changes import Change, EscalationState
 from bot.rules.roles import Can, may, refusal
-from handlers.escalations import forms, ids, views
-from handlers.escalations.announce import show_change, show_new
+from handlers.escalations import announce, forms, ids, views
 from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number, parse
 from storage import escalations
 from storage.escalations import NewEscalation
 from storage.models import Escalation
+from storage.unit import UnitOfWork
 
 GONE = "That escalation no longer exists."
+ASK_SLACK_FOR = 1.0
+"""Seconds an owner nobody in the teams knows is looked up in Slack before the answer; past it the pick is
+taken (Slack's user picker offers only real people)."""
 
 log = logging.getLogger(__name__)
 
@@ -45,50 +51,53 @@ async def submit_escalation(ack: AsyncAck, body: dict[str, Any], client: AsyncWe
     path = directory.route(form.path_id, reporter) if form.path_id else None
     if form.path_id and path is None:
         form.errors[ids.PATH] = "That escalation path is no longer available: please choose another."
-    if form.owner and not form.errors and not await _known_person(client, form.owner):
+    if form.owner and not form.errors and not await _known_person(client, context, form.owner):
         form.errors[ids.OWNER] = "Slack doesn't know that person: please choose the owner from the list."
     if form.errors or path is None:
         await ack(response_action="errors", errors=form.errors)
         return
-    await ack()
     now, team = context["now"], directory.team(path.team_id)
     opening = EscalationState(id=0, priority=form.priority, status="open", owner=form.owner, opened_at=now,
                               priority_changed_at=now)
-    async with context["db"]() as session:
+    async with context["services"].unit(now) as unit:
+        session = unit.session
         escalation, events = await escalations.create(session, NewEscalation(
             team_id=path.team_id, path_id=path.id, submission_key=f"view:{submission.view.id}",
             reporter=reporter, owner=form.owner, customer=form.customer, summary=form.summary,
             details=form.details, tickets=[t.__dict__ for t in form.tickets], severity=form.severity,
             impact=form.impact, urgency=form.urgency, priority=form.priority,
         ), due=opening.due(team.policy), events=rules.opened(opening, reporter, form.summary), now=now)
-        if events is None:
-            return  # a retried or double-clicked submission: the first one did the work
-        await show_new(client, session, await _reload(session, escalation.id), team, events, now=now)
+        if events is not None:  # else a retried or double-clicked submission: the first one did the work
+            await session.refresh(escalation, ["path"])
+            unit.send(*announce.opened(escalation, team, events, now=now))
+            await unit.commit()
+    await ack()
 
 
-async def _known_person(client: AsyncWebClient, user_id: str) -> bool:
-    """Slack knows the person (an owner typed or forged rather than picked is refused)."""
+async def _known_person(client: AsyncWebClient, context: dict[str, Any], user_id: str) -> bool:
+    """The person is in a team, or Slack knows them (an owner typed or forged rather than picked is refused).
+    Slack is asked for at most `ASK_SLACK_FOR` seconds: a slow Slack does not hold the answer."""
+    if context["directory"].teams_of(user_id):
+        return True
     try:
-        found = await client.users_info(user=user_id)
+        found = await asyncio.wait_for(client.users_info(user=user_id), ASK_SLACK_FOR)
+    except TimeoutError:
+        log.warning("users.info on %s took over %s s: the pick is taken unchecked", user_id, ASK_SLACK_FOR)
+        return True
     except SlackApiError as error:
         return error.response.get("error") not in ("user_not_found", "user_not_visible")
     user = found.get("user") or {}
     return not user.get("deleted") and not user.get("is_bot")
 
 
-async def _reload(session: AsyncSession, escalation_id: int) -> Escalation:
-    found = await escalations.get(session, escalation_id)
-    assert found is not None
-    await session.refresh(found, ["posts", "path"])
-    return found
-
-
 # --------------------------------------------------------------------------- buttons
 
 async def tell(respond: AsyncRespond, context: dict[str, Any], text: str) -> None:
-    """A line only the person who pressed the button sees; none when Slack sent nowhere to say it."""
+    """A line only the person who pressed the button sees, said after the answer; none when Slack sent nowhere
+    to say it."""
     if context.get("response_url"):
-        await respond(text=text, response_type="ephemeral", replace_original=False)
+        context["services"].outbox.in_background(
+            respond(text=text, response_type="ephemeral", replace_original=False))
 
 
 async def clicked(body: dict[str, Any], session: AsyncSession, context: dict[str, Any],
@@ -109,40 +118,39 @@ async def clicked(body: dict[str, Any], session: AsyncSession, context: dict[str
     return click, escalation, team
 
 
-async def _apply(client: AsyncWebClient, session: AsyncSession, escalation: Escalation, team: TeamProfile,
-                 change: Change, now: datetime) -> None:
-    event = await escalations.save(session, escalation, change, change.state.due(team.policy))
-    await show_change(client, session, escalation, team, event, now=now)
+async def _apply(unit: UnitOfWork, escalation: Escalation, team: TeamProfile, change: Change,
+                 now: datetime) -> None:
+    """Save the change with the messages that show it, in one commit."""
+    event = await escalations.save(unit.session, escalation, change, change.state.due(team.policy))
+    if event is not None:
+        unit.send(*announce.changed(escalation, team, event, now=now))
+        await unit.commit()
 
 
-async def acknowledge(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
-                      context: dict[str, Any]) -> None:
+async def acknowledge(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: dict[str, Any]) -> None:
+    async with context["services"].unit(context["now"]) as unit:
+        found = await clicked(body, unit.session, context, respond)
+        if found is not None:
+            click, escalation, team = found
+            change = rules.acknowledge(escalations.state_of(escalation), click.user.id, context["now"])
+            await _apply(unit, escalation, team, change, context["now"])
     await ack()
-    async with context["db"]() as session:
-        found = await clicked(body, session, context, respond)
-        if found is None:
-            return
-        click, escalation, team = found
-        change = rules.acknowledge(escalations.state_of(escalation), click.user.id, context["now"])
-        await _apply(client, session, escalation, team, change, context["now"])
 
 
 async def assign(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
                  context: dict[str, Any]) -> None:
-    await ack()
-    async with context["db"]() as session:
-        found = await clicked(body, session, context, respond)
-        if found is None:
-            return
-        click, escalation, team = found
-        owner = click.action.selected_user
-        if not owner or not forms.OWNER.fullmatch(owner):
-            return  # the picker was cleared
-        if not await _known_person(client, owner):  # a forged pick: the picker offers only real people
+    async with context["services"].unit(context["now"]) as unit:
+        found = await clicked(body, unit.session, context, respond)
+        owner = found[0].action.selected_user if found else None
+        if found is None or not owner or not forms.OWNER.fullmatch(owner):
+            pass  # refused, or the picker was cleared
+        elif not await _known_person(client, context, owner):  # a forged pick: the picker offers only real people
             await tell(respond, context, "Slack doesn't know that person: please pick the owner from the list.")
-            return
-        change = rules.assign(escalations.state_of(escalation), click.user.id, owner, context["now"])
-        await _apply(client, session, escalation, team, change, context["now"])
+        else:
+            click, escalation, team = found
+            change = rules.assign(escalations.state_of(escalation), click.user.id, owner, context["now"])
+            await _apply(unit, escalation, team, change, context["now"])
+    await ack()
 
 
 def _opener(build: Callable[[Escalation, TeamProfile], dict[str, Any]]) -> Any:
@@ -150,22 +158,28 @@ def _opener(build: Callable[[Escalation, TeamProfile], dict[str, Any]]) -> Any:
 
     async def open_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
                          context: dict[str, Any]) -> None:
-        await ack()
         async with context["db"]() as session:
             found = await clicked(body, session, context, respond)
-        if found is None:
-            return
-        click, escalation, team = found
-        if not click.trigger_id:
-            await tell(respond, context, UNREADABLE)
-            return
-        try:
-            await client.views_open(trigger_id=click.trigger_id, view=build(escalation, team))
-        except SlackApiError as error:
-            await tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
-                                          "Please press the button again.")
+        if found is not None:
+            click, escalation, team = found
+            if not click.trigger_id:
+                await tell(respond, context, UNREADABLE)
+            else:
+                context["services"].outbox.in_background(
+                    open_view(client, respond, context, click.trigger_id, build(escalation, team)))
+        await ack()
 
     return open_modal
+
+
+async def open_view(client: AsyncWebClient, respond: AsyncRespond, context: dict[str, Any], trigger_id: str,
+                    view: dict[str, Any]) -> None:
+    """Open a form a button asked for, after the answer (the trigger is valid for 3 seconds)."""
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        await tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
+                                     "Please press the button again.")
 
 
 open_update_form = _opener(lambda escalation, _team: views.update_form(escalation))
@@ -181,7 +195,7 @@ def _follow_up(read: Callable[[Any], Any], first_block: str,
     """A follow-up modal's submission: read the form, check who submits it, make the change, show it.
     Bad input, or a person who may not act, comes back inline on the form."""
 
-    async def submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+    async def submit(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
         submission = parse(ViewSubmission, body)
         if submission is None:
             await ack(response_action="errors", errors={first_block: UNREADABLE})
@@ -191,8 +205,8 @@ def _follow_up(read: Callable[[Any], Any], first_block: str,
         if number is None:
             log.warning("refused a ViewSubmission Slack sent for %r: its metadata names no escalation number",
                         submission.view.callback_id)
-        async with context["db"]() as session:
-            escalation = await escalations.get(session, number) if number else None
+        async with context["services"].unit(context["now"]) as unit:
+            escalation = await escalations.get(unit.session, number) if number else None
             team = context["directory"].team(escalation.team_id) if escalation else None
             if number is None:
                 form.errors[first_block] = UNREADABLE
@@ -203,11 +217,11 @@ def _follow_up(read: Callable[[Any], Any], first_block: str,
             if form.errors:
                 await ack(response_action="errors", errors=form.errors)
                 return
-            await ack()
             assert escalation is not None and team is not None
             now = context["now"]
             made = change(escalations.state_of(escalation), submission.user.id, form, now)
-            await _apply(client, session, escalation, team, made, now)
+            await _apply(unit, escalation, team, made, now)
+        await ack()
 
     return submit
 

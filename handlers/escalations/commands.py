@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -26,7 +26,8 @@ NOT_IN_A_TEAM = ("You're not in a support team yet, so I don't know where to rou
                  "configuration, applied with `supportbot config apply`).")
 
 
-async def escalate(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+async def escalate(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
+                   context: dict[str, Any]) -> None:
     """`/escalate [summary] | list | mine | ESC-42 | stats [7d|30d|90d] | help`."""
     command = parse(SlashCommand, body)
     if command is None:
@@ -48,12 +49,13 @@ async def escalate(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, 
         case _ if reference:
             await ack(**await one(db, context["directory"], user, now, int(reference.group(1))))
         case _:
-            await open_form(ack, client, mine, command.trigger_id, summary=text)
+            await open_form(ack, client, respond, context, mine, command.trigger_id, summary=text)
 
 
-async def open_form(ack: AsyncAck, client: AsyncWebClient, mine: Sequence[TeamProfile], trigger_id: str, *,
-                    summary: str) -> None:
-    """The escalation form, with the paths of every team the reporter is in: no database round trip."""
+async def open_form(ack: AsyncAck, client: AsyncWebClient, respond: AsyncRespond, context: dict[str, Any],
+                    mine: Sequence[TeamProfile], trigger_id: str, *, summary: str) -> None:
+    """The escalation form, with the paths of every team the reporter is in: no database round trip. It is
+    opened just after the answer, so a slow Slack never holds the answer (the trigger is valid for 3 s)."""
     routes = [(team.name, [(p.id, p.name) for p in team.active_paths]) for team in mine]
     routes = [(name, paths) for name, paths in routes if paths]
     if not mine:
@@ -63,13 +65,17 @@ async def open_form(ack: AsyncAck, client: AsyncWebClient, mine: Sequence[TeamPr
         await ack(text="Your team has no escalation paths yet: ask your support manager to add "
                        "some (`escalation_paths` in the teams configuration).")
         return
-    try:
-        await client.views_open(trigger_id=trigger_id, view=views.escalation_form(routes, summary=summary[:150]))
-    except SlackApiError as error:
-        await ack(text=f"Slack would not open the escalation form ({error.response.get('error')}). "
-                       "Please type `/escalate` again.")
-        return
+    context["services"].outbox.in_background(
+        _open(client, respond, trigger_id, views.escalation_form(routes, summary=summary[:150])))
     await ack()
+
+
+async def _open(client: AsyncWebClient, respond: AsyncRespond, trigger_id: str, view: dict[str, Any]) -> None:
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        await respond(text=f"Slack would not open the escalation form ({error.response.get('error')}). "
+                           "Please type `/escalate` again.", response_type="ephemeral")
 
 
 async def team_list(db: SessionFactory, mine: Sequence[TeamProfile], now: datetime) -> dict[str, Any]:

@@ -31,24 +31,30 @@ UPDATES = ("update", "customer_update")
 
 async def open_draft(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
                      context: dict[str, Any]) -> None:
-    """Draft customer update, pressed on a card: first, whom the message is for."""
-    await ack()
-    now = context["now"]
+    """Draft customer update, pressed on a card: first, whom the message is for (the form opens after the
+    answer: naming the owner may ask Slack)."""
     async with context["db"]() as session:
         found = await clicked(body, session, context, respond)
-        if found is None:
-            return
-        click, escalation, team = found
-        stage = drafting.stage_of(escalation.status, len(await _updates(session, escalation.id)))
-    if not click.trigger_id:
-        await tell(respond, context, UNREADABLE)
-        return
+        if found is not None:
+            click, escalation, team = found
+            stage = drafting.stage_of(escalation.status, len(await _updates(session, escalation.id)))
+            if not click.trigger_id:
+                await tell(respond, context, UNREADABLE)
+            else:
+                context["services"].outbox.in_background(
+                    _open_choices(client, respond, context, click.trigger_id, escalation, team, stage))
+    await ack()
+
+
+async def _open_choices(client: AsyncWebClient, respond: AsyncRespond, context: dict[str, Any], trigger_id: str,
+                        escalation: Escalation, team: TeamProfile, stage: drafting.Stage) -> None:
+    now = context["now"]
     owner = (await people(context["services"], [escalation.owner], now))[escalation.owner].name \
         if escalation.owner else None
     view = views.draft_choices(escalation, stage, team_name=team.name, team_timezone=team.timezone,
                                owner_name=owner, now=now)
     try:
-        await client.views_open(trigger_id=click.trigger_id, view=view)
+        await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as error:
         await tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
                                      "Please press the button again.")

@@ -1,8 +1,8 @@
 """Scheduled work of the escalation feature.
 
 - `escalation-timers` (every minute): SLA reminders in the card's thread at 80 % and at breach of the
-  acknowledgement, customer-update and resolution clocks, with capped repeats; and any card that
-  could not be posted earlier (Slack was down) is posted now.
+  acknowledgement, customer-update and resolution clocks, with capped repeats, and a card in every channel
+  that should show one, written to the outbox (a plan); then whatever the outbox holds that is due is sent.
 - `escalation-review` (Monday morning, team time): last week's review in the escalation channel.
 """
 
@@ -12,18 +12,14 @@ import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.rules import claim_keys
 from bot.rules.directory import TeamProfile
-from bot.rules.escalations import Reminder, due_reminders
+from bot.rules.escalations import due_reminders
 from handlers.delivery import once
-from handlers.escalations import views
-from handlers.escalations.announce import Delivery, deliver, deliveries, post_cards, update_cards
+from handlers.escalations import announce, views
 from handlers.jobs import Job
 from handlers.services import Services
-from storage import claims, escalations
-from storage.models import Escalation
+from storage import escalations
 
 log = logging.getLogger(__name__)
 
@@ -33,47 +29,25 @@ FOLLOW_UP = timedelta(days=2)
 
 
 async def run_timers(services: Services, now: datetime) -> int:
-    client, done, directory = services.client, 0, await services.directory.current()
-    async with services.db() as session:
-        watched = await escalations.active(session, resolved_since=now - FOLLOW_UP)
-        numbers = [e.id for e in watched]
-        latest = await escalations.latest_event_ids(session, numbers)
-        recent = await escalations.events_since(session, numbers, now - FOLLOW_UP)
-        # First, whatever Slack refused earlier: cards never posted or behind the timeline, replies, DMs.
+    """A plan: the escalations being watched and `now` in, the messages that should exist out (every card,
+    each due reminder, a card update showing a breach), written to the outbox under their keys (what exists
+    already is not written again), then everything due in the outbox is sent. How many messages went."""
+    directory = await services.directory.current()
+    async with services.unit(now, wake=False) as unit:
+        watched = await escalations.active(unit.session, resolved_since=now - FOLLOW_UP)
+        latest = await escalations.latest_event_ids(unit.session, [e.id for e in watched])
         for escalation in watched:
             team = directory.team(escalation.team_id)
-            await escalations.keep_due_current(session, escalation, escalations.state_of(escalation).due(team.policy))
-            done += await post_cards(client, session, escalation, team, latest_event_id=latest.get(escalation.id, 0),
-                                     now=now)
-            await update_cards(client, session, escalation, team, latest_event_id=latest.get(escalation.id, 0),
-                               now=now)
-        done += len(await deliver(client, session, await not_taken(session, [
-            d for e in watched for event in recent[e.id] for d in deliveries(e, event)], now), now=now))
-        # Then the SLA reminders, in the card's thread (an escalation whose card is not posted yet waits).
-        due = {r.key: (e, r) for e in watched if e.posts
-               for r in due_reminders(e, directory.team(e.team_id).policy, now)}
-        sent = await deliver(client, session, await not_taken(session, [
-            reminder(e, r, directory.team(e.team_id)) for e, r in due.values()], now), now=now)
-        done += len(sent)
-        breached = {due[d.key][0].id: due[d.key][0] for d in sent if due[d.key][1].is_breach}
-        for escalation in breached.values():  # the card shows it (best effort: the next change shows it too)
-            await update_cards(client, session, escalation, directory.team(escalation.team_id),
-                               latest_event_id=latest.get(escalation.id, 0), now=now, every_card=True)
-        await session.commit()  # what the cards updated since the last claim now show
-    return done
-
-
-async def not_taken(session: AsyncSession, wanted: list[Delivery], now: datetime) -> list[Delivery]:
-    """What of `wanted` nobody has sent, holds or parked: one read, so that a tick in the steady state (all of
-    it sent already) writes nothing, where claiming it all would try an insert and a take-over for each."""
-    taken = await claims.taken(session, [d.key for d in wanted], now=now)
-    return [d for d in wanted if d.key not in taken]
-
-
-def reminder(escalation: Escalation, due: Reminder, team: TeamProfile) -> Delivery:
-    thread = escalation.posts[0]
-    text = views.reminder_text(due, escalation, team.managers)
-    return Delivery(due.key, thread.channel, lambda _link: text, thread.ts)
+            escalations.keep_due_current(escalation, escalations.state_of(escalation).due(team.policy))
+            shown = latest.get(escalation.id, 0)
+            unit.send(*announce.cards(escalation, team, event_id=shown, now=now))
+            for due in due_reminders(escalation, team.policy, now):
+                unit.send(announce.reminder(escalation, team, due))
+                if due.is_breach:  # the card shows it
+                    unit.send(*announce.card_updates(escalation, team, version=f"{due.clock}-{due.stage}-{due.due:%s}",
+                                                     event_id=shown, now=now))
+        await unit.commit()
+    return await services.outbox.send_due(now)
 
 
 REVIEW_DAY = 0  # Monday

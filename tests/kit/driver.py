@@ -57,10 +57,13 @@ def _block_text(block: dict[str, Any]) -> str:
 
 
 class SlackDriver:
-    """Sends signed slash commands, block actions, view submissions and events to the app."""
+    """Sends signed slash commands, block actions, view submissions and events to the app. After each answer
+    it waits until the app's outbox is sent (`settle`), as a person would a moment later; a test of the answer
+    itself turns that off (`driver.settle = False`) and drains the outbox when it wants."""
 
-    def __init__(self, bot: Supportbot, signing_secret: str, *, response_url: str) -> None:
+    def __init__(self, bot: Supportbot, signing_secret: str, *, response_url: str, settle: bool = True) -> None:
         self.bot = bot
+        self.settle = settle
         self.secret = signing_secret
         self.response_url = response_url
         self._http = httpx.AsyncClient(
@@ -76,6 +79,8 @@ class SlackDriver:
                                 content_type=content_type)
         response = await self._http.post("/slack/events", content=body.encode(),
                                          headers={**signed, **(headers or {})})
+        if self.settle:
+            await self.bot.services.outbox.drain()
         return Reply(response.status_code, response.text)
 
     async def command(self, command: str, text: str = "", *, user: str, channel: str = "C0HERE") -> Reply:

@@ -1,0 +1,268 @@
+"""The dispatcher: sends what the outbox holds, in the background, with the send-once guarantees.
+
+After a flow commits (`storage.unit.UnitOfWork.commit`) the dispatcher is woken and sends in an asyncio task
+that no request awaits; the `outbox` job (every minute), and every job that writes messages, sends what a
+crash or an outage left. Each message is claimed (a lease) before it is sent and completed after, so two
+senders — two replicas, or a tick and a wake — never send one twice, and a crash duplicates at most the one
+in flight. A message waits behind the earlier unsent messages of its group (a card before its replies, its
+updates in order) and for the messages its references name; of several waiting updates of one card only the
+latest goes. Slack's refusals are counted on the row (`bot.rules.delivery_failures`): not tried again before
+the next tick, parked after `MAX_ATTEMPTS` (or at once when permanent) for `supportbot jobs retry`. A 429
+blocks its method (and channel, for chat.postMessage) for `Retry-After` here, in the dispatcher: its client
+has no rate-limit retry handler, so nothing ever sleeps on Slack's behalf inside a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.rules.delivery_failures import MAX_ATTEMPTS, kind_of, parks
+from bot.rules.messages import LINK
+from handlers.delivery import failure_code
+from handlers.metrics import Metrics, running_job, unit_failed
+from storage import outbox
+from storage.db import SessionFactory
+
+log = logging.getLogger(__name__)
+RETRY_LATER = timedelta(seconds=30)
+"""After a failed attempt a message waits this long (the next tick tries it; a wake does not)."""
+AT_ONCE = 8
+"""Groups sent at the same time."""
+PER_CHANNEL = frozenset({"chat.postMessage"})
+"""Methods Slack limits per channel too."""
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    key: str
+    method: str
+    args: dict[str, Any]
+    refs: dict[str, Any]
+    attempts: int
+    then: dict[str, Any] | None
+
+
+def dispatch_client(client: AsyncWebClient) -> AsyncWebClient:
+    """`client` (its session, token and URL) without its rate-limit retry handler: a 429 is the dispatcher's.
+    A client of another kind (the demo's transcript) is used as it is."""
+    if type(client) is not AsyncWebClient:
+        return client
+    return AsyncWebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
+                          session=client.session, logger=client.logger,
+                          retry_handlers=[h for h in client.retry_handlers
+                                          if not isinstance(h, AsyncRateLimitErrorRetryHandler)])
+
+
+class Outbox:
+    def __init__(self, db: SessionFactory, client: AsyncWebClient, clock: Callable[[], datetime],
+                 metrics: Metrics | None = None, *, background: bool = True) -> None:
+        self.db = db
+        self.client = dispatch_client(client)
+        self.clock = clock
+        self.metrics = metrics
+        self.background = background
+        self._blocked: dict[str, float] = {}  # "method" or "method@channel" -> monotonic end of its Retry-After
+        self._runner: asyncio.Task[None] | None = None
+        self._again = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # ------------------------------------------------------------------ waking and waiting
+
+    def wake(self) -> None:
+        """Something was committed: send it soon, in the background (never awaited by the caller)."""
+        if not self.background:
+            return
+        if self._runner is not None and not self._runner.done():
+            self._again = True
+            return
+        self._runner = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            self._again = False
+            try:
+                await self.send_due(self.clock())
+            except Exception:
+                log.exception("the outbox dispatcher failed; the next tick sends what waits")
+            if not self._again:
+                return
+
+    def in_background(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run `work` (a view call Slack ties to a trigger) after the request is answered."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self, now: datetime | None = None, *, limit: float = 60.0) -> int:
+        """Wait for what runs in the background, then send everything due, waiting out rate limits (at most
+        `limit` seconds): for tests and `jobs run outbox`."""
+        deadline = time.monotonic() + limit
+        sent = 0
+        while True:
+            pending = [t for t in (self._runner, *self._tasks) if t is not None and not t.done()]
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+            sent += await self.send_due(now or self.clock())
+            blocked = [end for end in self._blocked.values() if end > time.monotonic()]
+            if not blocked or time.monotonic() >= deadline or not await self._anything_waits(now or self.clock()):
+                if not any(t is not None and not t.done() for t in (self._runner, *self._tasks)):
+                    return sent
+            else:
+                await asyncio.sleep(min(min(blocked), deadline) - time.monotonic())
+
+    async def _anything_waits(self, now: datetime) -> bool:
+        async with self.db() as session:
+            return any(r.parked_at is None and (r.not_before is None or r.not_before <= now)
+                       for r in await outbox.waiting(session, limit=100))
+
+    async def close(self) -> None:
+        for task in (self._runner, *self._tasks):
+            if task is not None and not task.done():
+                task.cancel()
+
+    # ------------------------------------------------------------------ sending
+
+    async def send_due(self, now: datetime) -> int:
+        """Send every message that may go now, group heads first, until none is left; how many went (card
+        updates not counted: a job reports the messages people receive)."""
+        sent, limit = 0, asyncio.Semaphore(AT_ONCE)
+        while True:
+            batch = await self._claim_heads(now)
+            if not batch:
+                return sent
+
+            async def one(row: _Row, done: dict[str, dict[str, Any]]) -> bool:
+                async with limit:
+                    return await self._send(row, done, now)
+
+            rows, done = batch
+            outcomes = await asyncio.gather(*(one(row, done) for row in rows))
+            sent += sum(went for went, row in zip(outcomes, rows, strict=True) if row.method != "chat.update")
+            if not any(outcomes):
+                return sent
+
+    async def _claim_heads(self, now: datetime) -> tuple[list[_Row], dict[str, dict[str, Any]]] | None:
+        at = datetime.now(UTC)  # leases are real time
+        async with self.db() as session:
+            groups: dict[str, list[Any]] = {}
+            for row in await outbox.waiting(session):
+                groups.setdefault(row.group_key, []).append(row)
+            heads, superseded = [], []
+            for members in groups.values():
+                for i, row in enumerate(members):
+                    if row.parked_at or (row.claimed_at and row.claimed_at >= at - outbox.LEASE) or (
+                            row.not_before and row.not_before > now):
+                        break  # the group waits behind it
+                    if row.coalesce and any(later.coalesce == row.coalesce for later in members[i + 1:]):
+                        superseded.append(row.id)
+                        continue
+                    heads.append(row)
+                    break
+            await outbox.supersede(session, superseded, now=now, at=at)
+            done = await outbox.results(session, sorted({ref["of"] for row in heads for ref in row.refs.values()}))
+            ready = [row for row in heads if all(ref["of"] in done for ref in row.refs.values())
+                     and not self._limited(row.method, row.args)]
+            taken = set(await outbox.claim(session, [row.id for row in ready], now=now, at=at))
+            await session.commit()
+        rows = [_Row(r.id, r.key, r.method, dict(r.args), dict(r.refs or {}), r.attempts, r.then)
+                for r in ready if r.id in taken]
+        self._count("claimed", len(rows))
+        return (rows, done) if rows else None
+
+    async def _send(self, row: _Row, done: dict[str, dict[str, Any]], now: datetime) -> bool:
+        args = dict(row.args)
+        try:
+            for name, ref in row.refs.items():
+                target = done[ref["of"]]
+                if ref["kind"] == "permalink":
+                    link = await self._permalink(target)
+                    args[name] = str(args[name]).replace(LINK, link) if link else ref.get("fallback") or args[name]
+                else:
+                    args[name] = target[ref["kind"]]
+            answer = await getattr(self.client, row.method.replace(".", "_"))(**args)
+        except Exception as error:
+            code = failure_code(error)
+            if code is None:
+                log.exception("%s could not be sent: a bug, not Slack's refusal; the next tick tries again", row.key)
+                async with self.db() as session:
+                    await outbox.release(session, row.id)
+                    await session.commit()
+                return False
+            await self._failed(row, error, code, now)
+            return False
+        result = {"channel": answer.get("channel") or args.get("channel"), "ts": answer.get("ts")}
+        async with self.db() as session:
+            await outbox.complete(session, row.id, row.then, result, now=now)
+            await session.commit()
+        self._count("sent")
+        return True
+
+    async def _permalink(self, target: dict[str, Any]) -> str | None:
+        try:
+            found = await self.client.chat_getPermalink(channel=target["channel"], message_ts=target["ts"])
+        except SlackApiError:
+            return None
+        return str(found["permalink"])
+
+    def _limited(self, method: str, args: dict[str, Any]) -> bool:
+        now = time.monotonic()
+        return any(self._blocked.get(name, 0.0) > now for name in _limits(method, args))
+
+    async def _failed(self, row: _Row, error: BaseException, code: str, now: datetime) -> None:
+        rate_limited = False
+        if isinstance(error, SlackApiError) and getattr(error.response, "status_code", 0) == 429:
+            rate_limited, wait = True, _retry_after(error)
+            for name in _limits(row.method, row.args):
+                self._blocked[name] = time.monotonic() + wait
+            if self.background:
+                asyncio.get_running_loop().call_later(wait, self.wake)
+        job, as_of = running_job() or ("outbox", now)
+        park = parks(code, row.attempts + 1)
+        async with self.db() as session:
+            attempts = await outbox.failed(session, row.id, code, job=job, as_of=as_of, now=now, park=park,
+                                           retry_at=None if rate_limited else now + RETRY_LATER)
+            await session.commit()
+        unit_failed(row.key, code, parked=park)
+        if park:
+            self._count("parked")
+            why = "a permanent error" if kind_of(code) == "permanent" else f"{attempts} failed attempts"
+            log.warning("%s parked after %s (Slack said %s): no job retries it; `supportbot jobs retry %s` sends it",
+                        row.key, why, code, row.key)
+            return
+        self._count("failed")
+        log.warning("%s not sent (Slack said %s, attempt %d of %d); %s", row.key, code, attempts, MAX_ATTEMPTS,
+                    "sent when Slack's Retry-After has passed" if rate_limited else "the next tick retries it")
+
+    def _count(self, outcome: Any, times: int = 1) -> None:
+        if self.metrics is not None:
+            for _ in range(times):
+                self.metrics.delivery(outcome)
+
+
+def _limits(method: str, args: dict[str, Any]) -> list[str]:
+    names = [method]
+    if method in PER_CHANNEL and args.get("channel"):
+        names.append(f"{method}@{args['channel']}")
+    return names
+
+
+def _retry_after(error: SlackApiError) -> float:
+    headers = getattr(error.response, "headers", None) or {}
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return max(1.0, float(value if isinstance(value, str) else value[0]))
+            except (ValueError, IndexError):
+                break
+    return 1.0

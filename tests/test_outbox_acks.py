@@ -1,0 +1,205 @@
+"""Slack hears back before anything slow happens: every escalation interaction is answered before the Slack
+call it implies is answered (the fake Slack delays that method, or answers it 429), and the call is made after.
+A crash between the commit and the send, an outage during a burst of clicks, a card updated while Slack is
+slow and two dispatchers on one database lose nothing and double nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import Supportbot, create_app
+from handlers.dispatch import run_outbox
+from handlers.escalations import ids
+from storage.outbox_models import OutboxMessage
+from tests.conftest import SIGNING_SECRET, Clock, TeamPeople
+from tests.escalation_steps import GOOD, card, card_post, escalate, path_option, press
+from tests.kit.driver import Reply, SlackDriver
+from tests.kit.fake_slack import FakeSlack
+
+SLOW = 4.0
+
+
+async def answered_before(slack: FakeSlack, method: str, request: Awaitable[Reply], *, count: int = 1) -> Reply:
+    """The request's answer, checked to have come before Slack answered the (slow) `method` call; then the call
+    is awaited (bounded) until the fake has it."""
+    before = slack.count(method)
+    reply = await request
+    assert slack.count(method) == before, f"{method} was answered before the request was"
+    await slack.await_for(method, before + count, timeout=30)
+    return reply
+
+
+@pytest.fixture
+def quick(bot: SlackDriver) -> SlackDriver:
+    bot.settle = False
+    return bot
+
+
+@pytest.mark.parametrize(("method", "how"), [
+    ("chat.postMessage", "slow"), ("chat.getPermalink", "slow"), ("chat.postMessage", "429")])
+async def test_the_escalation_form_is_answered_before_slack(quick: SlackDriver, app: Supportbot, slack: FakeSlack,
+                                                           team: TeamPeople, method: str, how: str) -> None:
+    await quick.command("/escalate", user=team.agent)
+    await slack.await_for("views.open")
+    view = dict(slack.last("views.open").response["view"])
+    if how == "slow":
+        slack.delay_next(method, SLOW)
+    else:
+        slack.fail_next(method, 429, retry_after=2)
+    values = {**GOOD, "path": path_option(view, "Engineering")}
+    reply = await answered_before(slack, method, quick.submit(view, user=team.agent, **values))
+    assert (reply.status, reply.body) == (200, "")
+    await app.services.outbox.drain()
+    assert "ESC-1" in card_post(slack, "C0ENG").text and card_post(slack, "C0ESC")
+    sent = [c for c in slack.calls("chat.postMessage") if c.ok]
+    assert [c.channel for c in sent].count(team.agent) == 1  # the reporter's confirmation, once
+    assert [c.channel for c in sent].count("C0ENG") == 1
+
+
+@pytest.mark.parametrize(("method", "how"), [("chat.update", "slow"), ("chat.postMessage", "slow"),
+                                             ("chat.postMessage", "429")])
+async def test_acknowledge_is_answered_before_slack(bot: SlackDriver, app: Supportbot, slack: FakeSlack,
+                                                   team: TeamPeople, method: str, how: str) -> None:
+    await escalate(bot, slack, team.agent)
+    bot.settle = False
+    if how == "slow":
+        slack.delay_next(method, SLOW)
+    else:
+        slack.fail_next(method, 429, retry_after=2)
+    await answered_before(slack, method, press(bot, slack, ids.ACKNOWLEDGE, user=team.manager, channel="C0ENG"))
+    await app.services.outbox.drain()
+    assert "acknowledged" in str(card(slack, "C0ENG").blocks).lower() or slack.count("chat.update") >= 2
+    replies = [c for c in slack.calls("chat.postMessage", channel="C0ENG") if c.ok and c.thread_ts]
+    assert len(replies) == 1 and "acknowledged it" in (replies[0].text or "")
+
+
+@pytest.mark.parametrize("method", ["chat.update", "chat.postMessage"])
+async def test_resolve_is_answered_before_slack(bot: SlackDriver, app: Supportbot, slack: FakeSlack,
+                                               team: TeamPeople, method: str) -> None:
+    await escalate(bot, slack, team.agent)
+    await press(bot, slack, ids.RESOLVE, user=team.manager, channel="C0ENG")
+    form = slack.last("views.open").response["view"]
+    bot.settle = False
+    slack.delay_next(method, SLOW)
+    reply = await answered_before(slack, method, bot.submit(form, user=team.manager, outcome="Fixed",
+                                                            root_cause="outage", customer_told="yes"))
+    assert (reply.status, reply.body) == (200, "")
+    await app.services.outbox.drain()
+    assert "was resolved by" in slack.last("chat.postMessage", channel=team.agent).text
+
+
+async def test_escalate_is_answered_before_its_form_opens(quick: SlackDriver, app: Supportbot, slack: FakeSlack,
+                                                          team: TeamPeople) -> None:
+    slack.delay_next("views.open", SLOW)
+    reply = await answered_before(slack, "views.open", quick.command("/escalate", user=team.agent))
+    assert (reply.status, reply.body) == (200, "")
+
+
+async def test_an_owner_slack_is_slow_to_describe_does_not_hold_the_answer(
+        quick: SlackDriver, app: Supportbot, slack: FakeSlack, team: TeamPeople) -> None:
+    slack.add_user("U0ELSEWHERE")
+    await quick.command("/escalate", user=team.agent)
+    await slack.await_for("views.open")
+    view = dict(slack.last("views.open").response["view"])
+    slack.delay_next("users.info", SLOW)
+    values = {**GOOD, "path": path_option(view, "Engineering"), "owner": "U0ELSEWHERE"}
+    reply = await answered_before(slack, "users.info", quick.submit(view, user=team.agent, **values))
+    assert (reply.status, reply.body) == (200, "")
+
+
+async def test_a_crash_between_the_commit_and_the_send_is_sent_by_the_tick(
+        settings: Any, slack: FakeSlack, clock: Clock, team: TeamPeople, app: Supportbot) -> None:
+    crashed = create_app(settings, clock=clock, directory_check_every=0, send_in_background=False)
+    driver = SlackDriver(crashed, SIGNING_SECRET, response_url=slack.response_url, settle=False)
+    try:
+        await driver.command("/escalate", user=team.agent)
+        await slack.await_for("views.open")
+        view = dict(slack.last("views.open").response["view"])
+        reply = await driver.submit(view, user=team.agent, **{**GOOD, "path": path_option(view, "Engineering")})
+        assert (reply.status, reply.body) == (200, "")
+    finally:
+        await driver.close()
+        await crashed.close()  # the process dies: committed, never sent
+    assert slack.count("chat.postMessage") == 0
+    assert await run_outbox(app.services, clock.now) == 3  # two cards and the confirmation
+    assert await run_outbox(app.services, clock.now) == 0
+    assert slack.count("chat.postMessage", channel="C0ENG") == 1
+
+
+async def test_an_outage_during_a_burst_of_clicks_sends_everything_once_in_order(
+        bot: SlackDriver, app: Supportbot, slack: FakeSlack, team: TeamPeople, clock: Clock) -> None:
+    for number in range(3):
+        await escalate(bot, slack, team.agent, summary=f"Problem {number}")
+    posted = {c.ts for c in slack.calls("chat.postMessage", channel="C0ENG") if c.ok and not c.thread_ts}
+    slack.outage(500)
+    for ts in sorted(posted):
+        message = {"ts": ts, "blocks": slack.message("C0ENG", ts)["blocks"]}  # type: ignore[index]
+        await bot.click(ids.ACKNOWLEDGE, user=team.manager, channel="C0ENG", message=message,
+                        value=_value(message, ids.ACKNOWLEDGE))
+    slack.end_outage()
+    clock.advance(minutes=1)
+    await run_outbox(app.services, clock.now)
+    for ts in posted:
+        replies = [c for c in slack.calls("chat.postMessage", channel="C0ENG") if c.ok and c.thread_ts == ts]
+        assert len(replies) == 1 and "acknowledged it" in (replies[0].text or "")
+        updates = [c for c in slack.calls("chat.update", channel="C0ENG") if c.ok and c.args.get("ts") == ts]
+        assert len(updates) == 1
+        assert slack.calls().index(updates[0]) < slack.calls().index(replies[0])  # in order per card
+    assert await run_outbox(app.services, clock.advance(minutes=1)) == 0
+
+
+def _value(message: dict[str, Any], action_id: str) -> str | None:
+    for block in message["blocks"]:
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return str(element.get("value"))
+    return None
+
+
+async def test_a_card_updated_three_times_while_slack_is_slow_shows_the_latest(
+        bot: SlackDriver, app: Supportbot, slack: FakeSlack, team: TeamPeople) -> None:
+    await escalate(bot, slack, team.agent)
+    slack.delay_next("chat.update", 2.0)
+    slack.delay_next("chat.update", 2.0)
+    bot.settle = False
+    await press(bot, slack, ids.ACKNOWLEDGE, user=team.manager, channel="C0ENG")
+    for text in ("First look", "Second look"):
+        await press(bot, slack, ids.POST_UPDATE, user=team.manager, channel="C0ENG")
+        await slack.await_for("views.open", 2)
+        await bot.submit(slack.last("views.open").response["view"], user=team.manager, update_text=text)
+    await app.services.outbox.drain()
+    updates = [c for c in slack.calls("chat.update", channel="C0ENG") if c.ok]
+    assert 1 <= len(updates) <= 3
+    async with app.services.db() as session:
+        waiting = (await session.scalars(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)))).all()
+    assert waiting == []
+    latest = slack.message("C0ENG", card_post(slack, "C0ENG").ts)
+    assert latest is not None and "acknowledged" in str(latest).lower()
+
+
+async def test_two_dispatchers_on_one_database_never_send_one_message_twice(
+        bot: SlackDriver, app: Supportbot, slack: FakeSlack, team: TeamPeople, clock: Clock, settings: Any) -> None:
+    replica = create_app(settings, clock=clock, send_in_background=False)
+    silent = create_app(settings, clock=clock, directory_check_every=0, send_in_background=False)
+    driver = SlackDriver(silent, SIGNING_SECRET, response_url=slack.response_url, settle=False)
+    try:
+        for number in range(4):
+            await driver.command("/escalate", user=team.agent)
+            await slack.await_for("views.open", number + 1)
+            view = dict(slack.last("views.open").response["view"])
+            await driver.submit(view, user=team.agent, **{**GOOD, "summary": f"Problem {number}",
+                                                          "path": path_option(view, "Engineering")})
+        first, second = await asyncio.gather(app.services.outbox.send_due(clock.now),
+                                             replica.services.outbox.send_due(clock.now))
+    finally:
+        await driver.close()
+        await silent.close()
+        await replica.close()
+    assert first + second == 12
+    keys = [(c.channel, c.text) for c in slack.calls("chat.postMessage") if c.ok]
+    assert len(keys) == len(set(keys)) == 12
