@@ -35,6 +35,8 @@ def reading(key: str, value: float | None, status: str | None = None, day: float
     (reading("escalation_sla", None), 0, "steady"),                  # has a target: says "no escalations due"
     (reading("standup_participation", None), 0, "hidden"),           # no target, no value: no line
     (reading("pulse_score", 3.5, None, 0, 2), 6, "steady"),
+    (reading("pulse_score", 4.2, None, 20, 25), 6, "steady"),        # a pulse move is judged against its noise
+    (reading("enps", 33, None, 100, 50), 6, "steady"),               # in the pulse report, not by percent here
 ])
 def test_where_a_metric_goes(row: Reading, sample: int, expected: Place) -> None:
     assert place(row, sample) == expected

@@ -51,7 +51,9 @@ def place(reading: Reading, sample: int) -> Place:
     metric = reading.metric
     if reading.status in ("red", "amber"):
         return "off_target"
-    if moved_by(reading) >= MOVED_PERCENT:
+    if moved_by(reading) >= MOVED_PERCENT and metric.source != "pulse":
+        # a pulse figure moves once a week, by whole people: whether that is more than the noise for its
+        # number of respondents is judged in the pulse report and on Home (bot.rules.pulse_results), not here
         return "moved"
     if reading.status == "green":
         return "on_target"
