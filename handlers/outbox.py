@@ -38,6 +38,8 @@ RETRY_LATER = timedelta(seconds=30)
 """After a failed attempt a message waits this long (the next tick tries it; a wake does not)."""
 AT_ONCE = 8
 """Groups sent at the same time."""
+CLOSE_GRACE = 10.0
+"""Seconds a shutdown waits for the form being opened and the messages in flight."""
 PER_CHANNEL = frozenset({"chat.postMessage"})
 """Methods Slack limits per channel too."""
 
@@ -126,9 +128,14 @@ class Outbox:
             return any(r.parked_at is None and (r.not_before is None or r.not_before <= now)
                        for r in await outbox.waiting(session, limit=100))
 
-    async def close(self) -> None:
-        for task in (self._runner, *self._tasks):
-            if task is not None and not task.done():
+    async def close(self, *, grace: float = CLOSE_GRACE) -> None:
+        """On shutdown: let a form being opened and the message in flight finish (a deploy must not cut off an
+        agent mid-escalation, nor leave a sent message unrecorded), at most `grace` seconds; then stop. What is
+        left waits in the outbox for the next process."""
+        pending = [t for t in (self._runner, *self._tasks) if t is not None and not t.done()]
+        if pending:
+            _done, late = await asyncio.wait(pending, timeout=grace)
+            for task in late:
                 task.cancel()
 
     # ------------------------------------------------------------------ sending

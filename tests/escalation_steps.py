@@ -34,8 +34,10 @@ def path_option(view: dict[str, Any], name: str) -> str:
 
 
 async def open_form(bot: SlackDriver, slack: FakeSlack, user: str, text: str = "") -> dict[str, Any]:
+    before = slack.count("views.open")
     reply = await bot.command("/escalate", text, user=user)
     assert reply.status == 200, reply.body
+    await slack.await_for("views.open", before + 1, timeout=10)  # opened just after the answer
     opened = slack.last("views.open")
     assert opened.ok, opened.response
     return dict(opened.response["view"])

@@ -204,6 +204,7 @@ class ProcessDriver(SlackDriver):
     def __init__(self, url: str, slack: FakeSlack) -> None:  # no app object: a real process
         self.secret = SIGNING_SECRET
         self.response_url = slack.response_url
+        self.settle = False  # the process's own dispatcher sends; the steps poll the fake Slack for it
         self._http = httpx.AsyncClient(base_url=url, timeout=10)
 
 
@@ -319,6 +320,7 @@ def test_two_replicas_send_everything_of_a_week_exactly_once_and_on_time(tmp_pat
         async def open_escalation(driver: SlackDriver, t: dict[str, Any]) -> None:
             reply, _ = await escalate(driver, slack, t["reporter"], path=t["path"][0])
             assert reply.status == 200, reply.body
+            slack.wait_for("chat.postMessage", 1, timeout=10, channel=t["path"][1])  # sent after the answer
             card_post(slack, t["path"][1])
 
         async def acknowledge(driver: SlackDriver, t: dict[str, Any]) -> None:
