@@ -136,10 +136,10 @@ async def measured(http: aiohttp.ClientSession, server: Server, idle: list[Serve
     idle_before, ticks_before = sum(map(cpu_seconds, idle_pids)), core_ticks()
     await load(http, server.url, args.seconds, args.in_flight, result, build)
     ticks = core_ticks()
-    result.app_cpu = cpu_seconds(server.pid) - app_before
     result.load_cpu = sum(map(cpu_seconds, load_pids)) - load_before
     idle_cpu = sum(map(cpu_seconds, idle_pids)) - idle_before
-    result.calls = slack.reset()
+    result.calls = await settled(slack)  # supportbot answers first and sends after (the outbox)
+    result.app_cpu = cpu_seconds(server.pid) - app_before  # its sends after the answers included
     app_core, load_core = cores
     if app_core is not None and load_core is not None:
         delta = {core: [now - then for now, then in zip(ticks[core], ticks_before[core], strict=True)]
@@ -149,6 +149,18 @@ async def measured(http: aiohttp.ClientSession, server: Server, idle: list[Serve
         result.other = foreign(delta, result.app_cpu + result.load_cpu + idle_cpu, result.elapsed)
         result.stolen = sum(delta[core][1] for core in delta) / max(sum(delta[core][2] for core in delta), 1)
     return result
+
+
+async def settled(slack: FakeSlackProcess, limit: float = 15.0) -> dict[str, int]:
+    """The calls of the round, once they stop arriving (at most `limit` seconds after the load ends)."""
+    calls, deadline = slack.reset(), time.perf_counter() + limit
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(0.2)
+        more = slack.reset()
+        if not any(more.values()):
+            break
+        calls = {method: calls.get(method, 0) + more.get(method, 0) for method in {*calls, *more}}
+    return calls
 
 
 def foreign(delta: dict[int, list[int]], ours: float, elapsed: float) -> float:
