@@ -21,8 +21,9 @@ class Request:
     body: Any = None
 
 
-class ThreadedFake:
-    """A subclass adds its routes (`routes`) and answers; `url` is the base URL to configure."""
+class LocalServer:
+    """An aiohttp server on 127.0.0.1 (a free port) in a thread of its own, for a `with` block: a subclass
+    names itself (`name`) and serves its app on the socket it is given (`_serve`). Every helpdesk fake is one."""
 
     name = "fake helpdesk"
 
@@ -31,29 +32,13 @@ class ThreadedFake:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
-        self._lock = threading.Lock()
-        self.requests: list[Request] = []
-        self.limited: list[dict[str, str]] = []  # headers of each of the next API answers to be 429
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def routes(self, app: web.Application) -> None:
+    async def _serve(self, sock: socket.socket) -> None:
         raise NotImplementedError
-
-    def authorized(self, authorization: str | None) -> bool:
-        raise NotImplementedError
-
-    def refusal(self) -> web.Response:
-        raise NotImplementedError
-
-    def too_many(self, headers: dict[str, str]) -> web.Response:
-        return web.json_response({"message": "rate limited"}, status=429, headers=headers)
-
-    def calls(self, path: str) -> list[Request]:
-        with self._lock:
-            return [request for request in self.requests if request.path == path]
 
     def __enter__(self) -> Self:
         sock = socket.socket()
@@ -81,6 +66,32 @@ class ThreadedFake:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+
+class ThreadedFake(LocalServer):
+    """A subclass adds its routes (`routes`) and answers; `url` is the base URL to configure."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self.requests: list[Request] = []
+        self.limited: list[dict[str, str]] = []  # headers of each of the next API answers to be 429
+
+    def routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    def authorized(self, authorization: str | None) -> bool:
+        raise NotImplementedError
+
+    def refusal(self) -> web.Response:
+        raise NotImplementedError
+
+    def too_many(self, headers: dict[str, str]) -> web.Response:
+        return web.json_response({"message": "rate limited"}, status=429, headers=headers)
+
+    def calls(self, path: str) -> list[Request]:
+        with self._lock:
+            return [request for request in self.requests if request.path == path]
 
     async def _serve(self, sock: socket.socket) -> None:
         app = web.Application(middlewares=[self._gate])

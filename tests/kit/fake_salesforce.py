@@ -29,7 +29,6 @@ thread of its own; `url` is the base URL to configure (and the `instance_url` it
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
 import secrets
@@ -40,6 +39,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
+
+from tests.kit.fake_helpdesk_server import LocalServer
 
 CLIENT_ID = "3MVG9supportbot.consumer.key"
 CLIENT_SECRET = "sfsecret-91c4e7a2d05b"
@@ -71,12 +72,11 @@ def case_id(number: int) -> str:
     return f"500{number:015d}"
 
 
-class FakeSalesforce:
+class FakeSalesforce(LocalServer):
+    name = "FakeSalesforce"
+
     def __init__(self) -> None:
-        self.port = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
+        super().__init__()
         self._lock = threading.Lock()
         self.reset()
 
@@ -179,37 +179,6 @@ class FakeSalesforce:
                     if "q" in call.query and re.search(rf"\bFROM {sobject}\b", call.query["q"])]
 
     # ------------------------------------------------------------------ the server
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> FakeSalesforce:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(self._serve(sock))
-            ready.set()
-            loop.run_forever()
-
-        self._loop, self._thread = loop, threading.Thread(target=run, name="FakeSalesforce", daemon=True)
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("FakeSalesforce did not start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._loop is None or self._thread is None:
-            return
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
     async def _serve(self, sock: socket.socket) -> None:
         app = web.Application(middlewares=[self._gate])
         app.router.add_post("/services/oauth2/token", self._token)

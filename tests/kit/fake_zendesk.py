@@ -46,6 +46,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.kit.fake_helpdesk_server import LocalServer
+
 CLIENT_ID = "supportbot_sync"
 CLIENT_SECRET = "zdsecret-6b1f0c9e4a7d"
 """The OAuth client's secret in the tests (conftest's secret scan looks for it in every log line)."""
@@ -65,12 +67,11 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class FakeZendesk:
+class FakeZendesk(LocalServer):
+    name = "FakeZendesk"
+
     def __init__(self) -> None:
-        self.port = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
+        super().__init__()
         self._lock = threading.Lock()
         self.reset()
 
@@ -155,37 +156,6 @@ class FakeZendesk:
             return [request for request in self.requests if request.path == path]
 
     # ------------------------------------------------------------------ the server
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> FakeZendesk:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(self._serve(sock))
-            ready.set()
-            loop.run_forever()
-
-        self._loop, self._thread = loop, threading.Thread(target=run, name="FakeZendesk", daemon=True)
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("FakeZendesk did not start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._loop is None or self._thread is None:
-            return
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
     async def _serve(self, sock: socket.socket) -> None:
         app = web.Application(middlewares=[self._gate])
         app.router.add_post("/oauth/tokens", self._token)
