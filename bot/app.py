@@ -25,6 +25,7 @@ from bot.clock import FileClock, utcnow
 from bot.scheduler import start_scheduler
 from bot.settings import Settings
 from bot.slack_client import close_client, make_client
+from bot.transports import transports
 from handlers import all_jobs, envelope, register_all, tickets_webhook
 from handlers.debounce import Debouncer
 from handlers.jobs import Job
@@ -164,7 +165,8 @@ def create_app(
     services = Services(client=client, engine=engine, db=db, clock=clock,
                         directory=TeamDirectory(db, check_every=directory_check_every),
                         later=Debouncer(home_refresh_after), metrics=metrics,
-                        outbox=Outbox(db, client, clock, metrics, background=send_in_background))
+                        outbox=Outbox(db, client, clock, metrics, background=send_in_background,
+                                      transports=transports(settings, client)))
     return Supportbot(settings=settings, bolt=build_bolt(services, settings), services=services, jobs=all_jobs())
 
 

@@ -7,41 +7,20 @@ card, reply, DM, reminder and report goes through here."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
 
-import aiohttp
-from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.delivery_failures import MAX_ATTEMPTS, kind_of, parks
 from handlers.metrics import count_delivery, running_job, unit_failed
+from handlers.outbox import failure_code
 from storage import claims, failures
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def failure_code(error: BaseException) -> str | None:
-    """The code a failed send is known by (see bot.rules.delivery_failures), or None when `error` is not
-    Slack's refusal nor a failed connection to it (a bug: it is raised as it is)."""
-    if isinstance(error, SlackApiError):
-        status = getattr(error.response, "status_code", 200)
-        code = error.response.get("error")
-        found = code if isinstance(code, str) and code else f"http_{status}"
-        if (status == 429 or status >= 500) and kind_of(found) == "permanent":
-            return f"http_{status}"  # Slack down or busy, whatever the body says
-        return found
-    if isinstance(error, SlackRequestError):
-        return "request_error"
-    if isinstance(error, (TimeoutError, asyncio.TimeoutError)):
-        return "timeout"
-    if isinstance(error, (aiohttp.ClientError, OSError)):
-        return "connection_error"
-    return None
 
 
 async def once(session: AsyncSession, key: str, send: Callable[[], Awaitable[T]], *,

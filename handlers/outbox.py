@@ -17,18 +17,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.rules.delivery_failures import MAX_ATTEMPTS, kind_of, parks
 from bot.rules.messages import LINK
-from handlers.delivery import failure_code
 from handlers.metrics import Metrics, running_job, unit_failed
 from storage import outbox
 from storage.db import SessionFactory
@@ -42,6 +42,42 @@ CLOSE_GRACE = 10.0
 """Seconds a shutdown waits for the form being opened and the messages in flight."""
 PER_CHANNEL = frozenset({"chat.postMessage"})
 """Methods Slack limits per channel too."""
+
+
+Transport = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+"""Sends a message of a method that is not Slack's (`pagerduty.enqueue`, `files.uploadV2` with its bytes in the
+row): the row's args in, what storage keeps of the answer out; `Refused` when the other side says no."""
+
+
+class Refused(Exception):
+    """A transport's refusal: `code` as `bot.rules.delivery_failures` names it (a permanent code parks the row at
+    once), `retry_after` seconds when the other side rate-limited (a 429 with `Retry-After`)."""
+
+    def __init__(self, code: str, *, retry_after: float | None = None, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.retry_after = retry_after
+
+
+def failure_code(error: BaseException) -> str | None:
+    """The code a failed send is known by (see bot.rules.delivery_failures), or None when `error` is not
+    Slack's (or a transport's) refusal nor a failed connection to it (a bug: it is raised as it is)."""
+    if isinstance(error, Refused):
+        return error.code
+    if isinstance(error, SlackApiError):
+        status = getattr(error.response, "status_code", 200)
+        code = error.response.get("error")
+        found = code if isinstance(code, str) and code else f"http_{status}"
+        if (status == 429 or status >= 500) and kind_of(found) == "permanent":
+            return f"http_{status}"  # Slack down or busy, whatever the body says
+        return found
+    if isinstance(error, SlackRequestError):
+        return "request_error"
+    if isinstance(error, (TimeoutError, asyncio.TimeoutError)):
+        return "timeout"
+    if isinstance(error, (aiohttp.ClientError, OSError)):
+        return "connection_error"
+    return None
 
 
 @dataclass(frozen=True)
@@ -68,8 +104,11 @@ def dispatch_client(client: AsyncWebClient) -> AsyncWebClient:
 
 class Outbox:
     def __init__(self, db: SessionFactory, client: AsyncWebClient, clock: Callable[[], datetime],
-                 metrics: Metrics | None = None, *, background: bool = True) -> None:
+                 metrics: Metrics | None = None, *, background: bool = True,
+                 transports: dict[str, Transport] | None = None) -> None:
         self.db = db
+        self.transports: dict[str, Transport] = dict(transports or {})
+        """Methods sent by something other than the Slack client, by name (the composition fills it in)."""
         self.client = dispatch_client(client)
         self.clock = clock
         self.metrics = metrics
@@ -197,7 +236,12 @@ class Outbox:
                     args[name] = str(args[name]).replace(LINK, link) if link else ref.get("fallback") or args[name]
                 else:
                     args[name] = target[ref["kind"]]
-            answer = await getattr(self.client, row.method.replace(".", "_"))(**args)
+            transport = self.transports.get(row.method)
+            if transport is not None:
+                result = dict(await transport(args))
+            else:
+                answer = await getattr(self.client, row.method.replace(".", "_"))(**args)
+                result = {"channel": answer.get("channel") or args.get("channel"), "ts": answer.get("ts")}
         except Exception as error:
             code = failure_code(error)
             if code is None:
@@ -208,7 +252,6 @@ class Outbox:
                 return False
             await self._failed(row, error, code, now)
             return False
-        result = {"channel": answer.get("channel") or args.get("channel"), "ts": answer.get("ts")}
         async with self.db() as session:
             await outbox.complete(session, row.id, row.then, result, now=now)
             await session.commit()
@@ -228,8 +271,13 @@ class Outbox:
 
     async def _failed(self, row: _Row, error: BaseException, code: str, now: datetime) -> None:
         rate_limited = False
-        if isinstance(error, SlackApiError) and getattr(error.response, "status_code", 0) == 429:
-            rate_limited, wait = True, _retry_after(error)
+        wait: float | None = None
+        if isinstance(error, Refused):
+            wait = error.retry_after
+        elif isinstance(error, SlackApiError) and getattr(error.response, "status_code", 0) == 429:
+            wait = _retry_after(error)
+        if wait is not None:
+            rate_limited = True
             for name in _limits(row.method, row.args):
                 self._blocked[name] = time.monotonic() + wait
             if self.background:

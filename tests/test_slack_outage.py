@@ -24,7 +24,8 @@ from bot.rules import claim_keys
 from bot.rules.delivery_failures import MAX_ATTEMPTS, kind_of, parks
 from bot.rules.kpi_days import chart_key, digest_key
 from bot.rules.team_config import parse_teams
-from handlers.delivery import failure_code, once
+from handlers.delivery import once
+from handlers.outbox import failure_code
 from handlers.escalations.jobs import TIMERS
 from handlers.housekeeping.jobs import HOUSEKEEPING
 from handlers.jobs import Job

@@ -1,0 +1,15 @@
+"""What the dispatcher sends that is not a plain Slack Web API call, by method name (`handlers.outbox.Transport`):
+built here, in the composition, from the settings and the Slack client."""
+
+from __future__ import annotations
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.settings import Settings
+from handlers.outbox import Transport
+
+
+def transports(settings: Settings, client: AsyncWebClient) -> dict[str, Transport]:
+    """Every transport this deployment has."""
+    found: dict[str, Transport] = {}
+    return found
