@@ -54,7 +54,9 @@ class PagingCredentials(_Section):
     api_key_file: FilePath | None = None
 
     def named(self) -> dict[str, str]:
-        return self.model_dump(exclude_none=True)
+        """The credential keys given."""
+        fields = ("routing_key_env", "routing_key_file", "api_key_env", "api_key_file")
+        return {name: value for name in fields if (value := getattr(self, name)) is not None}
 
     def where(self, service: str) -> dict[str, str] | None:
         """`{"env": NAME}` or `{"file": PATH}` for `service`, or None when none is named."""
@@ -100,8 +102,10 @@ class PagingConfig(PagingCredentials):
         return self
 
     def when(self, priority: str) -> When:
-        own: dict[str, When] = dict(self.page)
-        return own.get(priority, DEFAULT_PAGE.get(priority, "never"))
+        for named, when in self.page.items():
+            if named == priority:
+                return when
+        return DEFAULT_PAGE.get(priority, "never")
 
     def credential(self, path_key: str | None) -> dict[str, str] | None:
         """Where the key of the path's pages is: the path's own, else the team's (None: Opsgenie's default)."""
