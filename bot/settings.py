@@ -49,11 +49,12 @@ class Settings(BaseSettings):
     supportbot_tick_seconds: float | None = Field(default=None, alias="SUPPORTBOT_TICK_SECONDS", gt=0, le=3600)
     """Rehearsals and tests only: every job ticks this often (seconds) instead of on its own schedule."""
 
-    pagerduty_events_url: str = Field(default="https://events.pagerduty.com/v2/enqueue", validation_alias=AliasChoices(
-        "PAGERDUTY_EVENTS_URL", "SUPPORTBOT_PAGERDUTY_EVENTS_URL"))
+    pagerduty_events_url: str = Field(default="https://events.pagerduty.com/v2/enqueue", alias="PAGERDUTY_EVENTS_URL",
+                                      validation_alias=AliasChoices("PAGERDUTY_EVENTS_URL",
+                                                                    "SUPPORTBOT_PAGERDUTY_EVENTS_URL"))
     """Where pages to PagerDuty go (its Events API v2); a local fake's URL in tests."""
-    opsgenie_api_url: str = Field(default="https://api.opsgenie.com", validation_alias=AliasChoices(
-        "OPSGENIE_API_URL", "SUPPORTBOT_OPSGENIE_API_URL"))
+    opsgenie_api_url: str = Field(default="https://api.opsgenie.com", alias="OPSGENIE_API_URL",
+                                  validation_alias=AliasChoices("OPSGENIE_API_URL", "SUPPORTBOT_OPSGENIE_API_URL"))
     """Opsgenie's API (https://api.eu.opsgenie.com for an EU account); a local fake's URL in tests."""
     opsgenie_api_key: str | None = Field(default=None, alias="OPSGENIE_API_KEY", repr=False)
     """The Opsgenie API integration's key for teams whose paging names none of their own."""
