@@ -102,17 +102,26 @@ async def resolve(driver: SlackDriver, slack: FakeSlack, user: str) -> None:
 
 
 async def test_a_p1_pages_at_creation_and_resolves_once_across_a_restart_and_two_replicas(
-        bot: SlackDriver, app: Supportbot, slack: FakeSlack, team: TeamPeople, pagerduty: FakePagerDuty,
-        clock: Clock, settings: Settings) -> None:
-    await escalate(bot, slack, team.agent)  # critical, widespread, blocking: P1
-    assert actions(pagerduty) == [("trigger", "ESC-1")]
-    incident = pagerduty.open_incident("ESC-1")
-    assert incident is not None and incident.routing_key == ROUTING_KEY and incident.severity == "critical"
-    assert incident.summary.startswith("ESC-1 P1 · ACME Corp: Checkout fails")
+        app: Supportbot, slack: FakeSlack, team: TeamPeople, pagerduty: FakePagerDuty, clock: Clock,
+        settings: Settings) -> None:
+    crashed = create_app(settings, clock=clock, directory_check_every=0, send_in_background=False)
+    driver = SlackDriver(crashed, SIGNING_SECRET, response_url=slack.response_url, settle=False)
+    try:
+        await escalate(driver, slack, team.agent)  # critical, widespread, blocking: P1
+    finally:
+        await driver.close()
+        await crashed.close()  # committed, never sent
+    assert pagerduty.events() == []
     first = create_app(settings, clock=clock, directory_check_every=0)  # restarted, on the same database
     second = create_app(settings, clock=clock, directory_check_every=0)  # and a replica beside it
     driver = SlackDriver(first, SIGNING_SECRET, response_url=slack.response_url, settle=False)
     try:
+        await asyncio.gather(first.services.outbox.send_due(clock.now), second.services.outbox.send_due(clock.now),
+                             run_timers(first.services, clock.now), run_timers(second.services, clock.now))
+        assert actions(pagerduty) == [("trigger", "ESC-1")]
+        incident = pagerduty.open_incident("ESC-1")
+        assert incident is not None and incident.routing_key == ROUTING_KEY and incident.severity == "critical"
+        assert incident.summary.startswith("ESC-1 P1 · ACME Corp: Checkout fails")
         for minutes in (5, 11, 30):  # past the acknowledgement's breach: it paged already
             clock.advance(minutes=minutes)
             await asyncio.gather(run_timers(first.services, clock.now), run_timers(second.services, clock.now))

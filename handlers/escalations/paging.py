@@ -109,7 +109,7 @@ def _opsgenie_args(escalation: Escalation, team: TeamProfile, action: Action, wh
         body: dict[str, Any] = {
             "message": _summary(escalation)[:130], "alias": escalation.ref, "description": escalation.details[:15000],
             "priority": rules.OPSGENIE_PRIORITIES.get(escalation.priority, "P3"), "source": SOURCE,
-            "entity": escalation.customer[:512], "tags": ["supportbot", team.key, escalation.path.key],
+            "entity": escalation.customer[:512], "tags": [t[:50] for t in (SOURCE, team.key, escalation.path.key)],
             "details": _details(escalation, team)}
         return {"key": where, "body": body}
     what = "Acknowledged" if action == "acknowledge" else "Resolved"
