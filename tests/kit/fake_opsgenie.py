@@ -1,7 +1,9 @@
 """FakeOpsgenie: a local HTTP server that answers like Opsgenie's Alert API, for the paging tests.
 
-Shapes follow Opsgenie's documentation, https://docs.opsgenie.com/docs/alert-api (and its OpenAPI description,
-github.com/opsgenie/opsgenie-oas, `alert-api.yaml`: host api.opsgenie.com, security `GenieKey`):
+Shapes follow Opsgenie's documentation, https://docs.opsgenie.com/docs/alert-api, and its OpenAPI description as
+generated into github.com/iksaif/opsgenie_swagger (docs/AlertApi.md: host api.opsgenie.com, the `GenieKey`
+Authorization header; `acknowledge_alert`, `close_alert`, `create_alert`, `get_request_status`); `identifierType=
+alias` on the per-alert calls is confirmed by Atlassian in https://jira.atlassian.com/browse/JSDCLOUD-14179:
 - every request carries `Authorization: GenieKey <api key>`; a missing or unknown key is 401;
 - `POST /v2/alerts` (create alert) with `{message (required, up to 130 characters), alias (up to 512),
   description (up to 15000), responders, visibleTo, actions, tags, details, entity, source, priority: P1..P5,

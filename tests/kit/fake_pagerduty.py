@@ -2,7 +2,8 @@
 
 Shapes follow PagerDuty's documentation, https://developer.pagerduty.com/docs/events-api-v2/overview/ and
 https://developer.pagerduty.com/docs/events-api-v2/trigger-events/ (source: github.com/PagerDuty/developer-docs,
-docs/events-API-v2/01-Overview.md, 02-Trigger-Events.md):
+docs/events-API-v2/01-Overview.md, 02-Trigger-Events.md; the fields and their limits also as InfluxData's
+pagerduty.sendEvent() documents them, https://docs.influxdata.com/flux/v0/stdlib/pagerduty/sendevent/):
 - `POST /v2/enqueue` with a JSON body `{routing_key, event_action: trigger|acknowledge|resolve, dedup_key,
   payload: {summary, source, severity: critical|error|warning|info, component, group, class, custom_details},
   client, client_url}`; `payload` (with `summary` up to 1024 characters, `source` and `severity`) is required
