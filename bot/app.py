@@ -28,6 +28,7 @@ from bot.slack_client import close_client, make_client
 from bot.transports import transports
 from handlers import all_jobs, envelope, register_all, tickets_webhook
 from handlers.debounce import Debouncer
+from handlers.escalations import paging
 from handlers.jobs import Job
 from handlers.metrics import MeasuredBolt, Metrics
 from handlers.outbox import Outbox
@@ -167,6 +168,7 @@ def create_app(
                         later=Debouncer(home_refresh_after), metrics=metrics,
                         outbox=Outbox(db, client, clock, metrics, background=send_in_background,
                                       transports=transports(settings, client)))
+    services.outbox.on_settled.append(paging.watch(services))  # the card says when a page failed
     return Supportbot(settings=settings, bolt=build_bolt(services, settings), services=services, jobs=all_jobs())
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///supportbot.db"
@@ -49,8 +49,26 @@ class Settings(BaseSettings):
     supportbot_tick_seconds: float | None = Field(default=None, alias="SUPPORTBOT_TICK_SECONDS", gt=0, le=3600)
     """Rehearsals and tests only: every job ticks this often (seconds) instead of on its own schedule."""
 
+    pagerduty_events_url: str = Field(default="https://events.pagerduty.com/v2/enqueue", alias="PAGERDUTY_EVENTS_URL",
+                                      validation_alias=AliasChoices("PAGERDUTY_EVENTS_URL",
+                                                                    "SUPPORTBOT_PAGERDUTY_EVENTS_URL"))
+    """Where pages to PagerDuty go (its Events API v2); a local fake's URL in tests."""
+    opsgenie_api_url: str = Field(default="https://api.opsgenie.com", alias="OPSGENIE_API_URL",
+                                  validation_alias=AliasChoices("OPSGENIE_API_URL", "SUPPORTBOT_OPSGENIE_API_URL"))
+    """Opsgenie's API (https://api.eu.opsgenie.com for an EU account); a local fake's URL in tests."""
+    opsgenie_api_key: str | None = Field(default=None, alias="OPSGENIE_API_KEY", repr=False)
+    """The Opsgenie API integration's key for teams whose paging names none of their own."""
+
+    @field_validator("pagerduty_events_url", "opsgenie_api_url")
+    @classmethod
+    def _paging_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL")
+        return value
+
     @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", "supportbot_config",
-                     "supportbot_webhook_token", "supportbot_clock_file", "supportbot_tick_seconds", mode="before")
+                     "supportbot_webhook_token", "supportbot_clock_file", "supportbot_tick_seconds",
+                     "opsgenie_api_key", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -6,10 +6,13 @@ from __future__ import annotations
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
+from handlers import pagers
 from handlers.outbox import Transport
 
 
 def transports(settings: Settings, client: AsyncWebClient) -> dict[str, Transport]:
     """Every transport this deployment has."""
     found: dict[str, Transport] = {}
+    found.update(pagers.pagerduty(settings.pagerduty_events_url))  # pages (handlers.escalations.paging)
+    found.update(pagers.opsgenie(settings.opsgenie_api_url, settings.opsgenie_api_key))
     return found

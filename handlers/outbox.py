@@ -49,6 +49,11 @@ Transport = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 row): the row's args in, what storage keeps of the answer out; `Refused` when the other side says no."""
 
 
+Settled = Callable[[str, str, "str | None"], Awaitable[None]]
+"""Told (key, method, code) when a transport's message is parked (its failure's code) or sent (None): e.g. an
+escalation's card says that its page failed, and no longer once one went."""
+
+
 class Refused(Exception):
     """A transport's refusal: `code` as `bot.rules.delivery_failures` names it (a permanent code parks the row at
     once), `retry_after` seconds when the other side rate-limited (a 429 with `Retry-After`)."""
@@ -109,6 +114,8 @@ class Outbox:
         self.db = db
         self.transports: dict[str, Transport] = dict(transports or {})
         """Methods sent by something other than the Slack client, by name (the composition fills it in)."""
+        self.on_settled: list[Settled] = []
+        """Who is told a transport's message was parked or sent (the composition adds them)."""
         self.client = dispatch_client(client)
         self.clock = clock
         self.metrics = metrics
@@ -256,7 +263,16 @@ class Outbox:
             await outbox.complete(session, row.id, row.then, result, now=now)
             await session.commit()
         self._count("sent")
+        if transport is not None:
+            await self._settled(row, None)
         return True
+
+    async def _settled(self, row: _Row, code: str | None) -> None:
+        for tell in self.on_settled:
+            try:
+                await tell(row.key, row.method, code)
+            except Exception:
+                log.exception("%s: telling that it was %s failed", row.key, "parked" if code else "sent")
 
     async def _permalink(self, target: dict[str, Any]) -> str | None:
         try:
@@ -291,6 +307,8 @@ class Outbox:
         unit_failed(row.key, code, parked=park)
         if park:
             self._count("parked")
+            if row.method in self.transports:
+                await self._settled(row, code)
             why = "a permanent error" if kind_of(code) == "permanent" else f"{attempts} failed attempts"
             log.warning("%s parked after %s (Slack said %s): no job retries it; `supportbot jobs retry %s` sends it",
                         row.key, why, code, row.key)

@@ -163,6 +163,8 @@ class Escalation(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     root_cause: Mapped[str | None] = mapped_column(String(32))
     customer_told: Mapped[bool | None] = mapped_column(Boolean)
+    paging_failure: Mapped[str | None] = mapped_column(String(200), default=None)
+    """Why its latest page could not be delivered (the card says so), until one is."""
 
     path: Mapped[EscalationPath] = relationship(lazy="joined")
     posts: Mapped[list[EscalationPost]] = relationship(lazy="selectin", order_by="EscalationPost.id")

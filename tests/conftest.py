@@ -45,10 +45,12 @@ teams:
 
 # ---------------------------------------------------------------- secrets never reach the logs
 KNOWN_SECRETS = ("xoxb-test-token", SIGNING_SECRET, "xapp-1-test", "xapp-1-process", "whk-3f9c2a7e5d1b",
-                 "zdsecret-6b1f0c9e4a7d", "zdtoken-", "fdkey-2c8e51a9d07b", "ictoken-7d3a90e1b64f")
+                 "zdsecret-6b1f0c9e4a7d", "zdtoken-", "fdkey-2c8e51a9d07b", "ictoken-7d3a90e1b64f",
+                 "pdkey0a1b2c3d4e5f60718293a4b5c6d", "pdkeybilling0123456789abcdef0123", "ogkey-5e8a1c2f")
 """The tests' bot and app tokens, signing secret and webhook token (tests/test_tickets_webhook.py), and the fake
 Zendesk's OAuth client secret and access tokens (tests/kit/fake_zendesk.py), the fake Freshdesk's API key and the
-fake Intercom's access token (tests/kit/fake_freshdesk.py, tests/kit/fake_intercom.py)."""
+fake Intercom's access token (tests/kit/fake_freshdesk.py, tests/kit/fake_intercom.py), and the paging fakes'
+routing and API keys (tests/test_paging.py)."""
 TOKEN_SHAPED = re.compile(r"\bx(?:ox[abpeor]|app)-[0-9A-Za-z][0-9A-Za-z-]{2,}")
 SCANNED_AT_DEBUG = ("bot", "handlers", "storage", "slack_bolt", "slack_sdk", "slack_sdk.web.async_base_client",
                     "apscheduler", "uvicorn", "starlette")

@@ -35,6 +35,8 @@ PERMANENT = frozenset({
     # who sends it
     "invalid_auth", "not_authed", "token_revoked", "token_expired", "missing_scope", "not_allowed_token_type",
     "no_permission", "method_deprecated", "unknown_method",
+    # a page PagerDuty or Opsgenie refused (handlers.pagers): malformed, or its key missing
+    "invalid_event", "invalid_alert", "missing_credentials",
 })
 """Codes no retry can change: the message, its destination or the token has to be fixed first."""
 

@@ -74,6 +74,11 @@ def event_dm(escalation: int, event: int, person: str) -> EscalationKey:
     return EscalationKey(escalation, ("event", str(event), "dm", person))
 
 
+def page(escalation: int, action: str) -> EscalationKey:
+    """The page about the escalation (`trigger`, `acknowledge`, `resolve`): each is sent once."""
+    return EscalationKey(escalation, ("page", action))
+
+
 def sla_reminder(escalation: int, clock: str, due: datetime, stage: str) -> EscalationKey:
     """One stage (warning, breach, repeat-N) of one run of an SLA clock: a restarted clock is a new run."""
     return EscalationKey(escalation, (clock, due.isoformat(), stage))

@@ -26,6 +26,7 @@ from pydantic import (
 
 from bot.rules.customer_updates import DRAFT_MAX, STAGES, Stage, check_template
 from bot.rules.helpdesk_config import MATCH_KEYS, HelpdeskConfig, TeamHelpdesk
+from bot.rules.paging import PagingConfig
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -218,6 +219,8 @@ class PriorityOverride(Section):
 class EscalationPolicyConfig(Section):
     business_hours: BusinessHoursConfig = Field(default_factory=BusinessHoursConfig)
     priorities: dict[Literal["P1", "P2", "P3", "P4"], PriorityOverride] = Field(default_factory=dict)
+    paging: PagingConfig | None = None
+    """Page PagerDuty or Opsgenie per priority (`bot.rules.paging`); none: no pages."""
 
 
 class TeamConfig(Section):
@@ -243,6 +246,11 @@ class TeamConfig(Section):
         twice = _used_twice([path.key for path in self.escalation_paths])
         if twice:
             raise ValueError(f"escalation path key {twice!r} is used twice")
+        paging = self.escalation_policy.paging
+        unknown = sorted(set(paging.paths) - {path.key for path in self.escalation_paths}) if paging else []
+        if unknown:
+            raise ValueError(f"escalation_policy.paging.paths: {unknown[0]!r} is not one of the team's escalation "
+                             "paths")
         return self
 
     def settings(self) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from bot.rules import escalation_changes as rules
 from bot.rules.directory import TeamProfile
 from bot.rules.escalation_changes import Change, EscalationState
 from bot.rules.roles import Can, may, refusal
-from handlers.escalations import announce, forms, ids, views
+from handlers.escalations import announce, forms, ids, paging, views
 from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number, parse
 from storage import escalations
 from storage.escalations import NewEscalation
@@ -69,7 +69,7 @@ async def submit_escalation(ack: AsyncAck, body: dict[str, Any], client: AsyncWe
         ), due=opening.due(team.policy), events=rules.opened(opening, reporter, form.summary), now=now)
         if events is not None:  # else a retried or double-clicked submission: the first one did the work
             await session.refresh(escalation, ["path"])
-            unit.send(*announce.opened(escalation, team, events, now=now))
+            unit.send(*announce.opened(escalation, team, events, now=now), *paging.opened(escalation, team))
             await unit.commit()
     await ack()
 
@@ -124,6 +124,7 @@ async def _apply(unit: UnitOfWork, escalation: Escalation, team: TeamProfile, ch
     event = await escalations.save(unit.session, escalation, change, change.state.due(team.policy))
     if event is not None:
         unit.send(*announce.changed(escalation, team, event, now=now))
+        unit.send(*await paging.changed(unit.session, escalation, team, event))
         await unit.commit()
 
 

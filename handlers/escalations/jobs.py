@@ -16,7 +16,7 @@ from bot.rules import claim_keys
 from bot.rules.directory import TeamProfile
 from bot.rules.escalations import due_reminders
 from handlers.delivery import once
-from handlers.escalations import announce, views
+from handlers.escalations import announce, paging, views
 from handlers.jobs import Job
 from handlers.services import Services
 from storage import escalations
@@ -42,7 +42,7 @@ async def run_timers(services: Services, now: datetime) -> int:
             shown = latest.get(escalation.id, 0)
             unit.send(*announce.cards(escalation, team, event_id=shown, now=now))
             for due in due_reminders(escalation, team.policy, now):
-                unit.send(announce.reminder(escalation, team, due))
+                unit.send(announce.reminder(escalation, team, due), *paging.breached(escalation, team, due))
                 if due.is_breach:  # the card shows it
                     unit.send(*announce.card_updates(escalation, team, version=f"{due.clock}-{due.stage}-{due.due:%s}",
                                                      event_id=shown, now=now))

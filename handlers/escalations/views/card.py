@@ -116,6 +116,8 @@ def escalation_card(escalation: Escalation, policy: TeamPolicy, now: datetime) -
         ]),
         section(_sla_line(escalation, policy, now)),
     ]
+    if escalation.paging_failure:
+        blocks.append(section(f"⚠️ {clip(escalation.paging_failure, 2900)}"))
     if escalation.details:
         blocks.append(section(f"*Details*\n{escape(escalation.details)}"))
     tickets = tickets_of(escalation)
