@@ -24,6 +24,7 @@ from bot.rules.sla import (
     format_duration,
     reminder_times,
 )
+from bot.rules.sla_attainment import Attainment
 from bot.rules.team_config import DAYS, EscalationPolicyConfig
 
 Status = Literal["open", "acknowledged", "resolved"]
@@ -231,16 +232,6 @@ class Durations:
 
 
 @dataclass(frozen=True)
-class Attainment:
-    met: int
-    total: int
-
-    @property
-    def percent(self) -> float | None:
-        return round(100 * self.met / self.total, 1) if self.total else None
-
-
-@dataclass(frozen=True)
 class EscalationStats:
     since: datetime
     until: datetime
@@ -260,8 +251,7 @@ class EscalationStats:
     @property
     def attainment(self) -> Attainment:
         """Both SLAs together: every acknowledgement and every resolution that was due."""
-        return Attainment(self.ack_attainment.met + self.resolve_attainment.met,
-                          self.ack_attainment.total + self.resolve_attainment.total)
+        return self.ack_attainment + self.resolve_attainment
 
 
 def change(current: float | None, previous: float | None) -> float | None:
