@@ -172,14 +172,15 @@ async def latest_event_ids(session: AsyncSession, escalation_ids: Sequence[int])
 
 
 async def overdue(session: AsyncSession, team_id: int, now: datetime) -> list[Escalation]:
-    """Open escalations past their resolution target, oldest first."""
+    """Open escalations past their resolution target, oldest first (one waiting on the customer since before its
+    target is not: `bot.rules.sla_attainment`)."""
     query = (
         select(Escalation)
         .where(Escalation.team_id == team_id, Escalation.status != "resolved",
                Escalation.resolve_due < now)
         .order_by(Escalation.opened_at)
     )
-    return list((await session.scalars(query)).all())
+    return [e for e in (await session.scalars(query)).all() if sla_of(e).resolution(now) == "missed"]
 
 
 async def timeline(session: AsyncSession, escalation_id: int) -> list[EscalationEvent]:
