@@ -98,7 +98,7 @@ def assign(state: EscalationState, by: str, owner: str, now: datetime) -> Change
     return Change(replace(state, owner=owner), (Event("assigned", by, now, old=state.owner, new=owner),))
 
 
-def _resuming(state: EscalationState, by: str, now: datetime, why: str) -> tuple[Event, ...]:
+def _resuming(state: EscalationState, by: str, now: datetime, why: str | None) -> tuple[Event, ...]:
     return (Event("resumed", by, now, note=why),) if state.paused_at is not None else ()
 
 
@@ -128,7 +128,7 @@ def wait_on_customer(state: EscalationState, by: str, now: datetime) -> Change:
     return Change(replace(state, paused_at=now), (Event("paused", by, now, note="waiting on the customer"),))
 
 
-def resume(state: EscalationState, by: str, now: datetime, why: str = "resumed") -> Change:
+def resume(state: EscalationState, by: str, now: datetime, why: str | None = None) -> Change:
     """The clocks run again, their due times moved by the pause (`bot.rules.sla.paused_due`)."""
     if state.paused_at is None:
         return Change(state)

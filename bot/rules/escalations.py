@@ -156,7 +156,7 @@ def deadlines(policy: TeamPolicy, priority: str, clocks_started: datetime,
 def deadlines_of(escalation: SlaState, policy: TeamPolicy) -> Deadlines:
     """The due times of an escalation (its rule state or its stored row)."""
     return deadlines(policy, escalation.priority, escalation.priority_changed_at, escalation.last_update_at,
-                     escalation.pauses, escalation.paused_at)
+                     escalation.pauses or (), escalation.paused_at)  # a row not stored yet has no pauses
 
 
 @dataclass(frozen=True)
@@ -244,7 +244,7 @@ def due_reminders(escalation: SlaState, policy: TeamPolicy, now: datetime) -> li
         rules = policy.of(escalation.priority)
         schedule = reminder_times(clock.started, clock.duration, rules, policy.tz, policy.hours,
                                   repeat_every=REPEAT_EVERY, max_repeats=MAX_REPEATS,
-                                  pauses=() if clock.name == "ack" else escalation.pauses)
+                                  pauses=() if clock.name == "ack" else escalation.pauses or ())
         breach_at = dict(schedule)["breach"]
         passed = [(stage, at) for stage, at in schedule if at <= now]
         if passed:

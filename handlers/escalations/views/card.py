@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.rules.escalation_changes import CUSTOMER
 from bot.rules.escalations import (
     CLOCK_LABELS,
     ROOT_CAUSES,
@@ -210,9 +209,10 @@ def describe(event: EscalationEvent) -> str:
         case "paused":
             return (f"⏸ {who} is waiting on the customer: the customer-update and resolution clocks are paused "
                     "(paused time does not count against the SLA).")
+        case "resumed" if event.note:
+            return f"▶️ The SLA clocks run again: {note}."
         case "resumed":
-            by = "" if event.actor == CUSTOMER else f" by {who}"
-            return f"▶️ The SLA clocks run again{by}: {note}."
+            return f"▶️ {who} resumed the SLA clocks: the wait on the customer is over."
     return f"{who}: {event.kind} {note}".strip()
 
 
