@@ -14,7 +14,7 @@ import pytest
 
 from bot.app import Supportbot
 from bot.rules.team_config import parse_teams
-from handlers.escalations import ids
+from handlers.escalations import ids, views
 from handlers.escalations.jobs import run_timers
 from storage import escalations, kpi, teams
 from tests.conftest import Clock, TeamPeople
@@ -84,6 +84,8 @@ async def test_a_pause_across_christmas_and_a_weekend_moves_the_due_times_and_co
     assert ids.RESUME in text and ids.WAIT_ON_CUSTOMER not in text and "waiting on customer" in paused.text
     thread = [c.text for c in slack.calls("chat.postMessage", channel=channel) if c.thread_ts]
     assert any("waiting on the customer" in t for t in thread)
+    listed = await bot.command("/escalate", "list", user=london.agent)
+    assert "waiting on customer" in listed.text and "due in" not in listed.text  # both running clocks paused
 
     # While paused, the original due times pass without a reminder (the acknowledgement was met).
     for at in (dec(28, "12:00"), dec(29, "10:30")):
@@ -130,3 +132,16 @@ async def test_a_pause_across_christmas_and_a_weekend_moves_the_due_times_and_co
         counted = await escalations.stats(session, [team_id], dec(23, "00:00"), dec(24, "00:00"))
     assert figures.values["escalation_sla"] == 100 and figures.samples["escalation_sla"] == 2
     assert counted.time_to_resolve.median == timedelta(days=2, hours=6)
+
+
+def test_a_paused_card_with_the_longest_texts_fits_block_kit() -> None:
+    from tests.kit.block_limits import problems
+    from tests.test_escalation_views import NOW, POLICY, escalation
+
+    paused = escalation(status="acknowledged")
+    paused.paused_at = NOW + timedelta(minutes=5)
+    paused.pauses = ((NOW + timedelta(minutes=1), NOW + timedelta(minutes=2)),)
+    blocks = views.escalation_card(paused, POLICY, NOW + timedelta(minutes=10))
+    assert problems(blocks) == []
+    assert "Waiting on customer" in str(blocks) and ids.RESUME in str(blocks)
+    assert len(views.card_text(paused)) <= 3000 and "waiting on customer" in views.card_text(paused)
