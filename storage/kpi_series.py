@@ -5,10 +5,13 @@ and logged figures), instead of some twenty per window.
 
 Each query reads the whole stretch once and sorts its rows into the windows with a CASE over the windows'
 UTC bounds (local days, DST-correct: `bot.rules.kpi_days.span_bounds`); the figures are the ones each
-window's own queries would give, computed in SQL. A percentile takes the two closest ranks of its window
-(ROW_NUMBER() OVER (PARTITION BY window ORDER BY value)), interpolated like numpy's default. The statements
-are built once per number of windows, with bound parameters, and reused (building them costs more than
-SQLite takes to answer them).
+window's own queries would give, computed in SQL, except escalation SLA attainment: the escalation rows
+come back one each (a team opens a handful a day) and `bot.rules.sla_attainment` decides, as it does for
+`/escalate stats`. FCR and stand-up participation are counted in SQL with their definitions' own conditions
+(`storage.kpi_types.first_contact`, `storage.standups.answered_and_asked`). A percentile takes the two
+closest ranks of its window (ROW_NUMBER() OVER (PARTITION BY window ORDER BY value)), interpolated like
+numpy's default. The statements are built once per number of windows, with bound parameters, and reused
+(building them costs more than SQLite takes to answer them).
 """
 
 from __future__ import annotations
