@@ -67,7 +67,9 @@ async def load(session: AsyncSession) -> Directory:
             **team.settings,
         })
         profiles.append(TeamProfile(
-            id=team.id, config=config, policy=TeamPolicy.from_config(config.escalation_policy, config.timezone),
+            id=team.id, config=config, policy=TeamPolicy.from_config(
+                config.escalation_policy, config.timezone, holidays=config.standup.holidays,
+                holidays_country=config.holidays_country),
             paths=tuple(PathProfile(id=p.id, team_id=p.team_id, key=p.key, name=p.name, channel=p.channel,
                                     active=p.active) for p in paths if p.team_id == team.id)))
     return Directory.of(number, profiles)

@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.escalation_changes import Change, EscalationState, Event
 from bot.rules.escalations import (
-    Attainment,
     Deadlines,
     Durations,
     EscalationStats,
     by_customer,
     repeat_customers,
 )
+from bot.rules.sla_attainment import SlaRecord, attainment, time_to_resolve
 from storage.models import Escalation, EscalationEvent, EscalationPath
 
 STATE_FIELDS = tuple(EscalationState.__dataclass_fields__)
@@ -172,14 +172,15 @@ async def latest_event_ids(session: AsyncSession, escalation_ids: Sequence[int])
 
 
 async def overdue(session: AsyncSession, team_id: int, now: datetime) -> list[Escalation]:
-    """Open escalations past their resolution target, oldest first."""
+    """Open escalations past their resolution target, oldest first (one waiting on the customer since before its
+    target is not: `bot.rules.sla_attainment`)."""
     query = (
         select(Escalation)
         .where(Escalation.team_id == team_id, Escalation.status != "resolved",
                Escalation.resolve_due < now)
         .order_by(Escalation.opened_at)
     )
-    return list((await session.scalars(query)).all())
+    return [e for e in (await session.scalars(query)).all() if sla_of(e).resolution(now) == "missed"]
 
 
 async def timeline(session: AsyncSession, escalation_id: int) -> list[EscalationEvent]:
@@ -188,9 +189,25 @@ async def timeline(session: AsyncSession, escalation_id: int) -> list[Escalation
     return list((await session.scalars(query)).all())
 
 
+def sla_record(ack_due: datetime, acknowledged_at: datetime | None, resolve_due: datetime,
+               resolved_at: datetime | None, paused_at: datetime | None) -> SlaRecord:
+    """A row of (ack_due, acknowledged_at, resolve_due, resolved_at, paused_at) as attainment reads it: the
+    columns every reader of SLA attainment fetches (`stats`, `storage.kpi_series`, `storage.kpi`)."""
+    return SlaRecord(ack_due, acknowledged_at, resolve_due, resolved_at, paused_at)
+
+
+SLA_COLUMNS = (Escalation.ack_due, Escalation.acknowledged_at, Escalation.resolve_due, Escalation.resolved_at,
+               Escalation.paused_at)
+
+
+def sla_of(escalation: Escalation) -> SlaRecord:
+    return sla_record(*(getattr(escalation, column.key) for column in SLA_COLUMNS))
+
+
 async def stats(session: AsyncSession, team_ids: Sequence[int], since: datetime,
                 until: datetime) -> EscalationStats:
-    """Counts, durations and SLA attainment of the escalations opened in [since, until)."""
+    """Counts, durations and SLA attainment of the escalations opened in [since, until): SLA attainment and the
+    time to resolve as `bot.rules.sla_attainment` defines them (paused time not elapsed)."""
     window = (Escalation.team_id.in_(team_ids), Escalation.opened_at >= since,
               Escalation.opened_at < until)
 
@@ -201,46 +218,31 @@ async def stats(session: AsyncSession, team_ids: Sequence[int], since: datetime,
         )
         return {str(key): int(count) for key, count in rows.all()}
 
-    totals = (await session.execute(
-        select(
-            func.count(),
-            func.sum(case((Escalation.status != "resolved", 1), else_=0)),
-            func.sum(case((Escalation.acknowledged_at <= Escalation.ack_due, 1), else_=0)),
-            func.sum(case((or_(Escalation.acknowledged_at.is_not(None), Escalation.ack_due < until), 1),
-                          else_=0)),
-            func.sum(case((Escalation.resolved_at <= Escalation.resolve_due, 1), else_=0)),
-            func.sum(case((or_(Escalation.resolved_at.is_not(None), Escalation.resolve_due < until), 1),
-                          else_=0)),
-        ).where(*window)
-    )).one()
+    rows = (await session.execute(
+        select(Escalation.opened_at, *SLA_COLUMNS, Escalation.pauses, Escalation.status).where(*window)
+    )).all()
     resolved = await session.scalar(
         select(func.count()).where(Escalation.team_id.in_(team_ids), Escalation.resolved_at >= since,
                                    Escalation.resolved_at < until)
     )
-    acks = (await session.execute(
-        select(Escalation.opened_at, Escalation.acknowledged_at)
-        .where(*window, Escalation.acknowledged_at.is_not(None))
-    )).all()
-    resolutions = (await session.execute(
-        select(Escalation.opened_at, Escalation.resolved_at)
-        .where(*window, Escalation.resolved_at.is_not(None))
-    )).all()
     by_path = (await session.execute(
         select(EscalationPath.name, func.count()).select_from(Escalation)
         .join(EscalationPath, Escalation.path_id == EscalationPath.id).where(*window)
         .group_by(EscalationPath.name).order_by(func.count().desc(), EscalationPath.name)
     )).all()
     customers = by_customer(await grouped(Escalation.customer))
-    opened, still_open, ack_met, ack_due, resolve_met, resolve_due = (int(v or 0) for v in totals)
+    met = attainment([sla_record(*row[1:6]) for row in rows], until)
     return EscalationStats(
-        since=since, until=until, opened=opened, resolved=int(resolved or 0), still_open=still_open,
+        since=since, until=until, opened=len(rows), resolved=int(resolved or 0),
+        still_open=sum(row.status != "resolved" for row in rows),
         by_priority=await grouped(Escalation.priority),
         by_path={str(name): int(count) for name, count in by_path},
         by_customer=customers,
         by_root_cause=await grouped(Escalation.root_cause),
-        time_to_ack=Durations.of([acked - opened_at for opened_at, acked in acks if acked]),
-        time_to_resolve=Durations.of([done - opened_at for opened_at, done in resolutions if done]),
-        ack_attainment=Attainment(ack_met, ack_due),
-        resolve_attainment=Attainment(resolve_met, resolve_due),
+        time_to_ack=Durations.of([row.acknowledged_at - row.opened_at for row in rows if row.acknowledged_at]),
+        time_to_resolve=Durations.of([time_to_resolve(row.opened_at, row.resolved_at, row.pauses)
+                                      for row in rows if row.resolved_at]),
+        ack_attainment=met.ack,
+        resolve_attainment=met.resolve,
         repeat_customers=repeat_customers(customers),
     )

@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, null, or_, select
+from sqlalchemy import ColumnElement, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.kpi_days import span_bounds
 from bot.rules.kpi_plan import Baseline
 from storage import dialect, kpi_series
+from storage.escalations import sla_of
 from storage.kpi_models import Ticket
-from storage.kpi_types import Figures, minutes_between
+from storage.kpi_types import Figures, first_contact, minutes_between
 from storage.metric_models import ManualMetric, MetricAlertState, MetricBaseline
 from storage.models import Escalation
 
@@ -89,8 +90,8 @@ async def contributors(session: AsyncSession, team_id: int, metric: str, first: 
         query = select(Ticket.external_id, null()).where(*solved_in, Ticket.csat_good.is_(False)) \
             .order_by(Ticket.solved_at, Ticket.external_id)
     elif metric == "fcr":
-        query = select(Ticket.external_id, Ticket.reopens).where(
-            *solved_in, or_(Ticket.reopens > 0, Ticket.agent_replies > 1)) \
+        query = select(Ticket.external_id, Ticket.reopens).where(  # known, and not resolved at first contact
+            *solved_in, Ticket.agent_replies.is_not(None), ~first_contact(Ticket.agent_replies, Ticket.reopens)) \
             .order_by(Ticket.reopens.desc(), Ticket.agent_replies.desc(), Ticket.external_id)
     elif metric == "sla_breaches":
         query = select(Ticket.external_id, null()).where(*created_in, Ticket.sla_breached.is_(True)) \
@@ -105,16 +106,14 @@ async def contributors(session: AsyncSession, team_id: int, metric: str, first: 
 
 async def _breached_escalations(session: AsyncSession, team_id: int, start: datetime,
                                 end: datetime) -> list[Contributor]:
-    late_ack = or_(Escalation.acknowledged_at > Escalation.ack_due,
-                   and_(Escalation.acknowledged_at.is_(None), Escalation.ack_due < end))
-    late_resolve = or_(Escalation.resolved_at > Escalation.resolve_due,
-                       and_(Escalation.resolved_at.is_(None), Escalation.resolve_due < end))
-    found = await session.scalars(
+    """The escalations opened in the span that missed an SLA (`bot.rules.sla_attainment`, as the figure counts
+    them), most urgent first."""
+    opened = await session.scalars(
         select(Escalation).where(Escalation.team_id == team_id, Escalation.opened_at >= start,
-                                 Escalation.opened_at < end, or_(late_ack, late_resolve))
-        .order_by(Escalation.priority, Escalation.opened_at).limit(CONTRIBUTORS))
+                                 Escalation.opened_at < end).order_by(Escalation.priority, Escalation.opened_at))
+    found = [e for e in opened.all() if sla_of(e).missed(end)]
     return [Contributor(e.ref, None, e.summary, (e.posts[0].channel, e.posts[0].ts) if e.posts else None)
-            for e in found.all()]
+            for e in found[:CONTRIBUTORS]]
 
 
 # --------------------------------------------------------------------------- manual metrics, alerts, baselines

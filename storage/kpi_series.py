@@ -5,10 +5,13 @@ and logged figures), instead of some twenty per window.
 
 Each query reads the whole stretch once and sorts its rows into the windows with a CASE over the windows'
 UTC bounds (local days, DST-correct: `bot.rules.kpi_days.span_bounds`); the figures are the ones each
-window's own queries would give, computed in SQL. A percentile takes the two closest ranks of its window
-(ROW_NUMBER() OVER (PARTITION BY window ORDER BY value)), interpolated like numpy's default. The statements
-are built once per number of windows, with bound parameters, and reused (building them costs more than
-SQLite takes to answer them).
+window's own queries would give, computed in SQL, except escalation SLA attainment: the escalation rows
+come back one each (a team opens a handful a day) and `bot.rules.sla_attainment` decides, as it does for
+`/escalate stats`. FCR and stand-up participation are counted in SQL with their definitions' own conditions
+(`storage.kpi_types.first_contact`, `storage.standups.answered_and_asked`). A percentile takes the two
+closest ranks of its window (ROW_NUMBER() OVER (PARTITION BY window ORDER BY value)), interpolated like
+numpy's default. The statements are built once per number of windows, with bound parameters, and reused
+(building them costs more than SQLite takes to answer them).
 """
 
 from __future__ import annotations
@@ -38,16 +41,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.rules import first_contact as fcr
+from bot.rules import participation
 from bot.rules.kpi_days import span_bounds
 from bot.rules.percentiles import percentile
+from bot.rules.sla_attainment import SlaRecord, attainment
 from storage import pulse
+from storage.escalations import SLA_COLUMNS, sla_record
 from storage.kpi_models import Ticket
-from storage.kpi_types import Figures, minutes_between
+from storage.kpi_types import Figures, first_contact, minutes_between
 from storage.metric_models import ManualMetric
 from storage.models import Escalation
 from storage.pulse_models import PulseRound
 from storage.standup_models import StandupEntry
-from storage.standups import ASKED
+from storage.standups import ASKED, answered_and_asked
 
 Query = Select[*tuple[Any, ...]]
 Window = tuple[date, date]
@@ -126,7 +133,7 @@ def _solved(n: int) -> Query:
     ).subquery()
     rows = _ranked(base, [base.c.w], func.count())
     return select(rows.c.w, func.count(), func.count(rows.c.agent_replies),
-                  func.sum(case((and_(rows.c.agent_replies <= 1, rows.c.reopens == 0), 1), else_=0)),
+                  func.sum(case((first_contact(rows.c.agent_replies, rows.c.reopens), 1), else_=0)),
                   func.count(rows.c.csat_good), func.sum(case((rows.c.csat_good.is_(True), 1), else_=0)),
                   *_picks(rows.c.v, rows.c.rank, rows.c.n)).group_by(rows.c.w)
 
@@ -159,30 +166,27 @@ def _tickets_statement(n: int) -> Query:
 
 
 def _escalations_statement(n: int) -> Query:
-    """Every escalation figure of the n windows in one statement: kind 0, per window of opening, opened and
-    SLA attainment as `storage.escalations.stats` counts it; kind 1, resolved per window; kind 2, the spans
-    of those open at the windows' ends."""
-    window, until = _window(Escalation.opened_at, n), _window_end(Escalation.opened_at, n)
+    """Every escalation figure of the n windows in one statement: kind 0, one row per escalation opened in the
+    stretch, with its window and the columns SLA attainment reads (`storage.escalations.SLA_COLUMNS`: the rule
+    `bot.rules.sla_attainment` decides, as for `/escalate stats`); kind 1, resolved per window; kind 2, the
+    spans of those open at the windows' ends."""
     opened: Any = select(
-        literal_column("0"), window, null().cast(Integer), func.count(),
-        func.sum(case((Escalation.acknowledged_at <= Escalation.ack_due, 1), else_=0)),
-        func.sum(case((or_(Escalation.acknowledged_at.is_not(None), Escalation.ack_due < until), 1), else_=0)),
-        func.sum(case((Escalation.resolved_at <= Escalation.resolve_due, 1), else_=0)),
-        func.sum(case((or_(Escalation.resolved_at.is_not(None), Escalation.resolve_due < until), 1), else_=0)),
+        literal_column("0"), _window(Escalation.opened_at, n), null().cast(Integer), literal_column("1"),
+        *SLA_COLUMNS,
     ).where(Escalation.team_id == bindparam("team"), Escalation.opened_at >= _time("start"),
-            Escalation.opened_at < _time("end")).group_by(text("2"))
+            Escalation.opened_at < _time("end"))
+    pad = len(SLA_COLUMNS)
     resolved: Any = select(literal_column("1"), _window(Escalation.resolved_at, n), null(), func.count(),
-                      *[null()] * 4).where(
+                      *[null()] * pad).where(
         Escalation.team_id == bindparam("team"), Escalation.resolved_at >= _time("start"),
         Escalation.resolved_at < _time("end")).group_by(text("2"))
-    spans = _open_spans(Escalation.opened_at, Escalation.resolved_at, Escalation.team_id, n, 4)
+    spans = _open_spans(Escalation.opened_at, Escalation.resolved_at, Escalation.team_id, n, pad)
     return cast(Query, union_all(opened, resolved, spans))
 
 
 def _standups(n: int) -> Query:
     """Per window: answered and expected stand-ups (as `storage.standups.participation` sums them)."""
-    return select(_day_window(StandupEntry.day, n), func.sum(case((StandupEntry.status == "answered", 1), else_=0)),
-                  func.count()).where(
+    return select(_day_window(StandupEntry.day, n), *answered_and_asked()).where(
         StandupEntry.team_id == bindparam("team"), StandupEntry.day.between(_day("first"), _day(f"d{n - 1}")),
         StandupEntry.status.in_(ASKED)).group_by(BY_WINDOW)
 
@@ -245,7 +249,7 @@ async def _tickets(session: AsyncSession, params: dict[str, Any], out: list[Figu
             "first_response_mean": float(mean) if mean is not None else None,
             "first_response_median": response_median, "first_response_p90": response_p90,
             "resolution_median": resolution_median, "resolution_p90": resolution_p90,
-            "fcr": _percent(int(fcr_met or 0), fcr_known), "csat": _percent(int(good or 0), rated),
+            "fcr": fcr.percent(int(fcr_met or 0), fcr_known), "csat": _percent(int(good or 0), rated),
         })
         figures.samples.update({
             "created": made, "solved": done, "backlog": made, "sla_breaches": made, "first_response_mean": responded,
@@ -254,26 +258,26 @@ async def _tickets(session: AsyncSession, params: dict[str, Any], out: list[Figu
         })
 
 
-async def _escalations(session: AsyncSession, params: dict[str, Any], out: list[Figures]) -> None:
+async def _escalations(session: AsyncSession, params: dict[str, Any], ends: Sequence[datetime],
+                       out: list[Figures]) -> None:
     n = len(out)
-    opened: dict[int, Sequence[Any]] = {}
+    opened: list[list[SlaRecord]] = [[] for _ in range(n)]
     resolved: dict[int, int] = {}
     still_open = [0] * n
-    for kind, w, later, *cells in (await session.execute(_statement(_escalations_statement, n), params)).all():
+    for kind, w, later, count, *cells in (await session.execute(_statement(_escalations_statement, n), params)).all():
         if kind == 0:
-            opened[int(w)] = cells
+            opened[int(w)].append(sla_record(*cells))
         elif kind == 1:
-            resolved[int(w)] = int(cells[0])
+            resolved[int(w)] = int(count)
         else:
-            _spans_into(still_open, int(w), int(later), int(cells[0]))
+            _spans_into(still_open, int(w), int(later), int(count))
     for i, figures in enumerate(out):
-        count, ack_met, ack_due, resolve_met, resolve_due = opened.get(i, (0, 0, 0, 0, 0))
-        met, due = int(ack_met or 0) + int(resolve_met or 0), int(ack_due or 0) + int(resolve_due or 0)
+        met = attainment(opened[i], ends[i]).both
         still = still_open[i]
-        figures.values.update({"escalations_opened": int(count), "escalations_resolved": resolved.get(i, 0),
-                               "escalations_open": still, "escalation_sla": _percent(met, due)})
-        figures.samples.update({"escalations_opened": int(count), "escalations_resolved": resolved.get(i, 0),
-                                "escalations_open": still, "escalation_sla": due})
+        figures.values.update({"escalations_opened": len(opened[i]), "escalations_resolved": resolved.get(i, 0),
+                               "escalations_open": still, "escalation_sla": _percent(met.met, met.total)})
+        figures.samples.update({"escalations_opened": len(opened[i]), "escalations_resolved": resolved.get(i, 0),
+                                "escalations_open": still, "escalation_sla": met.total})
 
 
 async def _team_health(session: AsyncSession, team_id: int, params: dict[str, Any], ends: Sequence[datetime],
@@ -290,7 +294,7 @@ async def _team_health(session: AsyncSession, team_id: int, params: dict[str, An
             results[closing] = await pulse.latest_result(session, team_id, closing)
         latest = results[closing] if closing is not None else None
         answered, expected = standups.get(i, (0, 0))
-        figures.values.update({"standup_participation": _percent(answered, expected),
+        figures.values.update({"standup_participation": participation.percent(answered, expected),
                                "pulse_score": latest.score if latest else None,
                                "enps": float(latest.enps) if latest and latest.enps is not None else None})
         respondents = latest.respondents if latest else 0
@@ -310,7 +314,7 @@ async def series(session: AsyncSession, team_id: int, windows: Sequence[Window],
         params[f"e{i}"], params[f"d{i}"] = end, last
     out = [Figures(first, last) for first, last in windows]
     await _tickets(session, params, out)
-    await _escalations(session, params, out)
+    await _escalations(session, params, [end for _, end in bounds], out)
     await _team_health(session, team_id, params, [end for _, end in bounds], out)
     for w, metric, value, count in (await session.execute(_statement(_manual, len(out)), params)).all():
         out[w].values[str(metric)] = float(value)

@@ -1,5 +1,5 @@
 """The KPI figures' shared pieces: `Figures` (what storage computes for a window of local days) and
-`minutes_between`, the SQL for a duration on either engine."""
+`minutes_between`, the SQL for a duration on either engine; `first_contact`, FCR's condition in SQL."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Float
+from sqlalchemy import ColumnElement, Float, and_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from bot.rules import first_contact as fcr
 from bot.rules.kpi import BY_KEY
 
 
@@ -32,6 +33,12 @@ def _minutes_sqlite(element: minutes_between, compiler: SQLCompiler, **kw: Any) 
 def _minutes_postgres(element: minutes_between, compiler: SQLCompiler, **kw: Any) -> str:
     first, second = list(element.clauses)
     return f"(EXTRACT(EPOCH FROM ({compiler.process(second, **kw)} - {compiler.process(first, **kw)})) / 60.0)"
+
+
+def first_contact(agent_replies: Any, reopens: Any) -> ColumnElement[bool]:
+    """`bot.rules.first_contact.first_contact_resolved` as SQL over a ticket's columns: true or false for a ticket
+    whose agent replies are known (count those with `count(agent_replies)`), NULL otherwise."""
+    return and_(agent_replies <= fcr.MAX_AGENT_REPLIES, reopens <= fcr.MAX_REOPENS)
 
 
 @dataclass(frozen=True)

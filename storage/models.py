@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.types import UTCDateTime
+from storage.types import PauseList, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -165,6 +165,10 @@ class Escalation(Base):
     customer_told: Mapped[bool | None] = mapped_column(Boolean)
     paging_failure: Mapped[str | None] = mapped_column(String(200), default=None)
     """Why its latest page could not be delivered (the card says so), until one is."""
+    paused_at: Mapped[datetime | None]
+    """Waiting on the customer since then: the update and resolution clocks are paused."""
+    pauses: Mapped[tuple[tuple[datetime, datetime], ...]] = mapped_column(PauseList, default=(), server_default="[]")
+    """Pauses that ended, oldest first: (paused at, resumed at). The due times are moved by them."""
 
     path: Mapped[EscalationPath] = relationship(lazy="joined")
     posts: Mapped[list[EscalationPost]] = relationship(lazy="selectin", order_by="EscalationPost.id")

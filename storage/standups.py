@@ -4,17 +4,18 @@ report channel, away days, and participation. Decisions are the caller's (`bot.r
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import ColumnElement, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.rules import participation as participation_rules
+from bot.rules.participation import Participation
 from storage import dialect
 from storage.standup_models import StandupAway, StandupDay, StandupEntry
 
-ASKED = ("prompted", "answered", "skipped")
+ASKED = participation_rules.ASKED
 """The statuses of someone who was expected to answer that day."""
 
 
@@ -167,41 +168,27 @@ async def come_back(session: AsyncSession, user_id: str, today: date) -> int:
     return int(getattr(ahead, "rowcount", 0) or 0) + int(getattr(ongoing, "rowcount", 0) or 0)
 
 
-@dataclass(frozen=True)
-class Participation:
-    user_id: str
-    answered: int
-    expected: int
-    """Days they were asked (answered, skipped or missed); away days are not counted."""
-    streak: int
-    """Answered days in a row, up to the latest; a skip or an away day does not break it, a miss does."""
-
-    @property
-    def rate(self) -> float | None:
-        return self.answered / self.expected if self.expected else None
+def answered_and_asked() -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """The SQL sums of participation (`bot.rules.participation`): answered days and asked days, over rows
+    already limited to `ASKED` statuses. `participation` and `storage.kpi_series` both count with these."""
+    return func.sum(case((StandupEntry.status == participation_rules.ANSWERED, 1), else_=0)), func.count()
 
 
 async def participation(session: AsyncSession, team_id: int, first: date, last: date) -> list[Participation]:
-    """Per member over [first, last]: answered of expected (in SQL), and their current streak."""
-    answered = func.sum(case((StandupEntry.status == "answered", 1), else_=0))
+    """Per member over [first, last]: answered of expected (in SQL), and their current streak
+    (`bot.rules.participation.streak` over their statuses, newest first)."""
+    answered, asked = answered_and_asked()
     counts = await session.execute(
-        select(StandupEntry.user_id, answered, func.count()).where(
+        select(StandupEntry.user_id, answered, asked).where(
             StandupEntry.team_id == team_id, StandupEntry.day.between(first, last),
             StandupEntry.status.in_(ASKED)).group_by(StandupEntry.user_id).order_by(StandupEntry.user_id))
     statuses = await session.execute(
         select(StandupEntry.user_id, StandupEntry.status).where(
-            StandupEntry.team_id == team_id, StandupEntry.day <= last,
-            StandupEntry.status.in_(("answered", "prompted")))
+            StandupEntry.team_id == team_id, StandupEntry.day <= last, StandupEntry.status.in_(ASKED))
         .order_by(StandupEntry.user_id, StandupEntry.day.desc()))
-    streaks: dict[str, int] = {}
-    broken: set[str] = set()
+    newest_first: dict[str, list[str]] = {}
     for user_id, status in statuses:
-        if user_id in broken:
-            continue
-        if status == "answered":
-            streaks[user_id] = streaks.get(user_id, 0) + 1
-        else:
-            broken.add(user_id)
-    return [Participation(user_id, int(done or 0), int(total), streaks.get(user_id, 0))
+        newest_first.setdefault(user_id, []).append(status)
+    return [Participation(user_id, int(done or 0), int(total),
+                          participation_rules.streak(newest_first.get(user_id, [])))
             for user_id, done, total in counts]
-

@@ -70,6 +70,8 @@ class State:
     priority_changed_at: datetime = OPENED
     last_update_at: datetime | None = None
     id: int = 7
+    paused_at: datetime | None = None
+    pauses: tuple[tuple[datetime, datetime], ...] = ()
 
 
 @pytest.mark.parametrize(("state", "clocks"), [

@@ -18,6 +18,7 @@ from bot.seed import seed_escalation
 from storage import directory, escalations
 from storage.db import make_engine, session_factory
 from storage.migrate import alembic_config, upgrade
+from storage.models import Escalation
 from tests.kit.databases import scratch_postgres
 
 PREVIOUS_HEAD = "0002"
@@ -93,13 +94,9 @@ def _snapshot(connection: Connection) -> dict[str, list[tuple[Any, ...]]]:
         text(f"SELECT {', '.join(PREVIOUS_COLUMNS.get(table, ['*']))} FROM {table}"))) for table in TABLES}
 
 
-PREVIOUS_COLUMNS = {
-    "escalation_events": ["id", "escalation_id", "at", "actor", "kind", "old", "new", "note"],
-    "escalations": ["id", "team_id", "path_id", "submission_key", "reporter", "owner", "customer", "summary", "details",
-                    "tickets", "severity", "impact", "urgency", "priority", "status", "opened_at", "acknowledged_at",
-                    "last_update_at", "resolved_at", "priority_changed_at", "ack_due", "update_due", "resolve_due",
-                    "outcome", "root_cause", "customer_told"],
-}
+PREVIOUS_COLUMNS = {"escalation_events": ["id", "escalation_id", "at", "actor", "kind", "old", "new", "note"],
+                    "escalations": [column.name for column in Escalation.__table__.columns
+                                    if column.name not in ("paused_at", "pauses", "paging_failure")]}
 
 
 def _revision(connection: Connection) -> str:
@@ -122,6 +119,9 @@ async def _upgrade_keeps_everything(engine: AsyncEngine) -> None:
         revision = await connection.run_sync(_revision)
     assert revision == ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert after == before
+    async with engine.connect() as connection:  # 0016: no escalation was waiting on a customer
+        paused = (await connection.execute(text("SELECT paused_at, pauses FROM escalations"))).all()
+    assert paused and all(at is None and str(pauses) == "[]" for at, pauses in paused)
     assert {table: len(rows) for table, rows in after.items()} == {
         "teams": 2, "team_members": 6, "escalation_paths": 4, "revisions": 1, "escalations": 3,
         "escalation_events": 6, "escalation_posts": 6, "claims": 7}

@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bot.rules.escalations import Deadlines, Status, TeamPolicy, deadlines
+from bot.rules.escalations import Deadlines, Status, TeamPolicy, deadlines_of
+from bot.rules.sla import Pause
+
+CUSTOMER = "customer"
+"""The actor of what the customer did (a reply in a linked ticket), on the timeline."""
 
 
 @dataclass(frozen=True)
@@ -30,10 +34,20 @@ class EscalationState:
     outcome: str | None = None
     root_cause: str | None = None
     customer_told: bool | None = None
+    paused_at: datetime | None = None
+    """Waiting on the customer since then: the update and resolution clocks are paused."""
+    pauses: tuple[Pause, ...] = ()
+    """The pauses that ended, oldest first: they move the update and resolution due times."""
 
     def due(self, policy: TeamPolicy) -> Deadlines:
         """The SLA due times: the one place they come from (the card, the timers and the stored columns)."""
-        return deadlines(policy, self.priority, self.priority_changed_at, self.last_update_at)
+        return deadlines_of(self, policy)
+
+    def resumed(self, now: datetime) -> EscalationState:
+        """The state with the pause going on (if any) ended at `now`."""
+        if self.paused_at is None:
+            return self
+        return replace(self, paused_at=None, pauses=(*self.pauses, (self.paused_at, max(now, self.paused_at))))
 
 
 @dataclass(frozen=True)
@@ -84,19 +98,46 @@ def assign(state: EscalationState, by: str, owner: str, now: datetime) -> Change
     return Change(replace(state, owner=owner), (Event("assigned", by, now, old=state.owner, new=owner),))
 
 
+def _resuming(state: EscalationState, by: str, now: datetime, why: str | None) -> tuple[Event, ...]:
+    return (Event("resumed", by, now, note=why),) if state.paused_at is not None else ()
+
+
 def post_update(state: EscalationState, by: str, text: str, now: datetime, *,
                 customer_visible: bool = False) -> Change:
-    """An update restarts the update clock; it is internal unless the agent says the customer may read it."""
-    return Change(replace(state, last_update_at=now),
-                  (Event("update", by, now, note=text, customer_visible=customer_visible),))
+    """An update restarts the update clock (and ends a wait on the customer); it is internal unless the agent
+    says the customer may read it."""
+    return Change(replace(state.resumed(now), last_update_at=now),
+                  (*_resuming(state, by, now, "an update was posted"),
+                   Event("update", by, now, note=text, customer_visible=customer_visible)))
 
 
 def customer_updated(state: EscalationState, by: str, text: str, now: datetime) -> Change:
     """A customer update sent from a draft: on the timeline, and the update clock restarts as for any update.
     Sent once it is resolved, it also means the customer has been told the outcome."""
     told = True if state.status == "resolved" else state.customer_told
-    return Change(replace(state, last_update_at=now, customer_told=told),
-                  (Event("customer_update", by, now, note=text),))
+    return Change(replace(state.resumed(now), last_update_at=now, customer_told=told),
+                  (*_resuming(state, by, now, "the customer was sent an update"),
+                   Event("customer_update", by, now, note=text)))
+
+
+def wait_on_customer(state: EscalationState, by: str, now: datetime) -> Change:
+    """Waiting on the customer (or a third party) pauses the update and resolution clocks, not the
+    acknowledgement's, until an update, Resume, or the customer's reply; paused time is not elapsed."""
+    if state.status == "resolved" or state.paused_at is not None:
+        return Change(state)
+    return Change(replace(state, paused_at=now), (Event("paused", by, now, note="waiting on the customer"),))
+
+
+def resume(state: EscalationState, by: str, now: datetime, why: str | None = None) -> Change:
+    """The clocks run again, their due times moved by the pause (`bot.rules.sla.paused_due`)."""
+    if state.paused_at is None:
+        return Change(state)
+    return Change(state.resumed(now), _resuming(state, by, now, why))
+
+
+def customer_replied(state: EscalationState, ticket: str, at: datetime) -> Change:
+    """The customer replied in a linked ticket (as the helpdesk sync reports it): the wait is over."""
+    return resume(state, CUSTOMER, at, f"the customer replied in {ticket}")
 
 
 def change_priority(state: EscalationState, by: str, priority: str, reason: str, now: datetime) -> Change:
@@ -111,8 +152,8 @@ def resolve(state: EscalationState, by: str, *, outcome: str, root_cause: str, c
             now: datetime) -> Change:
     if state.status == "resolved":
         return Change(state)
-    return Change(replace(state, status="resolved", resolved_at=now, outcome=outcome, root_cause=root_cause,
-                          customer_told=customer_told),
+    return Change(replace(state.resumed(now), status="resolved", resolved_at=now, outcome=outcome,
+                          root_cause=root_cause, customer_told=customer_told),
                   (Event("resolved", by, now, old=state.status, new="resolved", note=outcome),))
 
 

@@ -6,9 +6,9 @@ Pure: no Slack, no SQL. Time comes in as `now`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -17,13 +17,15 @@ from bot.rules.percentiles import median, percentile
 from bot.rules.sla import (
     DEFAULT_POLICIES,
     BusinessHours,
+    Pause,
     Priority,
     PriorityPolicy,
     as_priority,
-    due_at,
     format_duration,
+    paused_due,
     reminder_times,
 )
+from bot.rules.sla_attainment import Attainment
 from bot.rules.team_config import DAYS, EscalationPolicyConfig
 
 Status = Literal["open", "acknowledged", "resolved"]
@@ -55,9 +57,11 @@ class TeamPolicy:
     tz: ZoneInfo
 
     @classmethod
-    def from_config(cls, config: EscalationPolicyConfig, timezone: str) -> TeamPolicy:
+    def from_config(cls, config: EscalationPolicyConfig, timezone: str, *, holidays: Iterable[date] = (),
+                    holidays_country: str | None = None) -> TeamPolicy:
         """The team's policy from its validated configuration (`TeamConfig.escalation_policy`): the
-        defaults, with each override the team set."""
+        defaults, with each override the team set; the team's holidays and its country's public holidays
+        (`TeamConfig.standup.holidays`, `TeamConfig.holidays_country`) close the business-hours clocks."""
         policies = dict(DEFAULT_POLICIES)
         for priority, override in config.priorities.items():
             base = policies[priority]
@@ -71,7 +75,8 @@ class TeamPolicy:
         return cls(
             policies=policies,
             hours=BusinessHours(start=time.fromisoformat(hours.start), end=time.fromisoformat(hours.end),
-                                days=frozenset(DAYS.index(day) for day in hours.days)),
+                                days=frozenset(DAYS.index(day) for day in hours.days),
+                                holidays=frozenset(holidays), country=holidays_country),
             tz=ZoneInfo(timezone),
         )
 
@@ -82,8 +87,8 @@ class TeamPolicy:
     def of(self, priority: str) -> PriorityPolicy:
         return self.policies.get(as_priority(priority), DEFAULT_POLICIES[as_priority(priority)])
 
-    def due(self, start: datetime, duration: timedelta, priority: str) -> datetime:
-        return due_at(start, duration, self.of(priority), self.tz, self.hours)
+    def due(self, start: datetime, duration: timedelta, priority: str, pauses: Sequence[Pause] = ()) -> datetime:
+        return paused_due(start, duration, self.of(priority), self.tz, self.hours, pauses)
 
 
 class SlaState(Protocol):
@@ -99,13 +104,33 @@ class SlaState(Protocol):
     def priority_changed_at(self) -> datetime: ...
     @property
     def last_update_at(self) -> datetime | None: ...
+    @property
+    def paused_at(self) -> datetime | None: ...
+    @property
+    def pauses(self) -> Sequence[Pause]: ...
 
 
 @dataclass(frozen=True)
 class Deadlines:
+    """The SLA due times. While the escalation waits on the customer (`paused_at`), the update and resolution
+    due times are those the clocks had when the pause began, and a clock that had not run out by then is
+    stopped: it runs again, its due time moved by the pause, when the pause ends."""
+
     ack_due: datetime
     update_due: datetime
     resolve_due: datetime
+    paused_at: datetime | None = None
+
+    def stopped(self, clock: ClockName) -> bool:
+        """The clock is paused (the acknowledgement never is; a clock already overdue at the pause runs on)."""
+        due = self.update_due if clock == "update" else self.resolve_due
+        return clock != "ack" and self.paused_at is not None and self.paused_at < due
+
+    def left_when_paused(self, clock: ClockName) -> timedelta | None:
+        """Wall-clock time the stopped clock had left when the pause began; None when it is not stopped."""
+        if not self.stopped(clock) or self.paused_at is None:
+            return None
+        return (self.update_due if clock == "update" else self.resolve_due) - self.paused_at
 
 
 def _minutes(value: int | None, default: timedelta) -> timedelta:
@@ -113,16 +138,25 @@ def _minutes(value: int | None, default: timedelta) -> timedelta:
 
 
 def deadlines(policy: TeamPolicy, priority: str, clocks_started: datetime,
-              last_update_at: datetime | None = None) -> Deadlines:
+              last_update_at: datetime | None = None, pauses: Sequence[Pause] = (),
+              paused_at: datetime | None = None) -> Deadlines:
     """SLA due times. The clocks start when the escalation opens and restart when its priority
-    changes; the update cadence counts from the latest customer update."""
+    changes; the update cadence counts from the latest customer update. The pauses that ended move the
+    update and resolution due times (`bot.rules.sla.paused_due`); the one going on stops them."""
     rules = policy.of(priority)
     update_from = max(clocks_started, last_update_at) if last_update_at else clocks_started
     return Deadlines(
         ack_due=policy.due(clocks_started, rules.ack, priority),
-        update_due=policy.due(update_from, rules.update_every, priority),
-        resolve_due=policy.due(clocks_started, rules.resolve, priority),
+        update_due=policy.due(update_from, rules.update_every, priority, pauses),
+        resolve_due=policy.due(clocks_started, rules.resolve, priority, pauses),
+        paused_at=paused_at,
     )
+
+
+def deadlines_of(escalation: SlaState, policy: TeamPolicy) -> Deadlines:
+    """The due times of an escalation (its rule state or its stored row)."""
+    return deadlines(policy, escalation.priority, escalation.priority_changed_at, escalation.last_update_at,
+                     escalation.pauses or (), escalation.paused_at)  # a row not stored yet has no pauses
 
 
 @dataclass(frozen=True)
@@ -133,7 +167,8 @@ class Clock:
 
 
 def running_clocks(escalation: SlaState, policy: TeamPolicy) -> list[Clock]:
-    """Acknowledging stops the ack clock, an update restarts the update clock, resolving stops all."""
+    """Acknowledging stops the ack clock, an update restarts the update clock, resolving stops all; waiting on
+    the customer stops the update and resolution clocks that had not run out."""
     if escalation.status == "resolved":
         return []
     rules = policy.of(escalation.priority)
@@ -142,7 +177,8 @@ def running_clocks(escalation: SlaState, policy: TeamPolicy) -> list[Clock]:
     clocks = [Clock("update", update_from, rules.update_every), Clock("resolve", started, rules.resolve)]
     if escalation.status == "open":
         clocks.insert(0, Clock("ack", started, rules.ack))
-    return clocks
+    due = deadlines_of(escalation, policy)
+    return [clock for clock in clocks if not due.stopped(clock.name)]
 
 
 @dataclass(frozen=True)
@@ -168,13 +204,16 @@ class NextDue:
 
 def next_due(status: str, due: Deadlines, now: datetime) -> NextDue | None:
     """Of the clocks still running (the acknowledgement while unacknowledged, the customer update and the
-    resolution until resolved), the one due soonest: an overdue one before any still to come. None once
-    resolved."""
+    resolution until resolved, unless paused), the one due soonest: an overdue one before any still to come.
+    None once resolved, or when every clock is paused."""
     if status == "resolved":
         return None
     running: list[tuple[ClockName, datetime]] = [("update", due.update_due), ("resolve", due.resolve_due)]
     if status == "open":
         running.insert(0, ("ack", due.ack_due))
+    running = [(clock, at) for clock, at in running if not due.stopped(clock)]
+    if not running:
+        return None
     clock, at = min(running, key=lambda item: item[1])  # ties: the earlier clock in the list
     return NextDue(clock, at, at - now)
 
@@ -204,7 +243,8 @@ def due_reminders(escalation: SlaState, policy: TeamPolicy, now: datetime) -> li
     for clock in running_clocks(escalation, policy):
         rules = policy.of(escalation.priority)
         schedule = reminder_times(clock.started, clock.duration, rules, policy.tz, policy.hours,
-                                  repeat_every=REPEAT_EVERY, max_repeats=MAX_REPEATS)
+                                  repeat_every=REPEAT_EVERY, max_repeats=MAX_REPEATS,
+                                  pauses=() if clock.name == "ack" else escalation.pauses or ())
         breach_at = dict(schedule)["breach"]
         passed = [(stage, at) for stage, at in schedule if at <= now]
         if passed:
@@ -231,16 +271,6 @@ class Durations:
 
 
 @dataclass(frozen=True)
-class Attainment:
-    met: int
-    total: int
-
-    @property
-    def percent(self) -> float | None:
-        return round(100 * self.met / self.total, 1) if self.total else None
-
-
-@dataclass(frozen=True)
 class EscalationStats:
     since: datetime
     until: datetime
@@ -260,8 +290,7 @@ class EscalationStats:
     @property
     def attainment(self) -> Attainment:
         """Both SLAs together: every acknowledgement and every resolution that was due."""
-        return Attainment(self.ack_attainment.met + self.resolve_attainment.met,
-                          self.ack_attainment.total + self.resolve_attainment.total)
+        return self.ack_attainment + self.resolve_attainment
 
 
 def change(current: float | None, previous: float | None) -> float | None:

@@ -12,12 +12,20 @@ shorter or longer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
+
+from bot.rules.business_hours import (
+    BusinessHours,
+    add_business_time,
+    business_time_between,
+    public_holidays,
+    require_aware,
+)
 
 Severity = Literal["critical", "high", "medium", "low"]
 Impact = Literal["one", "several", "widespread"]
@@ -51,6 +59,9 @@ PRIORITY_LABELS: Mapping[Priority, str] = MappingProxyType(
     {"P1": "P1 · Critical", "P2": "P2 · High", "P3": "P3 · Medium", "P4": "P4 · Low"}
 )
 
+
+__all__ = ["BusinessHours", "add_business_time", "business_time_between", "public_holidays"]  # their home:
+# `bot.rules.business_hours`; re-exported for the callers that know them from here.
 
 _T = TypeVar("_T", bound=str)
 
@@ -160,112 +171,43 @@ DEFAULT_POLICIES: Mapping[Priority, PriorityPolicy] = MappingProxyType(
     }
 )
 
-# --------------------------------------------------------------------------- business hours
-
-@dataclass(frozen=True)
-class BusinessHours:
-    """Local wall-clock opening hours, the same on every open day.
-
-    ``days`` are weekday numbers, 0 = Monday … 6 = Sunday.
-    """
-
-    start: time = time(9, 0)
-    end: time = time(17, 0)
-    days: frozenset[int] = field(default_factory=lambda: frozenset(range(5)))
-
-    def __post_init__(self) -> None:
-        if self.start.tzinfo is not None or self.end.tzinfo is not None:
-            raise ValueError("business hours are local wall-clock times; give them without a timezone")
-        if not self.start < self.end:
-            raise ValueError(f"business hours start {self.start:%H:%M} must be before end {self.end:%H:%M}")
-        if not self.days:
-            raise ValueError("business hours need at least one day")
-        if not self.days <= frozenset(range(7)):
-            raise ValueError(f"business days must be weekday numbers 0–6, got {sorted(self.days)}")
-
-    @property
-    def day_length(self) -> timedelta:
-        """Length of one business day on the wall clock (8 h for 09:00–17:00)."""
-        return datetime.combine(date.min, self.end) - datetime.combine(date.min, self.start)
-
-
-def _require_aware(value: datetime, name: str) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be a timezone-aware datetime, got naive {value.isoformat()}")
-
-
-def _window(day: date, tz: ZoneInfo, hours: BusinessHours) -> tuple[datetime, datetime] | None:
-    """The UTC instants that open and close business hours on local ``day``, or None if closed.
-
-    Wall-clock times that do not exist (skipped by a spring-forward) resolve to the
-    moment after the jump; ambiguous ones (repeated by a fall-back) to the first.
-    """
-    if day.weekday() not in hours.days:
-        return None
-    opens = datetime.combine(day, hours.start, tzinfo=tz).astimezone(UTC)
-    closes = datetime.combine(day, hours.end, tzinfo=tz).astimezone(UTC)
-    return (opens, closes) if opens < closes else None
-
-
-def add_business_time(start: datetime, duration: timedelta, tz: ZoneInfo, hours: BusinessHours) -> datetime:
-    """The instant at which ``duration`` of business time has passed since ``start``.
-
-    Starting outside business hours, the clock starts at the next opening. A result
-    that lands exactly on closing time is closing time (not the next opening).
-    A zero duration returns ``start`` unchanged, even outside business hours.
-    ``start`` must be timezone-aware; the result is aware UTC.
-    """
-    _require_aware(start, "start")
-    if duration < timedelta(0):
-        raise ValueError(f"duration must not be negative, got {duration}")
-    current = start.astimezone(UTC)
-    if duration == timedelta(0):
-        return current
-    remaining = duration
-    day = current.astimezone(tz).date()
-    while True:
-        window = _window(day, tz, hours)
-        if window is not None:
-            opens, closes = window
-            begin = max(opens, current)
-            if begin < closes:
-                available = closes - begin
-                if remaining <= available:
-                    return begin + remaining
-                remaining -= available
-        day += timedelta(days=1)
-
-
-def business_time_between(start: datetime, end: datetime, tz: ZoneInfo, hours: BusinessHours) -> timedelta:
-    """Business time between two instants: the inverse of :func:`add_business_time`.
-
-    Signed like plain subtraction: negative when ``end`` is before ``start``.
-    """
-    _require_aware(start, "start")
-    _require_aware(end, "end")
-    if end < start:
-        return -business_time_between(end, start, tz, hours)
-    begin, finish = start.astimezone(UTC), end.astimezone(UTC)
-    total = timedelta(0)
-    day, last = begin.astimezone(tz).date(), finish.astimezone(tz).date()
-    while day <= last:
-        window = _window(day, tz, hours)
-        if window is not None:
-            overlap = min(window[1], finish) - max(window[0], begin)
-            if overlap > timedelta(0):
-                total += overlap
-        day += timedelta(days=1)
-    return total
-
-
 def due_at(
     start: datetime, duration: timedelta, policy: PriorityPolicy, tz: ZoneInfo, hours: BusinessHours
 ) -> datetime:
     """When a clock of ``duration`` started at ``start`` runs out under ``policy`` (aware UTC)."""
-    _require_aware(start, "start")
+    require_aware(start, "start")
     if policy.business_hours:
         return add_business_time(start, duration, tz, hours)
     return start.astimezone(UTC) + duration
+
+
+Pause = tuple[datetime, datetime]
+"""A pause that ended: (paused at, resumed at)."""
+
+
+def paused_due(start: datetime, duration: timedelta, policy: PriorityPolicy, tz: ZoneInfo, hours: BusinessHours,
+               pauses: Sequence[Pause] = ()) -> datetime:
+    """When a clock of ``duration`` started at ``start`` runs out, moved by the pauses that ended (aware UTC).
+
+    Paused time is not elapsed: a pause that begins before the clock runs out moves its due time by the time
+    the pause took (business time for a business-hours policy, so a pause over a weekend or a holiday moves it
+    by nothing more than the business time it covered). A pause that begins once the clock has run out moves
+    nothing: the breach stands. A pause that began before ``start`` counts from ``start``.
+    """
+    due = due_at(start, duration, policy, tz, hours)
+    for paused, resumed in sorted(pauses):
+        require_aware(paused, "paused")
+        require_aware(resumed, "resumed")
+        paused = max(paused.astimezone(UTC), start.astimezone(UTC))
+        if resumed <= paused:
+            continue
+        if paused >= due:
+            break
+        if policy.business_hours:
+            due = add_business_time(resumed, business_time_between(paused, due, tz, hours), tz, hours)
+        else:
+            due += resumed - paused
+    return due
 
 
 def reminder_times(
@@ -278,6 +220,7 @@ def reminder_times(
     warn_fraction: float = 0.8,
     repeat_every: timedelta = timedelta(minutes=30),
     max_repeats: int = 3,
+    pauses: Sequence[Pause] = (),
 ) -> list[tuple[str, datetime]]:
     """The reminders for one SLA clock, in order.
 
@@ -285,7 +228,7 @@ def reminder_times(
     time for a business-hours policy), ``("breach", …)`` when it runs out, then
     ``("repeat-1", …)`` … ``("repeat-N", …)`` every ``repeat_every`` of wall-clock time
     after the breach, at most ``max_repeats``. The names are stable: callers use
-    them to claim each reminder once.
+    them to claim each reminder once. Ended ``pauses`` move each of them (:func:`paused_due`).
     """
     if not 0 < warn_fraction < 1:
         raise ValueError(f"warn_fraction must be between 0 and 1, got {warn_fraction}")
@@ -295,9 +238,9 @@ def reminder_times(
         raise ValueError(f"repeat_every must be positive, got {repeat_every}")
     if duration <= timedelta(0):
         raise ValueError(f"duration must be positive, got {duration}")
-    breach = due_at(started, duration, policy, tz, hours)
+    breach = paused_due(started, duration, policy, tz, hours, pauses)
     schedule = [
-        ("warning", due_at(started, duration * warn_fraction, policy, tz, hours)),
+        ("warning", paused_due(started, duration * warn_fraction, policy, tz, hours, pauses)),
         ("breach", breach),
     ]
     schedule.extend((f"repeat-{n}", breach + repeat_every * n) for n in range(1, max_repeats + 1))

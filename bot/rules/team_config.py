@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.rules.business_hours import public_holidays
 from bot.rules.customer_updates import DRAFT_MAX, STAGES, Stage, check_template
 from bot.rules.helpdesk_config import MATCH_KEYS, HelpdeskConfig, TeamHelpdesk
 from bot.rules.paging import PagingConfig
@@ -73,6 +74,11 @@ def _used_twice(keys: list[str]) -> str | None:
             return key
         seen.add(key)
     return None
+
+
+def _country(value: str) -> str:
+    public_holidays(value)  # ValueError names the bad code
+    return value
 
 
 HHMM = Annotated[str, BeforeValidator(_hhmm)]
@@ -240,6 +246,9 @@ class TeamConfig(Section):
     customer_updates: CustomerUpdatesConfig = Field(default_factory=CustomerUpdatesConfig)
     helpdesk: TeamHelpdesk | None = None
     """Which helpdesk source's tickets are the team's (`helpdesks[].key`, and a group or brand to match)."""
+    holidays_country: Annotated[str, AfterValidator(_country)] | None = None
+    """A country's public holidays (`GB`, `US`, `DE`, or a subdivision like `US-CA`: the `holidays` package's
+    codes) close the business-hours SLA clocks, as the team's own `standup.holidays` do."""
 
     @model_validator(mode="after")
     def _unique_path_keys(self) -> TeamConfig:
@@ -256,7 +265,7 @@ class TeamConfig(Section):
     def settings(self) -> dict[str, Any]:
         """The sections stored as the team's settings document."""
         sections = ("standup", "pulse", "digest", "kpi_targets", "escalation_policy", "scorecard",
-                    "customer_updates", "helpdesk")
+                    "customer_updates", "helpdesk", "holidays_country")
         return self.model_dump(mode="json", include=set(sections), exclude_none=True)
 
 

@@ -22,6 +22,8 @@ def register(app: AsyncApp) -> None:
     app.action(ids.RESOLVE)(actions.open_resolve_form)
     app.action(ids.REOPEN)(actions.open_reopen_form)
     app.action(ids.DRAFT_UPDATE)(drafts.open_draft)
+    app.action(ids.WAIT_ON_CUSTOMER)(actions.wait_on_customer)
+    app.action(ids.RESUME)(actions.resume)
 
     app.view(ids.UPDATE_FORM)(actions.submit_update)
     app.view(ids.PRIORITY_FORM)(actions.submit_priority)

@@ -138,6 +138,29 @@ async def acknowledge(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
     await ack()
 
 
+async def wait_on_customer(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
+                           context: dict[str, Any]) -> None:
+    """**Waiting on customer**: the update and resolution clocks pause (`rules.wait_on_customer`)."""
+    await _button(ack, body, respond, context, lambda state, by, now: rules.wait_on_customer(state, by, now))
+
+
+async def resume(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: dict[str, Any]) -> None:
+    """**Resume**: the clocks run again, their due times moved by the pause (`rules.resume`)."""
+    await _button(ack, body, respond, context, lambda state, by, now: rules.resume(state, by, now))
+
+
+async def _button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: dict[str, Any],
+                  change: Callable[[EscalationState, str, datetime], Change]) -> None:
+    """A card button that changes the escalation at once (no form): apply the rule, save and show it."""
+    async with context["services"].unit(context["now"]) as unit:
+        found = await clicked(body, unit.session, context, respond)
+        if found is not None:
+            click, escalation, team = found
+            made = change(escalations.state_of(escalation), click.user.id, context["now"])
+            await _apply(unit, escalation, team, made, context["now"])
+    await ack()
+
+
 async def assign(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
                  context: dict[str, Any]) -> None:
     async with context["services"].unit(context["now"]) as unit:

@@ -17,6 +17,8 @@ CHANGE_PRIORITY = "escalation.change_priority"
 RESOLVE = "escalation.resolve"
 REOPEN = "escalation.reopen"
 DRAFT_UPDATE = "escalation.draft_update"
+WAIT_ON_CUSTOMER = "escalation.wait_on_customer"
+RESUME = "escalation.resume"
 
 # Input blocks of the escalation form (block_id; each input's action_id is the same string)
 CUSTOMER = "customer"

@@ -169,6 +169,11 @@ async def _tickets(db: SessionFactory, source: Connector, state: SourceState, re
                 report.error = "another sync took this source over (this one held it too long): stopped"
                 return
             await session.commit()
+        # TODO(issue 22, item 3): a customer's reply in a ticket linked to an escalation that waits on the
+        # customer should end the wait (`bot.rules.escalation_changes.customer_replied`, then save and show it
+        # as `handlers.escalations.actions._apply` does, in this page's transaction). The connectors do not
+        # report who wrote a ticket's latest comment yet (Zendesk: ticket metrics' `requester_updated_at`;
+        # Freshdesk: conversations; Intercom: `statistics.last_contact_reply_at`; Salesforce: EmailMessage).
         report.imported += count.imported
         report.updated += count.updated
         report.unchanged += count.unchanged

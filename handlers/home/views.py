@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.rules import participation
 from bot.rules.kpi import STATUS_ICONS, format_target, format_value
 from bot.rules.pulse_results import Trend
 from bot.rules.pulse_trends import PulseTrend
@@ -139,10 +140,10 @@ def _team(managed: Managed, admin: bool) -> list[Block]:
         how = (f"`supportbot tickets import FILE` on the server loads a helpdesk export ({onboarding.HELPDESK_DOCS})"
                if admin else onboarding.ASK_FOR_HELPDESK)
         blocks.append(context(f"No KPI data yet: {how}."))
-    asked = sum(p.expected for p in managed.participation)
-    if asked:
-        answered = sum(p.answered for p in managed.participation)
-        rate = round(100 * answered / asked)
+    answered, asked = (sum(p.answered for p in managed.participation), sum(p.expected for p in managed.participation))
+    rate_found = participation.percent(answered, asked)  # the KPI series' definition
+    if rate_found is not None:
+        rate = round(rate_found)
         blocks.append(section(f"Stand-up this week: *{rate}%* answered ({answered} of {asked})"))
     if managed.pulse is not None:
         blocks += _pulse_result(managed.pulse)

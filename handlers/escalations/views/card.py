@@ -10,9 +10,10 @@ from typing import Any
 from bot.rules.escalations import (
     CLOCK_LABELS,
     ROOT_CAUSES,
+    ClockName,
     Reminder,
     TeamPolicy,
-    deadlines,
+    deadlines_of,
 )
 from bot.rules.linked_tickets import TicketRef
 from bot.rules.sla import (
@@ -20,6 +21,8 @@ from bot.rules.sla import (
     PRIORITY_LABELS,
     SEVERITY_LABELS,
     URGENCY_LABELS,
+    business_time_between,
+    format_duration,
     format_sla_target,
 )
 from handlers.blocks import (
@@ -70,7 +73,7 @@ def ticket_links(tickets: Sequence[TicketRef], *, room: int = 2800) -> str:
 
 def _sla_line(escalation: Escalation, policy: TeamPolicy, now: datetime) -> str:
     rules = policy.of(escalation.priority)
-    due = deadlines(policy, escalation.priority, escalation.priority_changed_at, escalation.last_update_at)
+    due = deadlines_of(escalation, policy)
 
     def target(td: timedelta) -> str:
         return format_sla_target(td, rules, policy.hours)
@@ -80,14 +83,24 @@ def _sla_line(escalation: Escalation, policy: TeamPolicy, now: datetime) -> str:
             return "✅ met" if done <= due else "⚠️ missed"
         return "⏰ *breached*" if now >= due else f"by {date(due)}"
 
+    def running(clock: ClockName, at: datetime) -> str:
+        if not due.stopped(clock) or due.paused_at is None:
+            return state(at, None)
+        left = (business_time_between(due.paused_at, at, policy.tz, policy.hours) if rules.business_hours
+                else at - due.paused_at)
+        return f"⏸ paused with {target(left) if rules.business_hours else format_duration(left)} left"
+
     if escalation.status == "resolved":
         return (f"*SLA* · acknowledge {state(due.ack_due, escalation.acknowledged_at)}"
                 f" · resolve {state(due.resolve_due, escalation.resolved_at)}")
     lines = [
         f"*Acknowledge* within {target(rules.ack)}: {state(due.ack_due, escalation.acknowledged_at)}",
-        f"*Customer update* every {target(rules.update_every)}: next {state(due.update_due, None)}",
-        f"*Resolve* within {target(rules.resolve)}: {state(due.resolve_due, None)}",
+        f"*Customer update* every {target(rules.update_every)}: next {running('update', due.update_due)}",
+        f"*Resolve* within {target(rules.resolve)}: {running('resolve', due.resolve_due)}",
     ]
+    if escalation.paused_at is not None:
+        lines.insert(0, f"⏸ *Waiting on customer* since {date(escalation.paused_at)}: the customer-update and "
+                        "resolution clocks are paused until an update, *Resume* or the customer's reply.")
     return "\n".join(lines)
 
 
@@ -95,7 +108,8 @@ def card_text(escalation: Escalation) -> str:
     """The notification text (push notifications, screen readers, clients without blocks): user text is
     escaped here too, so a summary cannot ping a channel or hide a link."""
     return clip(f"{escalation.ref} · {escalation.priority} · {escape(escalation.customer)}: "
-                f"{escape(escalation.summary)} ({escalation.status})", 3000)
+                f"{escape(escalation.summary)} ({escalation.status}"
+                f"{', waiting on customer' if escalation.paused_at else ''})", 3000)
 
 
 def escalation_card(escalation: Escalation, policy: TeamPolicy, now: datetime) -> list[Block]:
@@ -145,6 +159,8 @@ def card_actions(escalation: Escalation) -> Block:
             button("Post update", ids.POST_UPDATE, value),
             button("Draft customer update", ids.DRAFT_UPDATE, value),
             button("Change priority", ids.CHANGE_PRIORITY, value),
+            button("Resume", ids.RESUME, value) if escalation.paused_at
+            else button("Waiting on customer", ids.WAIT_ON_CUSTOMER, value),
             button("Resolve", ids.RESOLVE, value, style="primary" if escalation.status != "open" else None),
         ]
     return {"type": "actions", "block_id": f"{ids.ACTIONS_BLOCK}:{escalation.id}", "elements": elements}
@@ -192,6 +208,13 @@ def describe(event: EscalationEvent) -> str:
             return f"{who} resolved it. *Outcome:* {note}"
         case "reopened":
             return f"{who} reopened it: {note}"
+        case "paused":
+            return (f"⏸ {who} is waiting on the customer: the customer-update and resolution clocks are paused "
+                    "(paused time does not count against the SLA).")
+        case "resumed" if event.note:
+            return f"▶️ The SLA clocks run again: {note}."
+        case "resumed":
+            return f"▶️ {who} resumed the SLA clocks: the wait on the customer is over."
     return f"{who}: {event.kind} {note}".strip()
 
 

@@ -63,11 +63,14 @@ P3 ack 4 business hours, resolve 3 business days; P4 ack 1 business day, resolve
 def next_sla(escalation: Escalation, now: datetime) -> str:
     """` · ⏳ ack due in 12 min`, or ` · ⏰ *update overdue by 5 min*`: the time left to the next SLA (and, when
     that is not the resolution, whether the resolution target has passed)."""
-    found = next_due(escalation.status, Deadlines(escalation.ack_due, escalation.update_due, escalation.resolve_due),
-                     now)
+    due = Deadlines(escalation.ack_due, escalation.update_due, escalation.resolve_due, escalation.paused_at)
+    waiting = " · ⏸ waiting on customer" if escalation.paused_at and escalation.status != "resolved" else ""
+    found = next_due(escalation.status, due, now)
     if found is None:
-        return ""
-    late = " · ⏰ *past resolution target*" if found.clock != "resolve" and escalation.resolve_due <= now else ""
+        return waiting
+    late = (" · ⏰ *past resolution target*" if found.clock != "resolve" and not due.stopped("resolve")
+            and escalation.resolve_due <= now else "")
+    late += waiting
     return (f" · ⏰ *{found}*" if found.overdue else f" · ⏳ {found}") + late
 
 
