@@ -26,6 +26,7 @@ from pydantic import (
 
 from bot.rules.customer_updates import DRAFT_MAX, STAGES, Stage, check_template
 from bot.rules.helpdesk_config import MATCH_KEYS, HelpdeskConfig, TeamHelpdesk
+from bot.rules.oncall_config import OnCallConfig
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -218,6 +219,8 @@ class PriorityOverride(Section):
 class EscalationPolicyConfig(Section):
     business_hours: BusinessHoursConfig = Field(default_factory=BusinessHoursConfig)
     priorities: dict[Literal["P1", "P2", "P3", "P4"], PriorityOverride] = Field(default_factory=dict)
+    on_call: OnCallConfig | None = None
+    """The DM chain for teams without a paging product (`bot.rules.oncall`)."""
 
 
 class TeamConfig(Section):
