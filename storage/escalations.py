@@ -93,6 +93,24 @@ async def save(session: AsyncSession, escalation: Escalation, change: Change, du
     return rows[-1]
 
 
+async def merge(session: AsyncSession, duplicate: Escalation, target: Escalation, changes: tuple[Change, Change],
+                due: tuple[Deadlines, Deadlines]) -> tuple[EscalationEvent, EscalationEvent]:
+    """Store a merge the rules made (`escalation_changes.merge`), flushed, not committed: the duplicate closed,
+    its tickets and reporter added to the target, its timeline copied onto the target's (each entry saying
+    where it came from; the duplicate keeps its own). The merge's event on each side."""
+    for event in await timeline(session, duplicate.id):
+        session.add(EscalationEvent(escalation_id=target.id, at=event.at, actor=event.actor, kind=event.kind,
+                                    old=event.old, new=event.new, note=event.note,
+                                    customer_visible=event.customer_visible, came_from=duplicate.id))
+    known = list(target.tickets)
+    target.tickets = known + [ticket for ticket in duplicate.tickets if ticket not in known]
+    target.merged_from = [*(target.merged_from or []), {"id": duplicate.id, "reporter": duplicate.reporter}]
+    closed = await save(session, duplicate, changes[0], due[0])
+    taken = await save(session, target, changes[1], due[1])
+    assert closed is not None and taken is not None  # a merge always says so on both timelines
+    return closed, taken
+
+
 def keep_due_current(escalation: Escalation, due: Deadlines) -> None:
     """Store the due times again when the team's policy changed them (the stats and lists query them): staged,
     written by the flow's commit."""
@@ -192,7 +210,7 @@ async def stats(session: AsyncSession, team_ids: Sequence[int], since: datetime,
                 until: datetime) -> EscalationStats:
     """Counts, durations and SLA attainment of the escalations opened in [since, until)."""
     window = (Escalation.team_id.in_(team_ids), Escalation.opened_at >= since,
-              Escalation.opened_at < until)
+              Escalation.opened_at < until, Escalation.merged_into.is_(None))  # a merged duplicate counts once
 
     async def grouped(column: Any) -> dict[str, int]:
         rows = await session.execute(
@@ -215,7 +233,7 @@ async def stats(session: AsyncSession, team_ids: Sequence[int], since: datetime,
     )).one()
     resolved = await session.scalar(
         select(func.count()).where(Escalation.team_id.in_(team_ids), Escalation.resolved_at >= since,
-                                   Escalation.resolved_at < until)
+                                   Escalation.resolved_at < until, Escalation.merged_into.is_(None))
     )
     acks = (await session.execute(
         select(Escalation.opened_at, Escalation.acknowledged_at)

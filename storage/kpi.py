@@ -111,7 +111,8 @@ async def _breached_escalations(session: AsyncSession, team_id: int, start: date
                        and_(Escalation.resolved_at.is_(None), Escalation.resolve_due < end))
     found = await session.scalars(
         select(Escalation).where(Escalation.team_id == team_id, Escalation.opened_at >= start,
-                                 Escalation.opened_at < end, or_(late_ack, late_resolve))
+                                 Escalation.opened_at < end, or_(late_ack, late_resolve),
+                                 Escalation.merged_into.is_(None))
         .order_by(Escalation.priority, Escalation.opened_at).limit(CONTRIBUTORS))
     return [Contributor(e.ref, None, e.summary, (e.posts[0].channel, e.posts[0].ts) if e.posts else None)
             for e in found.all()]

@@ -163,6 +163,10 @@ class Escalation(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     root_cause: Mapped[str | None] = mapped_column(String(32))
     customer_told: Mapped[bool | None] = mapped_column(Boolean)
+    merged_into: Mapped[int | None] = mapped_column(Integer)
+    """Closed as a duplicate of this escalation (Merge into…); not counted in the stats on its own."""
+    merged_from: Mapped[list[Any] | None] = mapped_column(JSON)
+    """The duplicates merged into this one: `{"id", "reporter"}` each (their reporters hear of its resolution)."""
 
     path: Mapped[EscalationPath] = relationship(lazy="joined")
     posts: Mapped[list[EscalationPost]] = relationship(lazy="selectin", order_by="EscalationPost.id")
@@ -205,6 +209,8 @@ class EscalationEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     customer_visible: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """An update the customer may read: a customer-update draft quotes only these."""
+    came_from: Mapped[int | None] = mapped_column(Integer)
+    """Copied from this escalation's timeline when it was merged into this one as a duplicate."""
 
 
 
