@@ -123,6 +123,14 @@ async def get(session: AsyncSession, escalation_id: int) -> Escalation | None:
     return await session.get(Escalation, escalation_id)
 
 
+async def locked(session: AsyncSession, escalation_ids: Sequence[int]) -> dict[int, Escalation]:
+    """The escalations, each row locked until the flow commits (in number order, so two flows locking the same
+    pair never wait on each other): a merge reads the state it changes (SQLite serialises writers anyway)."""
+    query = (select(Escalation).where(Escalation.id.in_(escalation_ids)).order_by(Escalation.id)
+             .with_for_update(of=Escalation).execution_options(populate_existing=True))
+    return {escalation.id: escalation for escalation in (await session.scalars(query)).unique().all()}
+
+
 # --------------------------------------------------------------------------- queries
 
 @dataclass(frozen=True)

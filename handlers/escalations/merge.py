@@ -58,8 +58,8 @@ async def submit_merge(ack: AsyncAck, body: dict[str, Any], context: dict[str, A
     chosen = as_number(submission.view.values().get(ids.MERGE_TARGET))
     by, now = submission.user.id, context["now"]
     async with context["services"].unit(now) as unit:
-        duplicate = await escalations.get(unit.session, number) if number else None
-        target = await escalations.get(unit.session, chosen) if chosen else None
+        found = await escalations.locked(unit.session, [n for n in (number, chosen) if n])
+        duplicate, target = found.get(number or 0), found.get(chosen or 0)
         team: TeamProfile | None = context["directory"].team(duplicate.team_id) if duplicate else None
         made: tuple[rules.Change, rules.Change] | str = (
             UNREADABLE if number is None else actions.GONE if duplicate is None or team is None
