@@ -93,7 +93,12 @@ def _snapshot(connection: Connection) -> dict[str, list[tuple[Any, ...]]]:
         text(f"SELECT {', '.join(PREVIOUS_COLUMNS.get(table, ['*']))} FROM {table}"))) for table in TABLES}
 
 
-PREVIOUS_COLUMNS = {"escalation_events": ["id", "escalation_id", "at", "actor", "kind", "old", "new", "note"]}
+PREVIOUS_COLUMNS = {"escalation_events": ["id", "escalation_id", "at", "actor", "kind", "old", "new", "note"],
+                    "escalations": ["id", "team_id", "path_id", "submission_key", "reporter", "owner", "customer",
+                                    "summary", "details", "tickets", "severity", "impact", "urgency", "priority",
+                                    "status", "opened_at", "acknowledged_at", "last_update_at", "resolved_at",
+                                    "priority_changed_at", "ack_due", "update_due", "resolve_due", "outcome",
+                                    "root_cause", "customer_told"]}
 
 
 def _revision(connection: Connection) -> str:
