@@ -93,6 +93,24 @@ async def save(session: AsyncSession, escalation: Escalation, change: Change, du
     return rows[-1]
 
 
+async def merge(session: AsyncSession, duplicate: Escalation, target: Escalation, changes: tuple[Change, Change],
+                due: tuple[Deadlines, Deadlines]) -> tuple[EscalationEvent, EscalationEvent]:
+    """Store a merge the rules made (`escalation_changes.merge`), flushed, not committed: the duplicate closed,
+    its tickets and reporter added to the target, its timeline copied onto the target's (each entry saying
+    where it came from; the duplicate keeps its own). The merge's event on each side."""
+    for event in await timeline(session, duplicate.id):
+        session.add(EscalationEvent(escalation_id=target.id, at=event.at, actor=event.actor, kind=event.kind,
+                                    old=event.old, new=event.new, note=event.note,
+                                    customer_visible=event.customer_visible, came_from=duplicate.id))
+    known = list(target.tickets)
+    target.tickets = known + [ticket for ticket in duplicate.tickets if ticket not in known]
+    target.merged_from = [*(target.merged_from or []), {"id": duplicate.id, "reporter": duplicate.reporter}]
+    closed = await save(session, duplicate, changes[0], due[0])
+    taken = await save(session, target, changes[1], due[1])
+    assert closed is not None and taken is not None  # a merge always says so on both timelines
+    return closed, taken
+
+
 def keep_due_current(escalation: Escalation, due: Deadlines) -> None:
     """Store the due times again when the team's policy changed them (the stats and lists query them): staged,
     written by the flow's commit."""
@@ -103,6 +121,14 @@ def keep_due_current(escalation: Escalation, due: Deadlines) -> None:
 
 async def get(session: AsyncSession, escalation_id: int) -> Escalation | None:
     return await session.get(Escalation, escalation_id)
+
+
+async def locked(session: AsyncSession, escalation_ids: Sequence[int]) -> dict[int, Escalation]:
+    """The escalations, each row locked until the flow commits (in number order, so two flows locking the same
+    pair never wait on each other): a merge reads the state it changes (SQLite serialises writers anyway)."""
+    query = (select(Escalation).where(Escalation.id.in_(escalation_ids)).order_by(Escalation.id)
+             .with_for_update(of=Escalation).execution_options(populate_existing=True))
+    return {escalation.id: escalation for escalation in (await session.scalars(query)).unique().all()}
 
 
 # --------------------------------------------------------------------------- queries
@@ -209,7 +235,7 @@ async def stats(session: AsyncSession, team_ids: Sequence[int], since: datetime,
     """Counts, durations and SLA attainment of the escalations opened in [since, until): SLA attainment and the
     time to resolve as `bot.rules.sla_attainment` defines them (paused time not elapsed)."""
     window = (Escalation.team_id.in_(team_ids), Escalation.opened_at >= since,
-              Escalation.opened_at < until)
+              Escalation.opened_at < until, Escalation.merged_into.is_(None))  # a merged duplicate counts once
 
     async def grouped(column: Any) -> dict[str, int]:
         rows = await session.execute(
@@ -223,7 +249,7 @@ async def stats(session: AsyncSession, team_ids: Sequence[int], since: datetime,
     )).all()
     resolved = await session.scalar(
         select(func.count()).where(Escalation.team_id.in_(team_ids), Escalation.resolved_at >= since,
-                                   Escalation.resolved_at < until)
+                                   Escalation.resolved_at < until, Escalation.merged_into.is_(None))
     )
     by_path = (await session.execute(
         select(EscalationPath.name, func.count()).select_from(Escalation)

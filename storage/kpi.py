@@ -110,7 +110,8 @@ async def _breached_escalations(session: AsyncSession, team_id: int, start: date
     them), most urgent first."""
     opened = await session.scalars(
         select(Escalation).where(Escalation.team_id == team_id, Escalation.opened_at >= start,
-                                 Escalation.opened_at < end).order_by(Escalation.priority, Escalation.opened_at))
+                                 Escalation.opened_at < end, Escalation.merged_into.is_(None))
+        .order_by(Escalation.priority, Escalation.opened_at))
     found = [e for e in opened.all() if sla_of(e).missed(end)]
     return [Contributor(e.ref, None, e.summary, (e.posts[0].channel, e.posts[0].ts) if e.posts else None)
             for e in found[:CONTRIBUTORS]]

@@ -138,7 +138,7 @@ def _solved(n: int) -> Query:
                   *_picks(rows.c.v, rows.c.rank, rows.c.n)).group_by(rows.c.w)
 
 
-def _open_spans(opened: Any, closed: Any, team: Any, n: int, pad: int) -> Query:
+def _open_spans(opened: Any, closed: Any, team: Any, n: int, pad: int, *also: Any) -> Query:
     """Rows open at some window's end (opened before it, not closed by it), counted by (window opened in,
     window closed in): -1 when opened before the stretch, n when still open or closed after it. A row is
     open at the end of window i when it was opened in window i or before and closed after it. Rows of kind
@@ -146,7 +146,7 @@ def _open_spans(opened: Any, closed: Any, team: Any, n: int, pad: int) -> Query:
     start = case((opened < _time("start"), -1), *((opened < _time(f"e{i}"), i) for i in range(n)), else_=n - 1)
     end = case((closed.is_(None), n), *((closed < _time(f"e{i}"), i) for i in range(n)), else_=n)
     return select(literal_column("2"), start, end, func.count(), *[null()] * pad).where(
-        team == bindparam("team"), opened < _time("end"), or_(closed.is_(None), closed >= _time("e0")),
+        team == bindparam("team"), opened < _time("end"), or_(closed.is_(None), closed >= _time("e0")), *also,
     ).group_by(text("2"), text("3"))
 
 
@@ -165,6 +165,10 @@ def _tickets_statement(n: int) -> Query:
     return cast(Query, union_all(first, second, _open_spans(Ticket.created_at, Ticket.solved_at, Ticket.team_id, n, 8)))
 
 
+SEPARATE = Escalation.merged_into.is_(None)
+"""A duplicate merged into another escalation is not counted on its own."""
+
+
 def _escalations_statement(n: int) -> Query:
     """Every escalation figure of the n windows in one statement: kind 0, one row per escalation opened in the
     stretch, with its window and the columns SLA attainment reads (`storage.escalations.SLA_COLUMNS`: the rule
@@ -174,13 +178,13 @@ def _escalations_statement(n: int) -> Query:
         literal_column("0"), _window(Escalation.opened_at, n), null().cast(Integer), literal_column("1"),
         *SLA_COLUMNS,
     ).where(Escalation.team_id == bindparam("team"), Escalation.opened_at >= _time("start"),
-            Escalation.opened_at < _time("end"))
+            Escalation.opened_at < _time("end"), SEPARATE)
     pad = len(SLA_COLUMNS)
     resolved: Any = select(literal_column("1"), _window(Escalation.resolved_at, n), null(), func.count(),
                       *[null()] * pad).where(
         Escalation.team_id == bindparam("team"), Escalation.resolved_at >= _time("start"),
-        Escalation.resolved_at < _time("end")).group_by(text("2"))
-    spans = _open_spans(Escalation.opened_at, Escalation.resolved_at, Escalation.team_id, n, pad)
+        Escalation.resolved_at < _time("end"), SEPARATE).group_by(text("2"))
+    spans = _open_spans(Escalation.opened_at, Escalation.resolved_at, Escalation.team_id, n, pad, SEPARATE)
     return cast(Query, union_all(opened, resolved, spans))
 
 

@@ -169,6 +169,10 @@ class Escalation(Base):
     """Waiting on the customer since then: the update and resolution clocks are paused."""
     pauses: Mapped[tuple[tuple[datetime, datetime], ...]] = mapped_column(PauseList, default=(), server_default="[]")
     """Pauses that ended, oldest first: (paused at, resumed at). The due times are moved by them."""
+    merged_into: Mapped[int | None] = mapped_column(Integer)
+    """Closed as a duplicate of this escalation (Merge into…); not counted in the stats on its own."""
+    merged_from: Mapped[list[Any] | None] = mapped_column(JSON)
+    """The duplicates merged into this one: `{"id", "reporter"}` each (their reporters hear of its resolution)."""
 
     path: Mapped[EscalationPath] = relationship(lazy="joined")
     posts: Mapped[list[EscalationPost]] = relationship(lazy="selectin", order_by="EscalationPost.id")
@@ -211,6 +215,8 @@ class EscalationEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     customer_visible: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """An update the customer may read: a customer-update draft quotes only these."""
+    came_from: Mapped[int | None] = mapped_column(Integer)
+    """Copied from this escalation's timeline when it was merged into this one as a duplicate."""
 
 
 

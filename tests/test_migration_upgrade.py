@@ -96,7 +96,8 @@ def _snapshot(connection: Connection) -> dict[str, list[tuple[Any, ...]]]:
 
 PREVIOUS_COLUMNS = {"escalation_events": ["id", "escalation_id", "at", "actor", "kind", "old", "new", "note"],
                     "escalations": [column.name for column in Escalation.__table__.columns
-                                    if column.name not in ("paused_at", "pauses", "paging_failure")]}
+                                    if column.name not in ("paused_at", "pauses", "paging_failure", "merged_into",
+                                                           "merged_from")]}
 
 
 def _revision(connection: Connection) -> str:

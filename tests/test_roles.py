@@ -114,6 +114,16 @@ def picked(opener: str, open_: Run, picker: str) -> Callable[[World], Awaitable[
     return prepare
 
 
+def merging(opener: str) -> Callable[[World], Awaitable[Run]]:
+    """Merge into… opened by `opener` on the open escalation, a second open one offered to merge it into."""
+    async def prepare(w: World) -> Run:
+        other = await w.escalate("high")
+        await esc("escalation.merge")(w, PEOPLE[opener])
+        form = w.last_form()
+        return lambda w, user: w.submit(user, form, merge_target=str(other))
+    return prepare
+
+
 CASES: dict[tuple[str, str], list[tuple[Callable[[World], Awaitable[Run]], set[str]]]] = {
     ("command", "/escalate"): [(direct(lambda w, u: command(w, u, "/escalate")), {MEM, MGR, OTH})],
     ("view", "escalation.form"): [(opened_by(MEM, lambda w, u: command(w, u, "/escalate"),
@@ -133,6 +143,8 @@ CASES: dict[tuple[str, str], list[tuple[Callable[[World], Awaitable[Run]], set[s
                                                 {"outcome": "Done", "root_cause": None, "customer_told": None}),
                                       {MEM, MGR})],
     ("action", "escalation.draft_update"): [(direct(esc("escalation.draft_update")), {MEM, MGR})],
+    ("action", "escalation.merge"): [(direct(esc("escalation.merge")), {MEM, MGR})],
+    ("view", "escalation.merge_form"): [(merging(MEM), {MEM, MGR})],
     ("view", "escalation.draft_setup"): [(drafted(MEM), {MEM, MGR})],
     ("view", "escalation.draft"): [(draft_written(MEM), {MEM, MGR})],
     ("view", "escalation.reopen"): [(opened_by(MEM, esc("escalation.reopen", resolved=True), {"reason": "Back"}),

@@ -38,6 +38,8 @@ class EscalationState:
     """Waiting on the customer since then: the update and resolution clocks are paused."""
     pauses: tuple[Pause, ...] = ()
     """The pauses that ended, oldest first: they move the update and resolution due times."""
+    merged_into: int | None = None
+    """Closed as a duplicate of that escalation (`merge`)."""
 
     def due(self, policy: TeamPolicy) -> Deadlines:
         """The SLA due times: the one place they come from (the card, the timers and the stored columns)."""
@@ -164,3 +166,35 @@ def reopen(state: EscalationState, by: str, reason: str, now: datetime) -> Chang
     status: Status = "acknowledged" if state.acknowledged_at else "open"
     return Change(replace(state, status=status, resolved_at=None),
                   (Event("reopened", by, now, old="resolved", new=status, note=reason),))
+
+
+@dataclass(frozen=True)
+class Mergeable:
+    """One side of a merge: the escalation's state, its team and its summary."""
+
+    state: EscalationState
+    team_id: int
+    summary: str = ""
+
+
+def merge(duplicate: Mergeable, target: Mergeable | None, by: str, now: datetime) -> tuple[Change, Change] | str:
+    """Close `duplicate` as merged into `target`, an open escalation of the same team: the duplicate is resolved
+    (its outcome says where it went) and the target's timeline says what came in. A refusal is a sentence."""
+    dup, into = duplicate.state, target.state if target else None
+    if dup.status == "resolved":
+        return f"ESC-{dup.id} is already closed" + (f" (merged into ESC-{dup.merged_into})." if dup.merged_into
+                                                    else ": reopen it first.")
+    if target is None or into is None:
+        return "That escalation no longer exists: please pick another."
+    if into.id == dup.id:
+        return f"ESC-{dup.id} can't be merged into itself: pick the escalation it duplicates."
+    if target.team_id != duplicate.team_id:
+        return f"ESC-{into.id} belongs to another team: only an escalation of the same team can take it."
+    if into.status == "resolved":
+        return f"ESC-{into.id} is resolved: merge into an open escalation (or reopen ESC-{into.id} first)."
+    closed = replace(dup, status="resolved", resolved_at=now, merged_into=into.id,
+                     outcome=f"Duplicate of ESC-{into.id}: merged into it.")
+    return (Change(closed, (Event("merged", by, now, old=f"ESC-{dup.id}", new=f"ESC-{into.id}",
+                                  note=duplicate.summary),)),
+            Change(into, (Event("merged_in", by, now, old=f"ESC-{dup.id}", new=f"ESC-{into.id}",
+                                note=duplicate.summary),)))

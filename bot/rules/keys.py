@@ -84,6 +84,11 @@ def sla_reminder(escalation: int, clock: str, due: datetime, stage: str) -> Esca
     return EscalationKey(escalation, (clock, due.isoformat(), stage))
 
 
+def oncall_dm(escalation: int, round_number: int, level: int, person: str) -> EscalationKey:
+    """The on-call chain's DM to one person at one level of one round (`bot.rules.oncall`)."""
+    return EscalationKey(escalation, ("oncall", str(round_number), str(level), person))
+
+
 # --------------------------------------------------------------------------- dated and per-round keys
 
 @dataclass(frozen=True)

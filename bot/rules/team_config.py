@@ -27,6 +27,7 @@ from pydantic import (
 from bot.rules.business_hours import public_holidays
 from bot.rules.customer_updates import DRAFT_MAX, STAGES, Stage, check_template
 from bot.rules.helpdesk_config import MATCH_KEYS, HelpdeskConfig, TeamHelpdesk
+from bot.rules.oncall_config import OnCallConfig
 from bot.rules.paging import PagingConfig
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -227,6 +228,8 @@ class EscalationPolicyConfig(Section):
     priorities: dict[Literal["P1", "P2", "P3", "P4"], PriorityOverride] = Field(default_factory=dict)
     paging: PagingConfig | None = None
     """Page PagerDuty or Opsgenie per priority (`bot.rules.paging`); none: no pages."""
+    on_call: OnCallConfig | None = None
+    """The DM chain for teams without a paging product (`bot.rules.oncall`)."""
 
 
 class TeamConfig(Section):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers.escalations import actions, commands, drafts, ids, jobs
+from handlers.escalations import actions, commands, drafts, ids, jobs, merge
 from handlers.jobs import Job
 
 COMMANDS = {"/escalate": "Log, track and resolve an escalation: `/escalate help`"}
@@ -24,6 +24,7 @@ def register(app: AsyncApp) -> None:
     app.action(ids.DRAFT_UPDATE)(drafts.open_draft)
     app.action(ids.WAIT_ON_CUSTOMER)(actions.wait_on_customer)
     app.action(ids.RESUME)(actions.resume)
+    app.action(ids.MERGE)(merge.open_merge_form)
 
     app.view(ids.UPDATE_FORM)(actions.submit_update)
     app.view(ids.PRIORITY_FORM)(actions.submit_priority)
@@ -31,3 +32,4 @@ def register(app: AsyncApp) -> None:
     app.view(ids.REOPEN_FORM)(actions.submit_reopen)
     app.view(ids.DRAFT_SETUP_FORM)(drafts.write_draft)
     app.view(ids.DRAFT_FORM)(actions.submit_draft)
+    app.view(ids.MERGE_FORM)(merge.submit_merge)

@@ -44,14 +44,15 @@ def cards(escalation: Escalation, team: TeamProfile, *, event_id: int, now: date
 
 
 def card_updates(escalation: Escalation, team: TeamProfile, *, version: str, event_id: int,
-                 now: datetime) -> list[Message]:
-    """Every card brought to the escalation's state now (`version` names this state: an event, a breach)."""
+                 now: datetime, channels: Sequence[str] | None = None) -> list[Message]:
+    """Every card brought to the escalation's state now (`version` names this state: an event, a breach), in
+    the card channels, or in `channels`."""
     blocks = views.escalation_card(escalation, team.policy, now)
     return [update(keys.card_update(escalation.id, channel, version), _card(escalation, channel),
                    views.card_text(escalation), blocks=blocks, group=_group(escalation, channel),
                    coalesce=f"{_card(escalation, channel)}:update",
                    then={"card_shows": {"escalation": escalation.id, "channel": channel, "event": event_id}})
-            for channel in card_channels(escalation, team)]
+            for channel in (card_channels(escalation, team) if channels is None else channels)]
 
 
 def news(escalation: Escalation, team: TeamProfile, event: EscalationEvent) -> list[Message]:
@@ -69,7 +70,8 @@ def _dms(escalation: Escalation, team: TeamProfile, event: EscalationEvent) -> l
         people.append((event.new, views.handed_over(escalation, by=event.actor)))
     elif event.kind == "resolved":
         notice = views.resolved_notice(escalation, by=event.actor)
-        people += [(person, notice) for person in dict.fromkeys((escalation.reporter, escalation.owner))
+        merged = [duplicate["reporter"] for duplicate in escalation.merged_from or []]  # their reporters too
+        people += [(person, notice) for person in dict.fromkeys((escalation.reporter, escalation.owner, *merged))
                    if person != event.actor]
     found = [post(keys.event_dm(escalation.id, event.id, person), person, text, group=_group(escalation, person))
              for person, text in people if person]

@@ -8,6 +8,7 @@ RESOLVE_FORM = "escalation.resolve"
 REOPEN_FORM = "escalation.reopen"
 DRAFT_SETUP_FORM = "escalation.draft_setup"
 DRAFT_FORM = "escalation.draft"
+MERGE_FORM = "escalation.merge_form"
 
 # Buttons and selects on the escalation message (action_id)
 ACKNOWLEDGE = "escalation.acknowledge"
@@ -19,6 +20,7 @@ REOPEN = "escalation.reopen"
 DRAFT_UPDATE = "escalation.draft_update"
 WAIT_ON_CUSTOMER = "escalation.wait_on_customer"
 RESUME = "escalation.resume"
+MERGE = "escalation.merge"
 
 # Input blocks of the escalation form (block_id; each input's action_id is the same string)
 CUSTOMER = "customer"
@@ -42,6 +44,7 @@ CUSTOMER_TOLD = "customer_told"
 CUSTOMER_TZ = "customer_tz"
 NAME_OWNER = "name_owner"
 DRAFT_TEXT = "draft_text"
+MERGE_TARGET = "merge_target"
 
 # Blocks of the escalation message
 ACTIONS_BLOCK = "escalation_actions"

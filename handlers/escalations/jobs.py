@@ -2,7 +2,8 @@
 
 - `escalation-timers` (every minute): SLA reminders in the card's thread at 80 % and at breach of the
   acknowledgement, customer-update and resolution clocks, with capped repeats, and a card in every channel
-  that should show one, written to the outbox (a plan); then whatever the outbox holds that is due is sent.
+  that should show one, and the on-call chain's DMs due (`handlers.escalations.oncall`), written to the outbox
+  (a plan); then whatever the outbox holds that is due is sent.
 - `escalation-review` (Monday morning, team time): last week's review in the escalation channel.
 """
 
@@ -16,7 +17,7 @@ from bot.rules import claim_keys
 from bot.rules.directory import TeamProfile
 from bot.rules.escalations import due_reminders
 from handlers.delivery import once
-from handlers.escalations import announce, paging, views
+from handlers.escalations import announce, oncall, paging, views
 from handlers.jobs import Job
 from handlers.services import Services
 from storage import escalations
@@ -41,6 +42,7 @@ async def run_timers(services: Services, now: datetime) -> int:
             escalations.keep_due_current(escalation, escalations.state_of(escalation).due(team.policy))
             shown = latest.get(escalation.id, 0)
             unit.send(*announce.cards(escalation, team, event_id=shown, now=now))
+            unit.send(*await oncall.chain(services.client, escalation, team, now))  # the on-call DMs due
             for due in due_reminders(escalation, team.policy, now):
                 unit.send(announce.reminder(escalation, team, due), *paging.breached(escalation, team, due))
                 if due.is_breach:  # the card shows it

@@ -109,6 +109,7 @@ class _SlackMethods(_Shared):
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
             "users.info": self._users_info,
+            "usergroups.users.list": self._usergroups_users_list,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
             "apps.connections.open": self._apps_connections_open,
@@ -247,6 +248,19 @@ class _SlackMethods(_Shared):
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         channel_id = str(self._require(args, "channel", "channel_not_found"))
         return {"channel": copy.deepcopy(self.channels.get(channel_id) or self._default_channel(channel_id))}
+
+    def add_usergroup(self, group: str, users: list[str]) -> None:
+        """Register a user group's members for usergroups.users.list (forgotten by `reset`)."""
+        with self._cond:
+            self._state.usergroups[group] = list(users)
+
+    def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """https://api.slack.com/methods/usergroups.users.list: `usergroup` (required) → `{"users": [...]}`;
+        an unknown group is `no_such_subteam`."""
+        group = str(self._require(args, "usergroup", "invalid_arguments"))
+        if group not in self._state.usergroups:
+            raise SlackError("no_such_subteam")
+        return {"users": list(self._state.usergroups[group])}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user") or ""))

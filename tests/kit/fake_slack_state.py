@@ -136,6 +136,7 @@ class _State:
     arrived: list[str] = field(default_factory=list)  # methods whose call has reached Slack (answered or not)
     peers: set[tuple[Any, ...]] = field(default_factory=set)  # client (host, port) of each /api/ connection
     counter: int = 0
+    usergroups: dict[str, list[str]] = field(default_factory=dict)  # usergroups.users.list
 
 
 class _Shared:

@@ -17,7 +17,14 @@ from handlers.escalations.views.card import (
     ticket_links,
     tickets_of,
 )
-from handlers.escalations.views.modals import escalation_form, priority_form, reopen_form, resolve_form, update_form
+from handlers.escalations.views.modals import (
+    escalation_form,
+    merge_form,
+    priority_form,
+    reopen_form,
+    resolve_form,
+    update_form,
+)
 from handlers.escalations.views.reports import (
     HELP,
     LIST_MAX,
@@ -30,9 +37,31 @@ from handlers.escalations.views.reports import (
 )
 
 __all__ = [
-    "HELP", "LIST_MAX", "PRIORITY_ICONS", "STATUS_LABELS", "TIMELINE_MAX", "card_text", "confirmation",
-    "describe", "escalation_card", "escalation_detail", "escalation_form", "escalation_items", "escalation_list",
+    "HELP",
+    "LIST_MAX",
+    "PRIORITY_ICONS",
+    "STATUS_LABELS",
+    "TIMELINE_MAX",
+    "card_text",
+    "confirmation",
+    "describe",
+    "escalation_card",
+    "escalation_detail",
+    "escalation_form",
+    "escalation_items",
+    "escalation_list",
     "handed_over",
-    "label", "priority_form", "ref", "reminder_text", "reopen_form", "resolve_form", "resolved_notice",
-    "stats_blocks", "ticket_links", "tickets_of", "update_form", "weekly_review",
+    "label",
+    "merge_form",
+    "priority_form",
+    "ref",
+    "reminder_text",
+    "reopen_form",
+    "resolve_form",
+    "resolved_notice",
+    "stats_blocks",
+    "ticket_links",
+    "tickets_of",
+    "update_form",
+    "weekly_review",
 ]

@@ -107,8 +107,9 @@ def _sla_line(escalation: Escalation, policy: TeamPolicy, now: datetime) -> str:
 def card_text(escalation: Escalation) -> str:
     """The notification text (push notifications, screen readers, clients without blocks): user text is
     escaped here too, so a summary cannot ping a channel or hide a link."""
+    status = f"merged into ESC-{escalation.merged_into}" if escalation.merged_into else escalation.status
     return clip(f"{escalation.ref} · {escalation.priority} · {escape(escalation.customer)}: "
-                f"{escape(escalation.summary)} ({escalation.status}"
+                f"{escape(escalation.summary)} ({status}"
                 f"{', waiting on customer' if escalation.paused_at else ''})", 3000)
 
 
@@ -137,6 +138,13 @@ def escalation_card(escalation: Escalation, policy: TeamPolicy, now: datetime) -
     tickets = tickets_of(escalation)
     if tickets:
         blocks.append(section(f"*Linked tickets:* {ticket_links(tickets)}"))
+    if escalation.merged_from:
+        blocks.append(section("*Merged in:* " + ", ".join(
+            f"ESC-{d['id']} (reported by {user(d['reporter'])})" for d in escalation.merged_from[:20])))
+    if escalation.merged_into:  # a duplicate: the card points to the escalation that carries on
+        blocks.append(section(f"🔀 *Merged into ESC-{escalation.merged_into}*: follow it there; its reporter, "
+                              "tickets and timeline moved with it."))
+        return blocks
     if escalation.status == "resolved":
         told = "customer told" if escalation.customer_told else "customer *not* told yet"
         cause = ROOT_CAUSES.get(escalation.root_cause or "", "Other")
@@ -162,6 +170,7 @@ def card_actions(escalation: Escalation) -> Block:
             button("Resume", ids.RESUME, value) if escalation.paused_at
             else button("Waiting on customer", ids.WAIT_ON_CUSTOMER, value),
             button("Resolve", ids.RESOLVE, value, style="primary" if escalation.status != "open" else None),
+            button("Merge into…", ids.MERGE, value),
         ]
     return {"type": "actions", "block_id": f"{ids.ACTIONS_BLOCK}:{escalation.id}", "elements": elements}
 
@@ -187,7 +196,13 @@ def resolved_notice(escalation: Escalation, *, by: str) -> str:
 # --------------------------------------------------------------------------- timeline
 
 def describe(event: EscalationEvent) -> str:
-    """One timeline entry as a sentence (also the thread reply for that change)."""
+    """One timeline entry as a sentence (also the thread reply for that change); an entry copied from a merged
+    duplicate says which."""
+    said = _sentence(event)
+    return f"_ESC-{event.came_from}:_ {said}" if event.came_from else said
+
+
+def _sentence(event: EscalationEvent) -> str:
     who = user(event.actor)
     note = escape(event.note or "")
     match event.kind:
@@ -215,6 +230,10 @@ def describe(event: EscalationEvent) -> str:
             return f"▶️ The SLA clocks run again: {note}."
         case "resumed":
             return f"▶️ {who} resumed the SLA clocks: the wait on the customer is over."
+        case "merged":
+            return f"🔀 {who} merged it into *{event.new}* as a duplicate."
+        case "merged_in":
+            return f"🔀 {who} merged *{event.old}* into it (a duplicate: {note})."
     return f"{who}: {event.kind} {note}".strip()
 
 

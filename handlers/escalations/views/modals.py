@@ -121,3 +121,23 @@ def reopen_form(escalation: Escalation) -> dict[str, Any]:
         text_input(ids.REASON, "Why is it reopened?", multiline=True, max_length=500),
     ], submit="Reopen", private_metadata=str(escalation.id))
 
+
+
+def merge_form(escalation: Escalation, candidates: Sequence[Escalation], more: int = 0) -> dict[str, Any]:
+    """Pick the open escalation of the same team this one duplicates (the 100 most urgent; `more` not shown)."""
+    if not candidates:
+        return modal(ids.MERGE_FORM, f"Merge {ref(escalation)}", [
+            _about(escalation),
+            section("There is no other open escalation of this team to merge it into."),
+        ], submit=None, close="Close", private_metadata=str(escalation.id))
+    options = [option(f"{ref(c)} · {c.priority} · {c.customer}: {c.summary}", str(c.id)) for c in candidates]
+    blocks = [
+        _about(escalation),
+        select_input(ids.MERGE_TARGET, "Merge into", options[:100], placeholder="The escalation it duplicates"),
+        section(f"{ref(escalation)} will be closed as a duplicate; its reporter, tickets and timeline move to the "
+                "escalation you pick, and its cards point there."),
+    ]
+    if more:
+        blocks.append(section(f"_{more} more open escalations are not listed: the most urgent 100 are._"))
+    return modal(ids.MERGE_FORM, f"Merge {ref(escalation)}", blocks, submit="Merge",
+                 private_metadata=str(escalation.id))
