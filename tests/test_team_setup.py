@@ -7,8 +7,8 @@ from datetime import datetime
 
 from bot.app import Supportbot
 from bot.rules.team_config import parse_teams, render_teams
-from handlers.supportbot import HELP, ids
 from handlers import people as known
+from handlers.supportbot import HELP, ids
 from storage import teams
 from tests.conftest import Clock, TeamPeople
 from tests.kit.driver import SlackDriver
