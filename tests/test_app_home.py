@@ -4,12 +4,13 @@ number of queries for 5 escalations as for 300, and one republish for a burst of
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import event
 
 from bot.app import Supportbot
+from bot.rules import keys
 from bot.seed import seed_escalation
 from handlers.escalations import ids as escalation_ids
 from handlers.home import data, views
@@ -106,3 +107,12 @@ async def test_a_burst_of_clicks_republishes_the_home_once(app: Supportbot, bot:
         await asyncio.sleep(0.01)
     assert app.services.later.waiting == 0  # nothing else is pending: the three clicks made one refresh
     assert len(slack.calls("views.publish", user_id=team.agent)) == 1
+
+
+@pytest.mark.parametrize("key", [keys.home("U0AGENT1", date(2026, 11, 2), "event-Ev0ABC"),
+                                 keys.request_message("setup", "tier2", date(2026, 11, 2), "welcome", "U0ADMIN"),
+                                 keys.request_message("prioritize", "tier1", date(2026, 11, 2), "share", "C0TEAM",
+                                                      "1.2.abc")])
+def test_a_request_s_message_is_remembered_a_day_and_read_back(key: keys.DatedKey) -> None:
+    assert keys.parse(str(key)) == key
+    assert key.remembered.last_day == date(2026, 11, 3)
