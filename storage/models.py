@@ -221,7 +221,8 @@ class EscalationEvent(Base):
 
 
 class Person(Base):
-    """What Slack told us of someone (users.info), refreshed at most daily: their name, timezone and status."""
+    """What Slack told us of someone (users.info), refreshed at most daily: their name, timezone and status, and
+    whether they are a workspace admin, a bot or deactivated (a request reads these instead of asking Slack)."""
 
     __tablename__ = "people"
 
@@ -232,6 +233,9 @@ class Person(Base):
     status_text: Mapped[str] = mapped_column(String(200), default="")
     status_expires_at: Mapped[datetime | None]
     refreshed_at: Mapped[datetime]
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 class TeamChoice(Base):
     """The team a person last chose (`/kpi tier2`, a form's team picker): their default when a command names

@@ -30,6 +30,7 @@ async def remember(session: AsyncSession, people: Iterable[Person], *, now: date
         "user_id": person.user_id, "name": person.name[:200], "tz": person.tz[:64] if person.tz else None,
         "status_emoji": person.status_emoji[:100], "status_text": person.status_text[:200],
         "status_expires_at": person.status_expires_at, "refreshed_at": now,
+        "is_admin": person.is_admin, "is_bot": person.is_bot, "deleted": person.deleted,
     } for person in people}
     if not rows:
         return
@@ -43,9 +44,11 @@ async def remember(session: AsyncSession, people: Iterable[Person], *, now: date
     await session.commit()
 
 
-_REFRESHED = ("name", "tz", "status_emoji", "status_text", "status_expires_at", "refreshed_at")
+_REFRESHED = ("name", "tz", "status_emoji", "status_text", "status_expires_at", "refreshed_at", "is_admin", "is_bot",
+              "deleted")
 
 
 def _person(row: PersonRow) -> Person:
     return Person(user_id=row.user_id, name=row.name, tz=row.tz, status_emoji=row.status_emoji,
-                  status_text=row.status_text, status_expires_at=row.status_expires_at)
+                  status_text=row.status_text, status_expires_at=row.status_expires_at, is_admin=row.is_admin,
+                  is_bot=row.is_bot, deleted=row.deleted)

@@ -10,6 +10,7 @@ from typing import Any
 from bot.app import Supportbot
 from bot.rules.pulse import questions_of, week_of
 from bot.rules.team_config import parse_teams
+from handlers import people
 from storage import pulse, scorecard, standups, teams
 from tests.conftest import Clock
 from tests.kit.driver import SlackDriver
@@ -57,6 +58,7 @@ class World:
         for kind, user in PEOPLE.items():
             self.slack.add_user(user, real_name=kind.title(), tz="UTC", is_admin=kind == "admin")
         self.slack.add_user("U0MATE", tz="UTC")
+        await people.people(self.app.services, [*PEOPLE.values(), "U0MATE"], self.clock.now)  # the cache knows them
         async with self.app.services.db() as session:
             await teams.apply(session, parse_teams(WORLD), now=self.clock.now)
         self.app.services.directory.invalidate()

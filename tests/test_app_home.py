@@ -4,12 +4,13 @@ number of queries for 5 escalations as for 300, and one republish for a burst of
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import event
 
 from bot.app import Supportbot
+from bot.rules import keys
 from bot.seed import seed_escalation
 from handlers.escalations import ids as escalation_ids
 from handlers.home import data, views
@@ -72,6 +73,7 @@ async def test_hundreds_of_escalations_fit_and_cost_no_more_queries(app: Support
                  lambda *args: statements.append(str(args[2])))
 
     async def home_of(user: str) -> dict:
+        await app.services.outbox.drain()  # who they are is learnt from Slack after a Home is gathered
         statements.clear()
         built = views.home(await data.gather(app.services, user, clock.now))
         return {"view": built, "queries": len(statements)}
@@ -84,7 +86,7 @@ async def test_hundreds_of_escalations_fit_and_cost_no_more_queries(app: Support
 
     await seed(0, 5)
     for user in (team.agent, team.manager):
-        await home_of(user)  # who they are is asked of Slack (and cached) the first time only
+        await home_of(user)  # who they are is asked of Slack (and cached) after the first time
     few = {user: await home_of(user) for user in (team.agent, team.manager)}
     await seed(5, 300)
     many = {user: await home_of(user) for user in (team.agent, team.manager)}
@@ -105,3 +107,12 @@ async def test_a_burst_of_clicks_republishes_the_home_once(app: Supportbot, bot:
         await asyncio.sleep(0.01)
     assert app.services.later.waiting == 0  # nothing else is pending: the three clicks made one refresh
     assert len(slack.calls("views.publish", user_id=team.agent)) == 1
+
+
+@pytest.mark.parametrize("key", [keys.home("U0AGENT1", date(2026, 11, 2), "event-Ev0ABC"),
+                                 keys.request_message("setup", "tier2", date(2026, 11, 2), "welcome", "U0ADMIN"),
+                                 keys.request_message("prioritize", "tier1", date(2026, 11, 2), "share", "C0TEAM",
+                                                      "1.2.abc")])
+def test_a_request_s_message_is_remembered_a_day_and_read_back(key: keys.DatedKey) -> None:
+    assert keys.parse(str(key)) == key
+    assert key.remembered.last_day == date(2026, 11, 3)

@@ -192,7 +192,8 @@ async def draft(bot: SlackDriver, slack: FakeSlack, user: str, *, channel: str =
     await press(bot, slack, ids.DRAFT_UPDATE, user=user, channel=channel)
     choices = slack.last("views.open")
     assert choices.ok and view_problems(choices.args["view"]) == []
-    form = dict(choices.response["view"])
+    form = slack.view(choices.response["view"]["id"])  # as shown now: with the owner's name once Slack said it
+    assert form is not None and all(view_problems(c.args["view"]) == [] for c in slack.calls("views.update"))
     values: dict[str, Any] = {ids.CUSTOMER_TZ: zone or "America/New_York"}
     if any(b.get("block_id") == ids.NAME_OWNER for b in form["blocks"]):
         values[ids.NAME_OWNER] = "owner" if name_owner else "team"

@@ -14,13 +14,13 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.app import Supportbot
-from handlers import envelope
+from handlers import envelope, people
 from handlers.escalations import ids
 from handlers.escalations.actions import GONE
 from handlers.payloads import UNREADABLE
 from storage import escalations
 from storage.models import Escalation
-from tests.conftest import TeamPeople
+from tests.conftest import Clock, TeamPeople
 from tests.escalation_steps import GOOD, card_post, escalate, open_form, path_option, press
 from tests.kit.block_limits import facts_dir
 from tests.kit.driver import TEAM_ID, Reply, SlackDriver, state_of
@@ -212,9 +212,13 @@ def test_every_payload_slack_documents_passes_the_envelope_check(name: str, payl
 ])
 async def test_an_owner_the_user_picker_could_not_have_given_is_refused_inline(
         owner: str, asked: bool, error: str, app: Supportbot, bot: SlackDriver, slack: FakeSlack,
-        team: TeamPeople) -> None:
+        team: TeamPeople, clock: Clock) -> None:
+    """A forged ID is refused once the people cache knows what Slack says of it (nothing is asked of Slack
+    before the answer: an ID the cache never saw is taken, the picker offering only real people)."""
     slack.add_user("U0GONE", deleted=True)
     slack.add_user("U0ROBOT", is_bot=True)
+    if asked:
+        await people.people(app.services, [owner], clock.now)
     reply, _view = await escalate(bot, slack, team.agent, owner=owner)
     assert reply.status == 200 and set(reply.errors) == {ids.OWNER}
     assert error in reply.errors[ids.OWNER]
@@ -297,8 +301,10 @@ async def test_a_refusal_with_nowhere_to_send_it_is_only_logged(bot: SlackDriver
     assert slack.calls(RESPONSE_URL_METHOD) == [] and slack.count("chat.update") == 0
 
 
-async def test_a_forged_assign_pick_is_refused(bot: SlackDriver, slack: FakeSlack, team: TeamPeople) -> None:
+async def test_a_forged_assign_pick_is_refused(app: Supportbot, bot: SlackDriver, slack: FakeSlack, team: TeamPeople,
+                                               clock: Clock) -> None:
     await escalate(bot, slack, team.agent)
+    await people.people(app.services, ["U0NOBODY"], clock.now)  # Slack told the cache: nobody by that ID
     updates = slack.count("chat.update")
     await press(bot, slack, ids.ASSIGN, user=team.agent, channel="C0ENG", selected_user="U0NOBODY")
     assert slack.count("chat.update") == updates  # nobody was assigned

@@ -13,13 +13,16 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Supportbot, create_app
+from handlers import people
 from handlers.dispatch import run_outbox
 from handlers.escalations import ids
+from handlers.supportbot import ids as setup_ids
 from storage.outbox_models import OutboxMessage
 from tests.conftest import SIGNING_SECRET, Clock, TeamPeople
 from tests.escalation_steps import GOOD, card, card_post, escalate, path_option, press
 from tests.kit.driver import Reply, SlackDriver
 from tests.kit.fake_slack import FakeSlack
+from tests.test_team_setup import FORM as SETUP_FORM
 
 SLOW = 4.0
 
@@ -203,3 +206,109 @@ async def test_two_dispatchers_on_one_database_never_send_one_message_twice(
     assert first + second == 12
     keys = [(c.channel, c.text) for c in slack.calls("chat.postMessage") if c.ok]
     assert len(keys) == len(set(keys)) == 12
+
+
+# ---------------------------------------------------------------- App Home, setup, prioritize, drafts, owners
+
+async def open_home_tab(driver: SlackDriver, user: str) -> Reply:
+    return await driver.event({"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home"})
+
+
+@pytest.mark.parametrize("method", ["views.publish", "users.info"])
+async def test_opening_the_home_tab_is_answered_before_slack(quick: SlackDriver, app: Supportbot, slack: FakeSlack,
+                                                             team: TeamPeople, method: str) -> None:
+    """The Home is written to the outbox and published after the answer; who the person is (the cache does not
+    know them yet) is asked of Slack after it too."""
+    slack.delay_next(method, SLOW)
+    reply = await answered_before(slack, method, open_home_tab(quick, team.manager))
+    assert (reply.status, reply.body) == (200, "")
+    await app.services.outbox.drain()
+    home = slack.home(team.manager)
+    assert home is not None and "Your teams" in str(home["blocks"])
+
+
+async def test_only_the_latest_of_a_person_s_waiting_homes_is_published(
+        quick: SlackDriver, app: Supportbot, slack: FakeSlack, team: TeamPeople, clock: Clock) -> None:
+    await people.people(app.services, [team.agent], clock.now)  # known: one Home per opening
+    slack.outage(500, methods=["views.publish"])
+    for _ in range(3):
+        await open_home_tab(quick, team.agent)
+    await app.services.outbox.drain()
+    slack.end_outage()
+    await run_outbox(app.services, clock.advance(minutes=1))
+    assert len([c for c in slack.calls("views.publish", user_id=team.agent) if c.ok]) == 1
+    async with app.services.db() as session:
+        waiting = (await session.scalars(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)))).all()
+    assert waiting == []
+
+
+async def test_setup_is_answered_before_slack_is_asked_who_they_are(quick: SlackDriver, slack: FakeSlack) -> None:
+    slack.add_user("U0ADMIN", is_admin=True)
+    slack.delay_next("users.info", SLOW)
+    reply = await answered_before(slack, "users.info", quick.command("/supportbot", "setup new", user="U0ADMIN"))
+    assert reply.status == 200 and slack.last("views.open").ok  # the form opened without waiting for Slack
+
+
+@pytest.mark.parametrize("method", ["conversations.info", "chat.postMessage"])
+async def test_saving_a_new_team_is_answered_before_slack(bot: SlackDriver, app: Supportbot, slack: FakeSlack,
+                                                          method: str) -> None:
+    """The channels are checked and the creator welcomed after the answer (the welcome through the outbox)."""
+    slack.add_user("U0ADMIN", is_admin=True)
+    slack.add_channel("G0SECRET", is_private=True, is_member=False)
+    await bot.command("/supportbot", "setup new", user="U0ADMIN")  # Slack says who they are, after the answer
+    form = slack.last("views.open").response["view"]
+    bot.settle = False
+    slack.delay_next(method, SLOW)
+    values = {**SETUP_FORM, setup_ids.CHANNELS["digest"]: "G0SECRET"}
+    reply = await answered_before(slack, method, bot.submit(form, user="U0ADMIN", **values))
+    assert (reply.status, reply.body) == (200, "")
+    await app.services.outbox.drain()
+    dms = [c.text or "" for c in slack.calls("chat.postMessage", channel="U0ADMIN") if c.ok]
+    assert len(dms) == 2 and any("is set up" in text for text in dms)
+    assert any("can't post in <#G0SECRET>" in text for text in dms)
+
+
+async def test_sharing_the_ranked_list_is_answered_before_slack(quick: SlackDriver, app: Supportbot,
+                                                                slack: FakeSlack, team: TeamPeople) -> None:
+    slack.delay_next("chat.postMessage", SLOW)
+    reply = await answered_before(slack, "chat.postMessage",
+                                  quick.command("/prioritize", "share", user=team.agent, channel="C0TEAM"))
+    assert "Sharing the ranked list here" in reply.text
+    await app.services.outbox.drain()
+    assert slack.count("chat.postMessage", channel="C0TEAM") == 1
+
+
+async def test_a_customer_update_draft_is_answered_before_slack_names_anyone(
+        bot: SlackDriver, app: Supportbot, slack: FakeSlack, team: TeamPeople) -> None:
+    """The choices open at once and, while Slack is still saying who the agent is, submitting them is answered
+    with a moment's view; the draft replaces it once Slack has answered."""
+    slack.add_user(team.agent, real_name="Ana Agent")
+    await escalate(bot, slack, team.agent)
+    bot.settle = False
+    slack.delay_next("users.info", SLOW)  # the press's lookup of the agent
+    slack.delay_next("users.info", SLOW)  # the submission's
+    opened, asked = slack.count("views.open"), slack.count("users.info")
+    pressed = await press(bot, slack, ids.DRAFT_UPDATE, user=team.agent, channel="C0ENG")
+    assert (pressed.status, pressed.body) == (200, "")
+    await slack.await_for("views.open", opened + 1)
+    form = slack.last("views.open").response["view"]
+    submitted = await bot.submit(form, user=team.agent, **{ids.CUSTOMER_TZ: "America/New_York"})
+    assert slack.count("users.info") == asked, "users.info was answered before the requests were"
+    assert submitted.json["response_action"] == "update" and "Writing the draft" in str(submitted.json["view"])
+    await app.services.outbox.drain()
+    shown = slack.last("views.update", view_id=form["id"]).args["view"]
+    assert "Ana Agent" in str(shown) and "Hi ACME Corp team" in str(shown)
+
+
+async def test_an_assign_pick_slack_is_slow_to_describe_does_not_hold_the_answer(
+        bot: SlackDriver, app: Supportbot, slack: FakeSlack, team: TeamPeople) -> None:
+    """Someone the people cache does not know is taken (Slack's picker offers only real people) and asked
+    about after the answer."""
+    slack.add_user("U0ELSEWHERE")
+    await escalate(bot, slack, team.agent)
+    bot.settle = False
+    slack.delay_next("users.info", SLOW)
+    await answered_before(slack, "users.info", press(bot, slack, ids.ASSIGN, user=team.manager, channel="C0ENG",
+                                                     selected_user="U0ELSEWHERE"))
+    await app.services.outbox.drain()
+    assert "U0ELSEWHERE" in str(card(slack, "C0ENG").blocks)

@@ -86,7 +86,7 @@ async def test_a_team_proposes_scores_ranks_shares_and_closes(bot: SlackDriver, 
         await bot.command("/prioritize", "done 1 Shipped", user=team.agent)).text
     assert "is done" in (await bot.command("/prioritize", "done 1 Shipped in the help centre", user=team.manager)).text
     assert "Self-serve" not in (await bot.command("/prioritize", "list", user=team.agent)).text
-    assert "Shared" in (await bot.command("/prioritize", "share", user=team.agent, channel="C0TEAM")).text
+    assert "Sharing" in (await bot.command("/prioritize", "share", user=team.agent, channel="C0TEAM")).text
     assert "Macro" in str(slack.last("chat.postMessage", channel="C0TEAM").blocks)
 
 

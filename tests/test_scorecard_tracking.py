@@ -124,7 +124,7 @@ async def test_the_list_shows_owner_target_date_and_the_kpis_change(app: Support
     untracked = shown[shown.index("Nothing tracked"):]
     assert "👤" not in untracked and "📈" not in untracked and "🎯" not in untracked
 
-    assert "Shared" in (await bot.command("/prioritize", "share", user=team.agent, channel="C0TEAM")).text
+    assert "Sharing" in (await bot.command("/prioritize", "share", user=team.agent, channel="C0TEAM")).text
     assert "75.0% of 8 rated" in str(slack.last("chat.postMessage", channel="C0TEAM").blocks)
 
 

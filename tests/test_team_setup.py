@@ -7,9 +7,10 @@ from datetime import datetime
 
 from bot.app import Supportbot
 from bot.rules.team_config import parse_teams, render_teams
+from handlers import people as known
 from handlers.supportbot import HELP, ids
 from storage import teams
-from tests.conftest import TeamPeople
+from tests.conftest import Clock, TeamPeople
 from tests.kit.driver import SlackDriver
 from tests.kit.fake_slack import FakeSlack
 
@@ -48,13 +49,31 @@ async def test_an_admin_creates_a_team_equal_to_its_yaml(app: Supportbot, bot: S
     assert "Getting started" in str(welcome.blocks) and "<#C0ESC2>" in str(welcome.blocks)
 
 
-async def test_only_admins_create_and_only_managers_edit(bot: SlackDriver, slack: FakeSlack, team: TeamPeople) -> None:
+async def test_only_admins_create_and_only_managers_edit(app: Supportbot, bot: SlackDriver, slack: FakeSlack,
+                                                         team: TeamPeople, clock: Clock) -> None:
     people(slack)
+    await known.people(app.services, [NEWBIE, ADMIN, team.agent], clock.now)  # the people cache knows them
     assert "Only a Slack workspace admin or owner can create a support team" in (
         await bot.command("/supportbot", "setup new", user=NEWBIE)).text
     refused = (await bot.command("/supportbot", f"setup {team.key}", user=team.agent)).text
     assert "Only Tier 1 Support's managers and workspace admins can change the team's setup" in refused
     assert "There is no team `nope`" in (await bot.command("/supportbot", "setup nope", user=ADMIN)).text
+
+
+async def test_someone_the_cache_does_not_know_gets_the_form_and_saving_it_checks_again(
+        app: Supportbot, bot: SlackDriver, slack: FakeSlack) -> None:
+    """Nobody waits on Slack for the form: it opens, Slack is asked who they are after the answer, and saving
+    the form is refused inline when they are no admin."""
+    people(slack)
+    opened = slack.count("views.open")
+    await bot.command("/supportbot", "setup new", user=NEWBIE)
+    assert slack.count("views.open") == opened + 1
+    assert [c.args.get("user") for c in slack.calls("users.info")] == [NEWBIE]  # after the answer
+    form = slack.last("views.open").view
+    assert form is not None
+    errors = (await bot.submit(form, user=NEWBIE, **FORM)).errors
+    assert "Only a Slack workspace admin or owner can create a support team" in errors[ids.NAME]
+    assert (await app.services.directory.current()).find("tier2") is None
 
 
 async def test_a_manager_edits_their_team_and_keeps_what_the_form_does_not_show(
@@ -78,10 +97,8 @@ async def test_a_manager_edits_their_team_and_keeps_what_the_form_does_not_show(
     assert not slack.calls("chat.postMessage", channel=team.manager)  # no welcome for an edit
 
 
-async def test_bad_values_and_channels_the_bot_cannot_post_in_come_back_inline(
-        app: Supportbot, bot: SlackDriver, slack: FakeSlack) -> None:
+async def test_bad_values_come_back_inline(app: Supportbot, bot: SlackDriver, slack: FakeSlack) -> None:
     people(slack)
-    slack.add_channel("G0SECRET", is_private=True, is_member=False)
     await bot.command("/supportbot", "setup new", user=ADMIN)
     form = slack.last("views.open").view
     assert form is not None
@@ -89,13 +106,30 @@ async def test_bad_values_and_channels_the_bot_cannot_post_in_come_back_inline(
                                                     ids.PATH_CHANNEL.format(1): None, ids.DIGEST_TIME: "9am"})).errors
     assert "lowercase" in errors[ids.KEY] and "IANA" in errors[ids.TIMEZONE] and "HH:MM" in errors[ids.DIGEST_TIME]
     assert "channel" in errors[ids.PATH_CHANNEL.format(1)]
-    errors = (await bot.submit(form, user=ADMIN, **{**FORM, ids.CHANNELS["digest"]: "G0SECRET"})).errors
-    assert "/invite @supportbot" in errors[ids.CHANNELS["digest"]]
-    slack.fail_method("conversations.info", "not_in_channel")
-    errors = (await bot.submit(form, user=ADMIN, **FORM)).errors
-    assert "/invite @supportbot" in errors[ids.CHANNELS["escalations"]]
-    slack.clear_failures()
     assert (await app.services.directory.current()).find("tier2") is None  # nothing saved
+    assert slack.count("conversations.info") == 0
+
+
+async def test_channels_the_bot_cannot_post_in_are_named_in_a_dm_after_the_team_is_saved(
+        app: Supportbot, bot: SlackDriver, slack: FakeSlack) -> None:
+    people(slack)
+    slack.add_channel("G0SECRET", is_private=True, is_member=False)
+    await bot.command("/supportbot", "setup new", user=ADMIN)
+    form = slack.last("views.open").response["view"]  # as Slack shows it: with its own id
+    reply = await bot.submit(form, user=ADMIN, **{**FORM, ids.CHANNELS["digest"]: "G0SECRET"})
+    assert (reply.status, reply.body) == (200, "")
+    assert (await app.services.directory.current()).find("tier2") is not None
+    warnings = [c for c in slack.calls("chat.postMessage", channel=ADMIN) if "can't post in" in (c.text or "")]
+    assert len(warnings) == 1 and "<#G0SECRET>" in (warnings[0].text or "")
+    assert "/invite @supportbot" in (warnings[0].text or "") and "<#C0ESC2>" not in (warnings[0].text or "")
+    slack.fail_method("conversations.info", "not_in_channel")  # an edit while Slack says the bot is not in any
+    await bot.command("/supportbot", "setup tier2", user=ADMIN)
+    edit = slack.last("views.open").response["view"]
+    reply = await bot.submit(edit, user=ADMIN, **{ids.NAME: "Tier 2 Care"})
+    assert (reply.status, reply.body) == (200, "")
+    slack.clear_failures()
+    warned = [c for c in slack.calls("chat.postMessage", channel=ADMIN) if "can't post in" in (c.text or "")]
+    assert len(warned) == 2 and "<#C0ESC2>" in (warned[1].text or "") and "Tier 2 Care" in (warned[1].text or "")
 
 
 async def test_a_newcomers_home_and_help_show_how_to_start(bot: SlackDriver, slack: FakeSlack) -> None:

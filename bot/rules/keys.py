@@ -125,6 +125,26 @@ class RoundKey(Key):
         return Remembered(pulse_round=self.round_id)
 
 
+# --------------------------------------------------------------------------- what a request asks for
+
+REQUEST_KINDS = frozenset({"home", "setup", "prioritize"})
+"""Features whose keys name one request's message: remembered a day, long past any retry of that request."""
+A_DAY = timedelta(days=1)
+
+
+def home(person: str, day: date, refresh: str) -> DatedKey:
+    """One publish of `person`'s App Home: `refresh` names what asked for it (the id of the Slack event that
+    opened the tab, or of the change that altered what it shows)."""
+    return DatedKey("home", day, (person,), (refresh,), A_DAY)
+
+
+def request_message(feature: str, subject: str, day: date, *part: str) -> DatedKey:
+    """A message one request asked for (`setup` of a team: its creator's welcome; `prioritize` of a team: the
+    shared ranked list), named by what makes that request unique (a view's or a trigger's id)."""
+    assert feature in REQUEST_KINDS
+    return DatedKey(feature, day, (subject,), part, A_DAY)
+
+
 @dataclass(frozen=True)
 class StoredKey(Key):
     """A stored string read back, with what it must be remembered for (None: unknown, kept for ever)."""
@@ -160,6 +180,8 @@ def parse(stored: str) -> Key | None:
                             BASELINE_PLAN + timedelta(days=1))
         if kind == "escalation-review" and len(parts) == 3:
             return DatedKey(kind, date.fromisoformat(parts[2]), (parts[1],))  # the Monday that ends the week
+        if kind in REQUEST_KINDS and len(parts) >= 4:
+            return DatedKey(kind, date.fromisoformat(parts[2]), (parts[1],), tuple(parts[3:]), A_DAY)
         if kind == "slack-event" and len(parts) >= 3:
             return DatedKey(kind, date.fromisoformat(parts[1]), (), tuple(parts[2:]))
         if kind == "pulse-rollup" and len(parts) == 3:

@@ -24,6 +24,16 @@ class Person:
     status_text: str = ""
     status_expires_at: datetime | None = None
     """When Slack clears the status; None when it does not expire."""
+    is_admin: bool = False
+    """A workspace admin or owner."""
+    is_bot: bool = False
+    deleted: bool = False
+    """Deactivated, or unknown to Slack (`user_not_found`): nobody to pick as an owner."""
+
+    @property
+    def real(self) -> bool:
+        """Someone who can own work: neither a bot nor deactivated."""
+        return not self.deleted and not self.is_bot
 
     def zone(self, fallback: str) -> ZoneInfo:
         """Their own timezone from Slack, else the team's."""

@@ -8,7 +8,6 @@ answer, and a form a button opens is opened after it too (its trigger stays vali
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -23,6 +22,7 @@ from bot.rules import escalation_changes as rules
 from bot.rules.directory import TeamProfile
 from bot.rules.escalation_changes import Change, EscalationState
 from bot.rules.roles import Can, may, refusal
+from handlers import people
 from handlers.escalations import announce, forms, ids, paging, views
 from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number, parse
 from storage import escalations
@@ -31,9 +31,6 @@ from storage.models import Escalation
 from storage.unit import UnitOfWork
 
 GONE = "That escalation no longer exists."
-ASK_SLACK_FOR = 1.0
-"""Seconds an owner nobody in the teams knows is looked up in Slack before the answer; past it the pick is
-taken (Slack's user picker offers only real people)."""
 
 log = logging.getLogger(__name__)
 
@@ -75,19 +72,20 @@ async def submit_escalation(ack: AsyncAck, body: dict[str, Any], client: AsyncWe
 
 
 async def _known_person(client: AsyncWebClient, context: dict[str, Any], user_id: str) -> bool:
-    """The person is in a team, or Slack knows them (an owner typed or forged rather than picked is refused).
-    Slack is asked for at most `ASK_SLACK_FOR` seconds: a slow Slack does not hold the answer."""
+    """The person is in a team, or the people cache knows them as a real person (an owner typed or forged
+    rather than picked is refused once Slack has told the cache so). Slack is never asked before the answer:
+    someone the cache does not know is taken (Slack's user picker offers only real people) and looked up
+    after it, for the next pick."""
     if context["directory"].teams_of(user_id):
         return True
-    try:
-        found = await asyncio.wait_for(client.users_info(user=user_id), ASK_SLACK_FOR)
-    except TimeoutError:
-        log.warning("users.info on %s took over %s s: the pick is taken unchecked", user_id, ASK_SLACK_FOR)
+    services, now = context["services"], context["now"]
+    found = await people.cached(services, [user_id], now)
+    if found.stale:
+        people.learn_later(services, found.stale, now)
+    if user_id not in found.found:
+        log.info("%s is not in the people cache yet: the pick is taken, and Slack asked after the answer", user_id)
         return True
-    except SlackApiError as error:
-        return error.response.get("error") not in ("user_not_found", "user_not_visible")
-    user = found.get("user") or {}
-    return not user.get("deleted") and not user.get("is_bot")
+    return found.found[user_id].real
 
 
 # --------------------------------------------------------------------------- buttons

@@ -15,10 +15,9 @@ from bot.rules.pulse_trends import ROLLING_ROUNDS, PulseTrend, ShownRound, pulse
 from bot.rules.roles import Can, may, teams_where
 from bot.rules.standups import Member, local_day, open_day
 from bot.rules.team_choice import Chosen, NotChosen, choose
-from handlers.people import person
+from handlers.people import cached
 from handlers.services import Services
 from handlers.standups.report import schedule_of
-from handlers.supportbot.setup import is_workspace_admin
 from storage import escalations, kpi, pulse, standups, team_choices
 from storage.escalations import OpenList
 from storage.pulse_models import PulseRound
@@ -72,6 +71,8 @@ class Home:
     """Every team the person belongs to, by key."""
     default: Chosen | NotChosen | None = None
     """The team commands act on when they name none (their last choice, else the first)."""
+    stale: bool = False
+    """The people cache did not know them (or knew them long ago): Slack is asked after this Home is written."""
 
 
 async def gather(services: Services, user: str, now: datetime) -> Home:
@@ -79,7 +80,9 @@ async def gather(services: Services, user: str, now: datetime) -> Home:
     teams = directory.teams_of(user)
     member_of = teams_where(Can.ANSWER_STANDUP, teams, user)
     managed = teams_where(Can.SEE_PULSE_RESULTS, teams, user)  # a section each (the view keeps to Slack's limit)
-    zone = (await person(services, user, now)).zone(teams[0].timezone if teams else "UTC")
+    known = await cached(services, [user], now)  # never Slack: a Home is written before the answer
+    who = known.person(user)
+    zone = who.zone(teams[0].timezone if teams else "UTC")
     days = {}
     for team in member_of:
         if team.channels.get("standup"):
@@ -99,21 +102,12 @@ async def gather(services: Services, user: str, now: datetime) -> Home:
     today = [StandupToday(team, days[team.id], schedule_of(team).is_team_day(days[team.id]),
                           entries[team.id].status if team.id in entries else None)
              for team in member_of if team.id in days]
-    # Only a manager's or a newcomer's Home mentions the helpdesk: only theirs asks Slack who is an admin.
-    admin = (bool(managed) or not teams) and await _is_admin(services, user)
+    # Only a manager's or a newcomer's Home mentions the helpdesk; an admin the cache does not know yet is
+    # shown less (never more) until Slack has told it.
+    admin = (bool(managed) or not teams) and who.is_admin
     return Home(user, now, mine, today, pulses, sections, team_open, in_a_team=bool(teams),
                 connects_helpdesk=may(Can.CONNECT_HELPDESK, None, user, admin=admin), teams=list(teams),
-                default=choose(teams, remembered=default))
-
-
-async def _is_admin(services: Services, user: str) -> bool:
-    """Whether Slack says `user` is a workspace admin or owner; not, when Slack cannot say (the Home then
-    shows less, never more)."""
-    try:
-        return await is_workspace_admin(services.client, user)
-    except Exception as error:  # a Slack outage must not stop the Home
-        log.warning("users.info for %s failed (%s): their Home treats them as no admin", user, type(error).__name__)
-        return False
+                default=choose(teams, remembered=default), stale=bool(known.stale))
 
 
 async def _managed(session: AsyncSession, team: TeamProfile, now: datetime) -> Managed:

@@ -9,8 +9,10 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.rules import keys
 from bot.rules.directory import Directory, TeamProfile
 from bot.rules.kpi_days import local_date
+from bot.rules.messages import post
 from bot.rules.roles import Can, may, may_track_initiative, refusal, teams_where
 from bot.rules.scorecard import SCORES, Scored, ranked, summarise, weights_of
 from bot.rules.team_config import CRITERIA
@@ -18,6 +20,7 @@ from handlers.blocks import escape
 from handlers.payloads import UNREADABLE, SlashCommand, ViewSubmission, as_number, parse
 from handlers.prioritize import ids, views
 from handlers.prioritize.tracking import listing, read_form
+from handlers.services import Services
 from handlers.teams import team_for
 from storage import scorecard
 from storage.db import SessionFactory
@@ -68,7 +71,8 @@ async def prioritize(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
             text, blocks = views.ranked_list(team.name, listed, weights, tracking)
             await ack(text=text, blocks=blocks)
         case "share" if not rest:
-            await ack(text=await share(client, db, team, user, command.channel_id, now))
+            await ack(text=await share(context["services"], team, user, command.channel_id, now,
+                                       request=command.trigger_id))
         case "done" | "drop" if len(rest) >= 2 and number:
             await ack(text=await close(db, team, user, number, "done" if verb == "done" else "dropped",
                                        " ".join(rest[1:]), now))
@@ -145,19 +149,24 @@ async def _track_form(client: AsyncWebClient, db: SessionFactory, team: TeamProf
     return {}
 
 
-async def share(client: AsyncWebClient, db: SessionFactory, team: TeamProfile, user: str, channel: str | None,
-                now: datetime) -> str:
+SHARING = ("Sharing the ranked list here. If it does not appear, supportbot is not in this channel: "
+           "`/invite @supportbot`, then share again.")
+
+
+async def share(services: Services, team: TeamProfile, user: str, channel: str | None, now: datetime, *,
+                request: str) -> str:
+    """The ranked list, posted in `channel` by the outbox after the answer (once per command: `request`)."""
     if not may(Can.PRIORITIZE, team, user):
         return refusal(Can.PRIORITIZE, team)
     if not channel:
         return "I don't know which channel you typed this in: try again from the channel."
-    listed, tracking = await listing(db, team, now, views.LIST_SHOWN)
+    listed, tracking = await listing(services.db, team, now, views.LIST_SHOWN)
     text, blocks = views.ranked_list(team.name, listed, weights_of(team.config.scorecard), tracking)
-    try:
-        await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-    except SlackApiError as error:
-        return f"I couldn't post here ({error.response.get('error')}): invite me with `/invite @supportbot`."
-    return "Shared the ranked list here."
+    key = keys.request_message("prioritize", team.key, now.date(), "share", channel, request.replace(":", "-"))
+    async with services.unit(now) as unit:
+        unit.send(post(key, channel, text, blocks=blocks, group=f"prioritize:{team.key}:{channel}"))
+        await unit.commit()
+    return SHARING
 
 
 async def close(db: SessionFactory, team: TeamProfile, user: str, number: int, status: str, outcome: str,

@@ -48,7 +48,8 @@ async def supportbot(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
         case "" | "help" if not rest:
             await ack(text=HELP)
         case "setup" if " " not in rest:
-            form = await setup.form_for(client, context["directory"], command.user_id, rest.lower())
+            form = await setup.form_for(context["services"], context["directory"], command.user_id, rest.lower(),
+                                        context["now"])
             opened = form if isinstance(form, str) else await setup.open_form(client, form, command.trigger_id)
             await ack(text=opened or "")
         case _:
@@ -62,7 +63,7 @@ async def open_setup_from_button(ack: AsyncAck, body: dict[str, Any], client: As
     click = parse(ButtonClick, body)
     if click is None or click.trigger_id is None:
         return
-    form = await setup.form_for(client, context["directory"], click.user.id, "new")
+    form = await setup.form_for(context["services"], context["directory"], click.user.id, "new", context["now"])
     refusal = form if isinstance(form, str) else await setup.open_form(client, form, click.trigger_id)
     if refusal and context.get("response_url"):
         await respond(text=refusal, response_type="ephemeral", replace_original=False)

@@ -3,11 +3,10 @@ team's creator gets by DM."""
 
 from __future__ import annotations
 
-from contextlib import suppress
+from datetime import datetime
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-
+from bot.rules import keys
+from bot.rules.messages import Message, post
 from bot.rules.team_config import TeamConfig
 from handlers.blocks import Block, button, context, escape, header, section
 from handlers.supportbot import ids
@@ -45,8 +44,9 @@ def checklist(team: TeamConfig | None = None, *, admin: bool = True) -> list[Blo
     ]
 
 
-async def welcome_team(client: AsyncWebClient, user: str, team: TeamConfig) -> None:
-    """The creator's DM once a team exists: the checklist, with the team's own channels."""
-    with suppress(SlackApiError):  # the App Home shows the same steps
-        await client.chat_postMessage(channel=user, text=f"{escape(team.name)} is set up: here is what comes next.",
-                                      blocks=checklist(team))
+def welcome_team(user: str, team: TeamConfig, now: datetime) -> Message:
+    """The creator's DM once a team exists: the checklist, with the team's own channels (written with the team,
+    sent by the outbox)."""
+    return post(keys.request_message("setup", team.key, now.date(), "welcome", user), user,
+                f"{escape(team.name)} is set up: here is what comes next.", blocks=checklist(team),
+                group=f"setup:{team.key}")

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.rules.team_config import MESSAGES, TeamConfig, TeamsFile
-from handlers.blocks import Block, context, modal, plain, text_input
+from handlers.blocks import Block, context, escape, modal, plain, text_input
 from handlers.supportbot import ids
 
 Values = dict[str, str | list[str] | None]
@@ -149,9 +149,12 @@ def _block_of(loc: Sequence[int | str]) -> str:
             return ids.NAME
 
 
-def not_postable(channel: str) -> str:
-    return (f"supportbot can't post in <#{channel}> yet: open the channel and type `/invite @supportbot`, "
-            "then save again.")
+def unpostable_warning(team_name: str, channels: Sequence[str]) -> str:
+    """The DM to whoever saved a team with channels the bot cannot post in (private ones it was not invited to,
+    archived or unknown ones): nothing goes there until they invite it."""
+    where = ", ".join(f"<#{channel}>" for channel in channels)
+    return (f"⚠️ {escape(team_name)} is saved, but supportbot can't post in {where} yet: nothing the team "
+            "expects there (cards, reports, digests) will arrive. Open each channel and type `/invite @supportbot`.")
 
 
 
