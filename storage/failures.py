@@ -4,7 +4,7 @@
 tick tries again) or parks it: the row gets `parked_at` and the claim stays, unfinished, so that neither a
 job nor a lease take-over (`storage.claims`) sends it again. A parked unit waits for `supportbot jobs retry`
 (`handlers.parked`). A unit that is sent at last loses its row. Housekeeping never touches this table, and it
-deletes only completed claims, so nothing parked is ever forgotten.
+deletes only completed claims and sent outbox rows, so nothing parked is ever forgotten.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.messages import Message
@@ -154,6 +154,40 @@ async def unpark(session: AsyncSession, keys: Sequence[str]) -> None:
 async def is_sent(session: AsyncSession, key: str) -> bool:
     return bool(await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key,
                                                                     OutboxMessage.sent_at.is_not(None))))
+
+
+# --------------------------------------------------------------------------- retention (bot.rules.retention decides)
+
+async def sent_before(session: AsyncSession, cutoff: datetime, *, after: str = "",
+                      limit: int = CHUNK) -> list[tuple[str, datetime]]:
+    """Up to `limit` rows sent (or superseded) before `cutoff`, in key order from just after `after`: a page at
+    a time, each with when it was sent."""
+    rows = await session.execute(
+        select(OutboxMessage.key, OutboxMessage.sent_at)
+        .where(OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < cutoff, OutboxMessage.key > after)
+        .order_by(OutboxMessage.key).limit(limit))
+    return [(key, sent_at) for key, sent_at in rows.all() if sent_at is not None]
+
+
+async def waited_on(session: AsyncSession) -> set[str]:
+    """The keys a waiting row takes a value from (`Ref.of`: the card it updates or replies under, the message it
+    links to): those rows must stay, or the waiting one could never be sent."""
+    found: set[str] = set()
+    rows = await session.scalars(select(OutboxMessage.refs).where(OutboxMessage.sent_at.is_(None)))
+    for refs in rows.all():
+        found.update(str(ref["of"]) for ref in (refs or {}).values() if isinstance(ref, dict) and "of" in ref)
+    return found
+
+
+async def forget(session: AsyncSession, keys: Sequence[str]) -> int:
+    """Delete these rows if they were sent (a waiting or parked row is never deleted here); how many went (not
+    committed)."""
+    deleted = 0
+    for start in range(0, len(keys), CHUNK):
+        result = await session.execute(delete(OutboxMessage).where(
+            OutboxMessage.key.in_(list(keys[start:start + CHUNK])), OutboxMessage.sent_at.is_not(None)))
+        deleted += int(getattr(result, "rowcount", 0) or 0)
+    return deleted
 
 
 # --------------------------------------------------------------------------- what storage keeps of a send
