@@ -151,6 +151,16 @@ async def unpark(session: AsyncSession, keys: Sequence[str]) -> None:
                                   job=None, first_failed_at=None, last_failed_at=None, as_of=None))
 
 
+async def restore(session: AsyncSession, key: str, *, attempts: int, error: str, job: str, as_of: datetime,
+                  first_failed_at: datetime, last_failed_at: datetime, parked_at: datetime | None) -> None:
+    """Give an `unpark`ed row its failures back (a retry that could not try it): parked again if it was, else
+    tried again by the next tick. Not if it was sent or failed again meanwhile (not committed)."""
+    await session.execute(update(OutboxMessage).where(
+        OutboxMessage.key == key, OutboxMessage.sent_at.is_(None), OutboxMessage.attempts == 0).values(
+        attempts=attempts, error=error[:64] or None, job=job, as_of=as_of, first_failed_at=first_failed_at,
+        last_failed_at=last_failed_at, parked_at=parked_at))
+
+
 async def is_sent(session: AsyncSession, key: str) -> bool:
     return bool(await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key,
                                                                     OutboxMessage.sent_at.is_not(None))))
