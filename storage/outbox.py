@@ -25,6 +25,10 @@ from storage.outbox_models import OutboxMessage
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 CHUNK = 500
+ROWS = 50
+"""Messages per INSERT: 10 parameters each, far below SQLite's and asyncpg's bound-parameter limits."""
+FEW = 16
+"""Up to this many messages (a request's) are inserted without reading their keys first."""
 SUPERSEDED = {"superseded": True}
 
 
@@ -36,23 +40,28 @@ def _row(message: Message, now: datetime) -> dict[str, Any]:
 
 
 async def write(session: AsyncSession, messages: Sequence[Message], *, now: datetime) -> int:
-    """Add the messages not written yet, in the order given (not committed); how many were new. One read of
-    the keys first, so that a plan written again in the steady state writes nothing."""
+    """Add the messages not written yet, in the order given (not committed); how many were new. One multi-row
+    `INSERT … ON CONFLICT (key) DO NOTHING RETURNING key` per `ROWS` messages: a key written before is skipped
+    by the database, and the ids follow the order given (a card before its replies). A batch of more than `FEW`
+    (a job's plan, mostly written before) reads its keys first, so that a plan written again in the steady
+    state sends no rows at all."""
     wanted = {str(m.key): m for m in messages}
     if not wanted:
         return 0
     there: set[str] = set()
     keys = list(wanted)
-    for start in range(0, len(keys), CHUNK):
-        there.update((await session.scalars(
-            select(OutboxMessage.key).where(OutboxMessage.key.in_(keys[start:start + CHUNK])))).all())
+    if len(keys) > FEW:
+        for start in range(0, len(keys), CHUNK):
+            there.update((await session.scalars(
+                select(OutboxMessage.key).where(OutboxMessage.key.in_(keys[start:start + CHUNK])))).all())
     new = [_row(m, now) for key, m in wanted.items() if key not in there]
-    if new:
-        table = dialect.table_of(OutboxMessage)
-        for row in new:  # one statement each keeps the written order in the ids on every database
-            await session.execute(dialect.insert(session, table).values(row)
-                                  .on_conflict_do_nothing(index_elements=[table.c.key]))
-    return len(new)
+    table, written = dialect.table_of(OutboxMessage), 0
+    for start in range(0, len(new), ROWS):
+        inserted = await session.execute(dialect.insert(session, table).values(new[start:start + ROWS])
+                                         .on_conflict_do_nothing(index_elements=[table.c.key])
+                                         .returning(table.c.key))
+        written += len(inserted.all())
+    return written
 
 
 async def waiting(session: AsyncSession, *, limit: int = 1000) -> list[OutboxMessage]:
