@@ -6,9 +6,10 @@ crash or an outage left. Each message is claimed (a lease) before it is sent and
 senders — two replicas, or a tick and a wake — never send one twice, and a crash duplicates at most the ones
 in flight and the few sent but not recorded yet (completions are committed `AT_ONCE` at a time). A message
 waits behind the earlier unsent messages of its group (a card before its replies, its updates in order) and
-for the messages its references name; of several waiting updates of one card only the latest goes. Slack's refusals are counted on the row (`bot.rules.delivery_failures`): not tried again before
-the next tick, parked after `MAX_ATTEMPTS` (or at once when permanent) for `supportbot jobs retry`. A 429
-blocks its method (and channel, for chat.postMessage) for `Retry-After` here, in the dispatcher: its client
+for the messages its references name; of several waiting updates of one card only the latest goes. Slack's
+refusals are counted on the row (`bot.rules.delivery_failures`): not tried again before the next tick, parked
+after `MAX_ATTEMPTS` (or at once when permanent) for `supportbot jobs retry`. A 429 blocks its method (and
+channel, for chat.postMessage) for `Retry-After` here, in the dispatcher: its client
 has no rate-limit retry handler, so nothing ever sleeps on Slack's behalf inside a request.
 """
 
