@@ -15,11 +15,16 @@ stores nothing. On the two writing paths (submission, Acknowledge) a third serve
 hand-written SQL through the raw driver, in a database of its own: the floor of a durable, exactly-once path.
 Neither imports supportbot's app, handlers or storage, nor SQLAlchemy (their heaps, and so their garbage
 collections, are a bare app's). Each round loads one server with `--in-flight` signed requests of the path for
-`--seconds`, alternating bare, supportbot, bare+sql, bare, … Reported as ratios: supportbot ÷ bare (the goal),
-and supportbot ÷ bare+sql (what our code costs beyond the guarantees: informational).
+`--seconds`, alternating bare, supportbot, bare+sql, bare, … supportbot answers first and sends after (the
+outbox): its round's Slack calls are counted once its outbox is empty, and its CPU for those sends is its own.
+Reported as ratios: supportbot ÷ bare (the goal), and supportbot ÷ bare+sql (what our code costs beyond the
+guarantees: informational). After the rounds, supportbot's statements and commits per request are counted in
+this process (`bench.command_path_counts`): in the request, and in all with the dispatcher's sends.
 
-Goal: throughput ratio ≥ 0.8 and p99 ratio ≤ 1.5 (supportbot ÷ bare), on SQLite and on PostgreSQL. Any answer but
-an empty 200, from any server, fails the run (exit 1); a missed goal is reported, not an error.
+Goals (`bench.command_path_report.GOALS`, `bench.command_path_counts`), on SQLite and on PostgreSQL:
+`/escalate` ≥ 0.8× the bare app's throughput and p99 ≤ 1.5×; the writing paths ≥ 0.5× its throughput, at most
+4 statements and 1 commit in the request and 3 commits per request in all. Any answer but an empty 200, from any
+server, or a Slack call missing, fails the run (exit 1); a missed goal is reported, not an error.
 
     python -m bench.command_path [--path escalate|submit|acknowledge|all] [--database sqlite|postgresql|both]
                                  [--seconds 15] [--rounds 3] [--in-flight 32]
@@ -39,8 +44,10 @@ from typing import Any
 
 import aiohttp
 
+from bench.command_path_counts import count_paths
 from bench.command_path_durable import BARE_SQL, seed_size, serve_bare_sql, sql_url
 from bench.command_path_durable import PATHS as DURABLE_PATHS
+from bench.command_path_load import Drained, load, load_session, measured, outbox_drained, wait_quiet
 from bench.command_path_paths import (
     PATHS,
     TITLES,
@@ -52,25 +59,17 @@ from bench.command_path_paths import (
 from bench.command_path_report import HEADER, LEGEND, Figures, Round, Verdict, report
 from bench.command_path_servers import (
     APP_CORE,
-    CLIENT_KEEP_ALIVE,
-    CLOCK_TICKS,
     DEFAULT_POSTGRES,
-    GOAL_P99,
-    GOAL_THROUGHPUT,
     LOAD_CORE,
     NOISY,
-    QUIET,
     QUIET_WAIT,
     REPEATS,
-    REQUEST_TIMEOUT,
     SECRET,
     USER,
     WARM_UP_SECONDS,
     FakeSlackProcess,
     Server,
     command_request,
-    core_ticks,
-    cpu_seconds,
     database_url,
     free_port,
     machine,
@@ -83,109 +82,6 @@ from bench.command_path_servers import (
     supportbot_env,
     write_modal,
 )
-
-
-def load_session(in_flight: int) -> aiohttp.ClientSession:
-    """The load generator's client: at most `in_flight` connections, a pooled one reused only while idle under
-    CLIENT_KEEP_ALIVE. A server closes a connection idle for SERVER_KEEP_ALIVE; one reused just after (its FIN not
-    yet read: this loop busy with another server's round) would fail with ServerDisconnectedError."""
-    connector = aiohttp.TCPConnector(limit=in_flight, keepalive_timeout=CLIENT_KEEP_ALIVE)
-    return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT))
-
-
-async def load(http: aiohttp.ClientSession, url: str, seconds: float, in_flight: int, result: Round,
-               build: Builder) -> None:
-    """`in_flight` closed-loop workers for `seconds` (or until `build` has no more requests: StopIteration);
-    every answer must be an empty 200."""
-    deadline = time.perf_counter() + seconds
-
-    async def worker() -> None:
-        while time.perf_counter() < deadline:
-            try:
-                body, headers = build()
-            except StopIteration:
-                result.ran_out = True
-                return
-            started = time.perf_counter()
-            try:
-                async with http.post(f"{url}/slack/events", data=body, headers=headers) as answer:
-                    text = await answer.text()
-                    status = answer.status
-            except (aiohttp.ClientError, TimeoutError) as error:
-                result.fail(type(error).__name__)
-                continue
-            if status != 200:
-                result.fail(f"HTTP {status}")
-            elif text:
-                result.fail(f"200 with a body ({text[:80]!r})")
-            else:
-                result.latencies.append(time.perf_counter() - started)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(in_flight)))
-    result.elapsed = time.perf_counter() - started
-
-
-async def measured(http: aiohttp.ClientSession, server: Server, idle: list[Server], slack: FakeSlackProcess,
-                   args: argparse.Namespace, cores: tuple[int | None, int | None], build: Builder) -> Round:
-    """One round against `server` (the `idle` ones keep running), with the CPU it and the others used."""
-    slack.reset()
-    result = Round(server.name)
-    load_pids, idle_pids = [slack.pid, os.getpid()], [s.pid for s in idle]
-    app_before, load_before = cpu_seconds(server.pid), sum(map(cpu_seconds, load_pids))
-    idle_before, ticks_before = sum(map(cpu_seconds, idle_pids)), core_ticks()
-    await load(http, server.url, args.seconds, args.in_flight, result, build)
-    ticks = core_ticks()
-    result.load_cpu = sum(map(cpu_seconds, load_pids)) - load_before
-    idle_cpu = sum(map(cpu_seconds, idle_pids)) - idle_before
-    result.calls = await settled(slack)  # supportbot answers first and sends after (the outbox)
-    result.app_cpu = cpu_seconds(server.pid) - app_before  # its sends after the answers included
-    app_core, load_core = cores
-    if app_core is not None and load_core is not None:
-        delta = {core: [now - then for now, then in zip(ticks[core], ticks_before[core], strict=True)]
-                 for core in (app_core, load_core)}
-        result.core0 = delta[app_core][0] / max(delta[app_core][2], 1)
-        result.core1 = delta[load_core][0] / max(delta[load_core][2], 1)
-        result.other = foreign(delta, result.app_cpu + result.load_cpu + idle_cpu, result.elapsed)
-        result.stolen = sum(delta[core][1] for core in delta) / max(sum(delta[core][2] for core in delta), 1)
-    return result
-
-
-async def settled(slack: FakeSlackProcess, limit: float = 15.0) -> dict[str, int]:
-    """The calls of the round, once they stop arriving (at most `limit` seconds after the load ends)."""
-    calls, deadline = slack.reset(), time.perf_counter() + limit
-    while time.perf_counter() < deadline:
-        await asyncio.sleep(0.2)
-        more = slack.reset()
-        if not any(more.values()):
-            break
-        calls = {method: calls.get(method, 0) + more.get(method, 0) for method in {*calls, *more}}
-    return calls
-
-
-def foreign(delta: dict[int, list[int]], ours: float, elapsed: float) -> float:
-    """CPU (in cores) the cores of `delta` (busy, stolen, all ticks) spent on anything but `ours` CPU seconds."""
-    busy = sum(ticks[0] for ticks in delta.values()) / CLOCK_TICKS
-    return max(0.0, busy - ours) / max(elapsed, 1e-9)
-
-
-async def wait_quiet(pids: list[int], cores: tuple[int | None, int | None], limit: float) -> float:
-    """Wait (at most `limit` seconds) until other work uses under QUIET on the two cores; the seconds waited.
-    Other engineers' test runs share the machine: a round measured beside one says little."""
-    app_core, load_core = cores
-    started = time.perf_counter()
-    if app_core is None or load_core is None:
-        return 0.0
-    while time.perf_counter() - started < limit:
-        ticks_before, ours_before, window = core_ticks(), sum(map(cpu_seconds, pids)), time.perf_counter()
-        await asyncio.sleep(0.5)
-        ticks = core_ticks()
-        delta = {core: [now - then for now, then in zip(ticks[core], ticks_before[core], strict=True)]
-                 for core in (app_core, load_core)}
-        if foreign(delta, sum(map(cpu_seconds, pids)) - ours_before, time.perf_counter() - window) < QUIET:
-            break
-    return time.perf_counter() - started
-
 
 # ============================================================================ the run
 
@@ -204,7 +100,8 @@ def builders(path: str, modal: dict[str, Any], pool: list[int], seeded: int) -> 
 
 async def fill_pool(http: aiohttp.ClientSession, server: Server, database: str, modal: dict[str, Any],
                     wanted: int, in_flight: int) -> list[int]:
-    """At least `wanted` open escalations in supportbot's database, logged through its own form: their numbers."""
+    """At least `wanted` open escalations in supportbot's database, logged through its own form, their cards
+    posted (an Acknowledge's updates and replies need the card's ts): their numbers."""
     pool = await open_escalations(database)
     if len(pool) < wanted:
         more = iter(range(wanted - len(pool)))
@@ -218,22 +115,29 @@ async def fill_pool(http: aiohttp.ClientSession, server: Server, database: str, 
         await load(http, server.url, 3600.0, in_flight, filling, build)
         if filling.failures:
             raise RuntimeError(f"logging escalations to acknowledge failed: {filling.failures}\n{server.output()}")
+        unsent = await outbox_drained(database)
+        if unsent:
+            raise RuntimeError(f"{unsent} messages of the escalations logged to acknowledge were never sent\n"
+                               f"{server.output()}")
         pool = await open_escalations(database)
-        print(f"  (logged {len(filling.latencies)} escalations to acknowledge through supportbot's form in "
-              f"{time.perf_counter() - started:.0f} s)", flush=True)
+        print(f"  (logged {len(filling.latencies)} escalations to acknowledge through supportbot's form, their "
+              f"cards and DMs sent, in {time.perf_counter() - started:.0f} s)", flush=True)
     return pool
 
 
 async def bench_path(path: str, http: aiohttp.ClientSession, everyone: list[Server], slack: FakeSlackProcess,
                      args: argparse.Namespace, cores: tuple[int | None, int | None],
-                     build: dict[str, Builder]) -> list[Round]:
-    """Warm the servers of `path` (those `build` has a builder for) up, then load them in alternating rounds."""
+                     build: dict[str, Builder], drained: dict[str, Drained]) -> list[Round]:
+    """Warm the servers of `path` (those `build` has a builder for) up, then load them in alternating rounds;
+    a server in `drained` (supportbot) has a round's calls counted once it has sent them all."""
     servers = [server for server in everyone if server.name in build]
     for server in servers:  # warm-up: auth.test, caches, connection pools, keep-alive connections
         warm = Round(server.name)
         await load(http, server.url, min(WARM_UP_SECONDS, args.seconds), args.in_flight, warm, build[server.name])
         if warm.failures:
             raise RuntimeError(f"{server.name} failed during warm-up: {warm.failures}\n{server.output()}")
+        if server.name in drained:
+            await drained[server.name]()  # the warm-up's sends are not the first round's
     print(f"-- {TITLES[path]}")
     print(HEADER)
     rounds: list[Round] = []
@@ -243,7 +147,8 @@ async def bench_path(path: str, http: aiohttp.ClientSession, everyone: list[Serv
             idle = [s for s in everyone if s is not server]
             for attempt in range(args.repeats + 1):
                 waited = await wait_quiet(ours, cores, min(QUIET_WAIT, args.seconds))
-                result = await measured(http, server, idle, slack, args, cores, build[server.name])
+                result = await measured(http, server, idle, slack, args, cores, build[server.name],
+                                        drained.get(server.name))
                 noisy = result.other > NOISY
                 kept = not noisy or attempt == args.repeats
                 marks = ([f"waited {waited:.0f} s for a quiet machine"] if waited >= 1 else []) + \
@@ -296,11 +201,16 @@ async def bench_database(database: str, url: str, folder: Path, modal: Path, sla
                     pool = await fill_pool(http, ours, url, form, wanted, args.in_flight)
                     slack.reset()
                 build = builders(path, form, pool, seeded)
-                rounds = await bench_path(path, http, servers, slack, args, cores, build)
+                rounds = await bench_path(path, http, servers, slack, args, cores, build,
+                                          {"supportbot": lambda: outbox_drained(url)})
                 for server in servers:
                     if server.process.poll() is not None:
                         raise RuntimeError(f"{server.name} exited during the run:\n{server.output()}")
                 verdicts.append(report(database, path, rounds))
+        counted = await count_paths(url, slack.api_url, form, paths, burst=args.in_flight)  # the servers idle
+        slack.reset()
+        for verdict in verdicts:
+            verdict.counts = next(c for c in counted if c.path == verdict.path)
         return verdicts
     finally:
         for server in servers:
@@ -346,9 +256,7 @@ def main(args: argparse.Namespace) -> int:
             slack.close()
     print()
     for verdict in verdicts:
-        print(f"goal, {verdict.path} on {verdict.database}: {'MET' if verdict.met else 'NOT MET'}: throughput ratio "
-              f"{verdict.throughput:.2f} (goal ≥ {GOAL_THROUGHPUT}), p99 ratio {verdict.p99:.2f} (goal ≤ {GOAL_P99})"
-              + (f"; {verdict.failures} failed request(s): the run FAILED" if verdict.failures else ""))
+        print(verdict.line())
     return 1 if any(v.failures for v in verdicts) else 0
 
 

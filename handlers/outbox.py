@@ -3,12 +3,13 @@
 After a flow commits (`storage.unit.UnitOfWork.commit`) the dispatcher is woken and sends in an asyncio task
 that no request awaits; the `outbox` job (every minute), and every job that writes messages, sends what a
 crash or an outage left. Each message is claimed (a lease) before it is sent and completed after, so two
-senders — two replicas, or a tick and a wake — never send one twice, and a crash duplicates at most the one
-in flight. A message waits behind the earlier unsent messages of its group (a card before its replies, its
-updates in order) and for the messages its references name; of several waiting updates of one card only the
-latest goes. Slack's refusals are counted on the row (`bot.rules.delivery_failures`): not tried again before
-the next tick, parked after `MAX_ATTEMPTS` (or at once when permanent) for `supportbot jobs retry`. A 429
-blocks its method (and channel, for chat.postMessage) for `Retry-After` here, in the dispatcher: its client
+senders — two replicas, or a tick and a wake — never send one twice, and a crash duplicates at most the ones
+in flight and the few sent but not recorded yet (completions are committed `AT_ONCE` at a time). A message
+waits behind the earlier unsent messages of its group (a card before its replies, its updates in order) and
+for the messages its references name; of several waiting updates of one card only the latest goes. Slack's
+refusals are counted on the row (`bot.rules.delivery_failures`): not tried again before the next tick, parked
+after `MAX_ATTEMPTS` (or at once when permanent) for `supportbot jobs retry`. A 429 blocks its method (and
+channel, for chat.postMessage) for `Retry-After` here, in the dispatcher: its client
 has no rate-limit retry handler, so nothing ever sleeps on Slack's behalf inside a request.
 """
 
@@ -124,6 +125,8 @@ class Outbox:
         self._runner: asyncio.Task[None] | None = None
         self._again = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._finished: list[list[Any]] = []  # sent rows not completed yet: [id, then, result]
+        self._completing = asyncio.Lock()
 
     # ------------------------------------------------------------------ waking and waiting
 
@@ -200,7 +203,10 @@ class Outbox:
                     return await self._send(row, done, now)
 
             rows, done = batch
-            outcomes = await asyncio.gather(*(one(row, done) for row in rows))
+            try:
+                outcomes = await asyncio.gather(*(one(row, done) for row in rows))
+            finally:
+                await self._flush(now)  # what was sent is recorded before the next round claims what follows it
             sent += sum(went for went, row in zip(outcomes, rows, strict=True) if row.method != "chat.update")
             if not any(outcomes):
                 return sent
@@ -227,7 +233,8 @@ class Outbox:
             ready = [row for row in heads if all(ref["of"] in done for ref in row.refs.values())
                      and not self._limited(row.method, row.args)]
             taken = set(await outbox.claim(session, [row.id for row in ready], now=now, at=at))
-            await session.commit()
+            if superseded or taken:
+                await session.commit()
         rows = [_Row(r.id, r.key, r.method, dict(r.args), dict(r.refs or {}), r.attempts, r.then)
                 for r in ready if r.id in taken]
         self._count("claimed", len(rows))
@@ -259,9 +266,7 @@ class Outbox:
                 return False
             await self._failed(row, error, code, now)
             return False
-        async with self.db() as session:
-            await outbox.complete(session, row.id, row.then, result, now=now)
-            await session.commit()
+        await self._complete([row.id, row.then, result], now)
         self._count("sent")
         if transport is not None:
             await self._settled(row, None)
@@ -273,6 +278,24 @@ class Outbox:
                 await tell(row.key, row.method, code)
             except Exception:
                 log.exception("%s: telling that it was %s failed", row.key, "parked" if code else "sent")
+
+    async def _complete(self, sent: list[Any], now: datetime) -> None:
+        """Record a sent row: with others, once `AT_ONCE` wait (or the round of sends ends: `_flush`), so that a
+        commit records several sends and a crash finds at most `AT_ONCE` sent but not recorded."""
+        self._finished.append(sent)
+        if len(self._finished) >= AT_ONCE:
+            await self._flush(now)
+
+    async def _flush(self, now: datetime) -> None:
+        """Complete every sent row not recorded yet, in one commit."""
+        async with self._completing:
+            batch, self._finished = self._finished, []
+            if not batch:
+                return
+            async with self.db() as session:
+                for row_id, then, result in batch:
+                    await outbox.complete(session, row_id, then, result, now=now)
+                await session.commit()
 
     async def _permalink(self, target: dict[str, Any]) -> str | None:
         try:

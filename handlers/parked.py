@@ -6,7 +6,10 @@ as of that instant. Jobs are idempotent: everything else they would do then is d
 only the retried units go out, with all their follow-up effects (the posted message's ts stored, the parts
 that waited for it sent after it). What the job no longer finds due as of that instant (the member answered
 meanwhile, the escalation was deleted) is not sent and is reported as such; what Slack refuses again is
-counted afresh, and parked again after its attempts.
+counted afresh, and parked again after its attempts. A retry whose job raised leaves the units it could not
+try as they were (parked or failing, their attempts and error kept): nothing is lost or silently forgotten. An
+outbox message the job ran fine for but did not send (it waits behind an earlier message of its card) stays in
+the outbox, due: the next tick sends it.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from storage import failures
 from storage.failures import Failure
 
 log = logging.getLogger(__name__)
-Outcome = Literal["sent", "failed", "parked", "not due", "kept"]
+Outcome = Literal["sent", "failed", "parked", "not due", "kept", "waiting"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,9 @@ class Retried:
         said = {"sent": "sent", "failed": "not sent: Slack refused it again; the job's next tick retries it",
                 "parked": "not sent: Slack refused it again; parked again",
                 "not due": "not sent: its job no longer has it to do (nothing is kept)",
-                "kept": "not tried: its job failed; kept as it was"}[self.outcome]
+                "kept": "not tried: its job failed; kept as it was",
+                "waiting": "not sent yet: it waits in the outbox behind an earlier message; the next tick sends it",
+                }[self.outcome]
         return f"{self.key}\t{said}{f' ({self.detail})' if self.detail else ''}"
 
 
@@ -82,6 +87,8 @@ async def _outcomes(services: Services, chosen: Sequence[Failure],
             elif (failure.as_of, failure.job) in broken:
                 untried.append(failure)
                 found.append(Retried(failure.key, "kept"))
+            elif failure.in_outbox and await failures.waiting(session, failure.key):
+                found.append(Retried(failure.key, "waiting"))
             else:
                 found.append(Retried(failure.key, "not due", f"as of {failure.as_of.isoformat()}"))
         await failures.restore(session, untried)

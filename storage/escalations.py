@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from bot.rules.escalation_changes import Change, EscalationState, Event
 from bot.rules.escalations import (
@@ -120,7 +121,9 @@ def keep_due_current(escalation: Escalation, due: Deadlines) -> None:
 
 
 async def get(session: AsyncSession, escalation_id: int) -> Escalation | None:
-    return await session.get(Escalation, escalation_id)
+    """The escalation with its path; not its posts (a button's listener never needs them: one query less per
+    click; reading them raises)."""
+    return await session.get(Escalation, escalation_id, options=[raiseload(Escalation.posts)])
 
 
 async def locked(session: AsyncSession, escalation_ids: Sequence[int]) -> dict[int, Escalation]:

@@ -4,7 +4,7 @@
 tick tries again) or parks it: the row gets `parked_at` and the claim stays, unfinished, so that neither a
 job nor a lease take-over (`storage.claims`) sends it again. A parked unit waits for `supportbot jobs retry`
 (`handlers.parked`). A unit that is sent at last loses its row. Housekeeping never touches this table, and it
-deletes only completed claims, so nothing parked is ever forgotten.
+deletes only completed claims and sent outbox rows, so nothing parked is ever forgotten.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import dialect, outbox
 from storage.models import Claim, DeliveryFailure
+from storage.outbox_models import OutboxMessage
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Failure:
     first_failed_at: datetime
     last_failed_at: datetime
     parked_at: datetime | None
+    in_outbox: bool = False
+    """An outbox message's failure (counted on its row), not a claimed unit's."""
 
     @property
     def parked(self) -> bool:
@@ -78,10 +81,9 @@ async def listed(session: AsyncSession, keys: Sequence[str] | None = None) -> li
     found = [_failure(row) for row in rows.all()]
     found += [Failure(row.key, row.job or "outbox", row.as_of or row.first_failed_at or row.created_at,
                       row.attempts, row.error or "", row.first_failed_at or row.created_at,
-                      row.last_failed_at or row.created_at, row.parked_at)
+                      row.last_failed_at or row.created_at, row.parked_at, in_outbox=True)
               for row in await outbox.failing(session, keys)]
     return sorted(found, key=lambda f: (f.parked_at is None, f.first_failed_at, f.key))
-
 
 
 async def unpark(session: AsyncSession, keys: Sequence[str]) -> None:
@@ -98,11 +100,23 @@ async def done(session: AsyncSession, key: str) -> bool:
     return (found is not None and found.done_at is not None) or await outbox.is_sent(session, key)
 
 
+async def waiting(session: AsyncSession, key: str) -> bool:
+    """The outbox message is there, not sent."""
+    return bool(await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key,
+                                                                    OutboxMessage.sent_at.is_(None))))
+
+
 async def restore(session: AsyncSession, failures: Sequence[Failure]) -> None:
     """Put back what `unpark` took when the retry could not even try it (the job itself failed): committed.
-    A row or claim that is there again (a tick failed it meanwhile) is kept as it is."""
+    A row or claim that is there again (a tick failed it meanwhile) is kept as it is; an outbox message gets its
+    count, error and parking back unless it was sent or failed again meanwhile."""
     rows, table = dialect.table_of(DeliveryFailure), dialect.table_of(Claim)
     for failure in failures:
+        if failure.in_outbox:
+            await outbox.restore(session, failure.key, attempts=failure.attempts, error=failure.error,
+                                 job=failure.job, as_of=failure.as_of, first_failed_at=failure.first_failed_at,
+                                 last_failed_at=failure.last_failed_at, parked_at=failure.parked_at)
+            continue
         put_back = await session.scalar(dialect.insert(session, rows).values(
             key=failure.key, job=failure.job, as_of=failure.as_of, attempts=failure.attempts, error=failure.error,
             first_failed_at=failure.first_failed_at, last_failed_at=failure.last_failed_at,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.messages import Message
@@ -25,6 +25,10 @@ from storage.outbox_models import OutboxMessage
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 CHUNK = 500
+ROWS = 50
+"""Messages per INSERT: 10 parameters each, far below SQLite's and asyncpg's bound-parameter limits."""
+FEW = 16
+"""Up to this many messages (a request's) are inserted without reading their keys first."""
 SUPERSEDED = {"superseded": True}
 
 
@@ -36,23 +40,28 @@ def _row(message: Message, now: datetime) -> dict[str, Any]:
 
 
 async def write(session: AsyncSession, messages: Sequence[Message], *, now: datetime) -> int:
-    """Add the messages not written yet, in the order given (not committed); how many were new. One read of
-    the keys first, so that a plan written again in the steady state writes nothing."""
+    """Add the messages not written yet, in the order given (not committed); how many were new. One multi-row
+    `INSERT … ON CONFLICT (key) DO NOTHING RETURNING key` per `ROWS` messages: a key written before is skipped
+    by the database, and the ids follow the order given (a card before its replies). A batch of more than `FEW`
+    (a job's plan, mostly written before) reads its keys first, so that a plan written again in the steady
+    state sends no rows at all."""
     wanted = {str(m.key): m for m in messages}
     if not wanted:
         return 0
     there: set[str] = set()
     keys = list(wanted)
-    for start in range(0, len(keys), CHUNK):
-        there.update((await session.scalars(
-            select(OutboxMessage.key).where(OutboxMessage.key.in_(keys[start:start + CHUNK])))).all())
+    if len(keys) > FEW:
+        for start in range(0, len(keys), CHUNK):
+            there.update((await session.scalars(
+                select(OutboxMessage.key).where(OutboxMessage.key.in_(keys[start:start + CHUNK])))).all())
     new = [_row(m, now) for key, m in wanted.items() if key not in there]
-    if new:
-        table = dialect.table_of(OutboxMessage)
-        for row in new:  # one statement each keeps the written order in the ids on every database
-            await session.execute(dialect.insert(session, table).values(row)
-                                  .on_conflict_do_nothing(index_elements=[table.c.key]))
-    return len(new)
+    table, written = dialect.table_of(OutboxMessage), 0
+    for start in range(0, len(new), ROWS):
+        inserted = await session.execute(dialect.insert(session, table).values(new[start:start + ROWS])
+                                         .on_conflict_do_nothing(index_elements=[table.c.key])
+                                         .returning(table.c.key))
+        written += len(inserted.all())
+    return written
 
 
 async def waiting(session: AsyncSession, *, limit: int = 1000) -> list[OutboxMessage]:
@@ -151,9 +160,53 @@ async def unpark(session: AsyncSession, keys: Sequence[str]) -> None:
                                   job=None, first_failed_at=None, last_failed_at=None, as_of=None))
 
 
+async def restore(session: AsyncSession, key: str, *, attempts: int, error: str, job: str, as_of: datetime,
+                  first_failed_at: datetime, last_failed_at: datetime, parked_at: datetime | None) -> None:
+    """Give an `unpark`ed row its failures back (a retry that could not try it): parked again if it was, else
+    tried again by the next tick. Not if it was sent or failed again meanwhile (not committed)."""
+    await session.execute(update(OutboxMessage).where(
+        OutboxMessage.key == key, OutboxMessage.sent_at.is_(None), OutboxMessage.attempts == 0).values(
+        attempts=attempts, error=error[:64] or None, job=job, as_of=as_of, first_failed_at=first_failed_at,
+        last_failed_at=last_failed_at, parked_at=parked_at))
+
+
 async def is_sent(session: AsyncSession, key: str) -> bool:
     return bool(await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key,
                                                                     OutboxMessage.sent_at.is_not(None))))
+
+
+# --------------------------------------------------------------------------- retention (bot.rules.retention decides)
+
+async def sent_before(session: AsyncSession, cutoff: datetime, *, after: str = "",
+                      limit: int = CHUNK) -> list[tuple[str, datetime]]:
+    """Up to `limit` rows sent (or superseded) before `cutoff`, in key order from just after `after`: a page at
+    a time, each with when it was sent."""
+    rows = await session.execute(
+        select(OutboxMessage.key, OutboxMessage.sent_at)
+        .where(OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < cutoff, OutboxMessage.key > after)
+        .order_by(OutboxMessage.key).limit(limit))
+    return [(key, sent_at) for key, sent_at in rows.all() if sent_at is not None]
+
+
+async def waited_on(session: AsyncSession) -> set[str]:
+    """The keys a waiting row takes a value from (`Ref.of`: the card it updates or replies under, the message it
+    links to): those rows must stay, or the waiting one could never be sent."""
+    found: set[str] = set()
+    rows = await session.scalars(select(OutboxMessage.refs).where(OutboxMessage.sent_at.is_(None)))
+    for refs in rows.all():
+        found.update(str(ref["of"]) for ref in (refs or {}).values() if isinstance(ref, dict) and "of" in ref)
+    return found
+
+
+async def forget(session: AsyncSession, keys: Sequence[str]) -> int:
+    """Delete these rows if they were sent (a waiting or parked row is never deleted here); how many went (not
+    committed)."""
+    deleted = 0
+    for start in range(0, len(keys), CHUNK):
+        result = await session.execute(delete(OutboxMessage).where(
+            OutboxMessage.key.in_(list(keys[start:start + CHUNK])), OutboxMessage.sent_at.is_not(None)))
+        deleted += int(getattr(result, "rowcount", 0) or 0)
+    return deleted
 
 
 # --------------------------------------------------------------------------- what storage keeps of a send

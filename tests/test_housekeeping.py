@@ -1,15 +1,18 @@
-"""Housekeeping: completed claims that can no longer recur are forgotten, and forgetting them sends nothing again."""
+"""Housekeeping: completed claims and sent outbox messages that can no longer recur are forgotten, and forgetting
+them sends nothing again."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from bot.app import Supportbot
 from bot.rules import escalation_changes, kpi_plan, retention
-from bot.rules.retention import KEEP, Facts, deletable
+from bot.rules.keys import StoredKey
+from bot.rules.messages import Message, Ref
+from bot.rules.retention import KEEP, Facts, deletable, sent_deletable
 from bot.seed import act, seed_escalation, state
 from handlers import all_jobs
 from handlers.escalations import jobs as escalation_jobs
@@ -17,8 +20,9 @@ from handlers.housekeeping.jobs import HOUSEKEEPING
 from handlers.jobs import find
 from handlers.pulse import jobs as pulse_jobs
 from handlers.standups import jobs as standup_jobs
-from storage import claims, escalations, pulse
+from storage import claims, escalations, outbox, pulse
 from storage.models import Claim
+from storage.outbox_models import OutboxMessage
 from tests.conftest import Clock, TeamPeople
 from tests.kit.fake_slack import FakeSlack
 
@@ -172,6 +176,8 @@ async def test_forgetting_claims_makes_no_job_send_again(app: Supportbot, slack:
     keys = await _keys(app)
     assert sends(slack) > 50  # cards, prompts, summaries, digests, pulse asks: there was work to forget
     assert not any(key.startswith(f"esc:{escalation.id}:") for key in keys)
+    sent = await _outbox_keys(app)
+    assert not any(key.startswith(f"esc:{escalation.id}:") for key in sent), sorted(sent)[:5]
     first_week = ("standup:tier1:2026-11-0", "kpi-digest:tier1:2026-11-0", "escalation-review:tier1:2026-11-02")
     assert not any(key.startswith(first_week) for key in keys)
     assert any(key.startswith("standup:tier1:2026-12-0") for key in keys)  # the month after's are kept
@@ -188,3 +194,108 @@ def test_the_rule_looks_back_at_least_as_far_as_every_job() -> None:
     assert retention.PULSE_FOLLOW_UP >= pulse_jobs.FOLLOW_UP
     assert retention.KEEP >= escalation_jobs.FOLLOW_UP
     assert timedelta(days=kpi_plan.PLAN_DAYS) <= retention.BASELINE_PLAN
+
+
+# ---------------------------------------------------------------- the outbox's sent rows
+
+@pytest.mark.parametrize("key, sent_at, waited_on, expected", [
+    ("esc:42:card:C0ENG", OLD, set(), True),  # as a claim: resolved long ago, sent long ago
+    ("esc:42:card:C0ENG", OLD, {"esc:42:card:C0ENG"}, False),  # a waiting reply takes its ts from it
+    ("esc:42:card:C0ENG", OLD, {"esc:42:card:C0ESC"}, True),  # another card's is no reason
+    ("esc:42:card:C0ENG", RECENT, set(), False),  # sent too recently
+    ("esc:42:card:C0ENG", None, set(), False),  # never sent (waiting or parked)
+    ("standup:tier1:2026-11-02:prompt:U0AGENT1", OLD, set(), True),
+    ("newfeature:2026-11-02:thing", OLD, set(), False),
+])
+def test_which_sent_messages_may_be_forgotten(key: str, sent_at: datetime | None, waited_on: set[str],
+                                              expected: bool) -> None:
+    assert sent_deletable(key, sent_at, LONG_RESOLVED, NOW, waited_on=waited_on) is expected
+
+
+async def _message(app: Supportbot, key: str, *, created: datetime, sent_at: datetime | None = None,
+                   superseded: bool = False, parked_at: datetime | None = None, thread_of: str | None = None) -> None:
+    """An outbox row as the dispatcher leaves it: sent (or superseded) at `sent_at`, parked, or waiting."""
+    refs = {"thread_ts": Ref("ts", thread_of)} if thread_of else {}
+    message = Message(StoredKey(key, None), "chat.postMessage", {"channel": "C0ENG", "text": key}, group=key,
+                      refs=refs)
+    async with app.services.db() as session:
+        assert await outbox.write(session, [message], now=created) == 1
+        await session.execute(update(OutboxMessage).where(OutboxMessage.key == key).values(
+            sent_at=sent_at, parked_at=parked_at, attempts=5 if parked_at else 0,
+            result=outbox.SUPERSEDED if superseded else {"channel": "C0ENG", "ts": "1.0"} if sent_at else None))
+        await session.commit()
+
+
+async def _outbox_keys(app: Supportbot) -> set[str]:
+    async with app.services.db() as session:
+        return set((await session.scalars(select(OutboxMessage.key))).all())
+
+
+def at(day: str, hour: int = 12) -> datetime:
+    return datetime.fromisoformat(f"{day}T{hour:02d}:00:00+00:00")
+
+
+async def test_sent_messages_are_deleted_once_their_keys_need_no_remembering(
+        app: Supportbot, team: TeamPeople) -> None:
+    """Dates computed by hand: at NOW, 2026-12-20 12:00 UTC, a row must have been sent before 2026-11-20 12:00
+    (KEEP, 30 days); an escalation's rows go 30 days after it was resolved; a stand-up's 3 days (its look-back)
+    + 1 + 2 (the margin) after its day."""
+    assert at("2026-12-20") == NOW and at("2026-11-20") == NOW - KEEP
+    tier1 = (await app.services.directory.current()).teams[0]
+    async with app.services.db() as session:
+        made = []
+        for number, resolved_at in enumerate((at("2026-11-10"), at("2026-11-10"), at("2026-11-25"), None)):
+            escalation = await seed_escalation(session, tier1, now=at("2026-11-01"), summary=f"Problem {number}")
+            if resolved_at is not None:
+                await act(session, escalation, tier1, escalation_changes.resolve(
+                    state(escalation), team.agent, outcome="fixed", root_cause="bug", customer_told=True,
+                    now=resolved_at))
+            made.append(escalation.id)
+    long_ago, waited_on, lately, still_open = made
+    gone = {
+        f"esc:{long_ago}:card:C0ENG",  # resolved 11-10: remembered until 12-10 12:00
+        f"esc:{long_ago}:card:C0ENG:update:7",  # superseded, the same
+        "standup:tier1:2026-11-16:prompt:U0AGENT1",  # remembered until 11-16 + 3 + 1 + 2 = 11-22 00:00
+        "kpi-digest:tier1:2026-11-18",  # until 11-18 + 1 + 1 + 2 = 11-22 00:00
+    }
+    kept = {
+        f"esc:{lately}:card:C0ENG",  # resolved 11-25: remembered until 12-25 12:00
+        f"esc:{still_open}:card:C0ENG",  # open: remembered
+        f"esc:{waited_on}:card:C0ESC",  # resolved 11-10, but a reply waits for its ts
+        "standup:tier1:2026-11-17:prompt:U0AGENT1",  # sent 11-20 13:00: less than 30 days ago
+        "newfeature:2026-11-02:thing",  # a shape nobody taught the rule
+    }
+    unsent = {
+        f"esc:{waited_on}:event:9:reply:C0ESC": {"thread_of": f"esc:{waited_on}:card:C0ESC"},
+        "standup:tier1:2026-11-02:prompt:U0AGENT2": {"parked_at": at("2026-11-02", 15)},
+        "standup:tier1:2026-11-03:prompt:U0AGENT2": {},
+    }
+    for key in gone - {f"esc:{long_ago}:card:C0ENG:update:7"}:
+        await _message(app, key, created=at("2026-11-19"), sent_at=at("2026-11-19", 13))
+    await _message(app, f"esc:{long_ago}:card:C0ENG:update:7", created=at("2026-11-19"), sent_at=at("2026-11-20", 11),
+                   superseded=True)
+    for key in kept - {"standup:tier1:2026-11-17:prompt:U0AGENT1"}:
+        await _message(app, key, created=at("2026-11-19"), sent_at=at("2026-11-19", 13))
+    await _message(app, "standup:tier1:2026-11-17:prompt:U0AGENT1", created=at("2026-11-17"),
+                   sent_at=at("2026-11-20", 13))
+    for key, how in unsent.items():
+        await _message(app, key, created=at("2026-11-02"), **how)
+
+    assert await HOUSEKEEPING.run(app.services, NOW) == len(gone)
+    assert await _outbox_keys(app) == kept | set(unsent)
+    assert await HOUSEKEEPING.run(app.services, NOW) == 0  # idempotent
+    # 2026-12-26 12:00: the escalation resolved 11-25 12:00 is 31 days past; the row sent 11-20 13:00 is 36 days old
+    assert await HOUSEKEEPING.run(app.services, at("2026-12-26")) == 2
+    assert await _outbox_keys(app) == kept - {f"esc:{lately}:card:C0ENG", "standup:tier1:2026-11-17:prompt:U0AGENT1"} \
+        | set(unsent)
+
+
+async def test_housekeeping_pages_through_many_sent_messages(app: Supportbot) -> None:
+    keys = [f"standup:tier1:2026-11-02:prompt:U{n:05d}" for n in range(2 * outbox.CHUNK + 7)]
+    async with app.services.db() as session:
+        await session.execute(insert(OutboxMessage), [
+            {"key": key, "group_key": key, "method": "chat.postMessage", "args": {}, "refs": {}, "created_at": OLD,
+             "sent_at": OLD, "attempts": 0} for key in keys])
+        await session.commit()
+    assert await HOUSEKEEPING.run(app.services, NOW) == len(keys)
+    assert await _outbox_keys(app) == set()

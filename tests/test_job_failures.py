@@ -1,6 +1,7 @@
 """A job that could not do what was due says so: `supportbot jobs run` exits non-zero naming how many units
 failed and why, and a unit that raised (one team's digest) is a failed run on `GET /metrics` and in the
-scheduler's summary line, and is retried at the next tick."""
+scheduler's summary line, and is retried at the next tick. A `jobs retry` whose job raises leaves what it
+retried as it was."""
 
 from __future__ import annotations
 
@@ -14,11 +15,17 @@ from typing import Any
 import pytest
 
 from bot.app import Supportbot
+from bot.rules.keys import StoredKey
 from bot.rules.kpi_days import digest_key
+from bot.rules.messages import post
 from bot.scheduler import LAST_SUCCESS, build_scheduler
+from handlers import all_jobs
+from handlers.dispatch import run_outbox
+from handlers.jobs import Job
 from handlers.kpi import jobs as kpi_jobs
 from handlers.kpi.jobs import DIGEST
-from handlers.parked import failed_work
+from handlers.parked import failed_work, retry
+from handlers.services import Services
 from tests.conftest import Clock
 from tests.kit.fake_slack import FakeSlack
 from tests.test_cli import env as env  # the fixture, used by name
@@ -117,3 +124,38 @@ async def test_a_team_digest_that_raised_is_a_failed_run_in_metrics_and_the_summ
     assert len([c for c in delivered(slack) if c.channel == "C0DIGEST"]) >= 1
     assert any(r.getMessage().startswith("job digest: ") and " done" in r.getMessage() and "failed" not in
                r.getMessage() for r in caplog.records if r.levelname == "INFO")
+
+
+CARD = "esc:7:card:C0ENG"
+
+
+async def broken(services: Services, now: Any) -> int:
+    raise RuntimeError("the database went away")
+
+
+@pytest.mark.parametrize("code, parked", [("channel_not_found", True), ("internal_error", False)])
+async def test_a_retry_whose_job_crashes_leaves_the_outbox_message_as_it_was(
+        app: Supportbot, slack: FakeSlack, clock: Clock, code: str, parked: bool) -> None:
+    slack.fail_method("chat.postMessage", code)
+    async with app.services.unit(clock.now, wake=False) as unit:
+        unit.send(post(StoredKey(CARD, None), "C0ENG", "ESC-7", group="esc:7@C0ENG"))
+        await unit.commit()
+    await run_outbox(app.services, clock.now)
+    [failure] = await failed_work(app.services)
+    assert (failure.key, failure.job, failure.parked, failure.attempts, failure.error) == (CARD, "outbox", parked, 1,
+                                                                                          code)
+    slack.clear_failures()
+
+    crashed = await retry(app.services, [Job("outbox", "sends what waits, but raises", broken)], [failure])
+    assert [(r.key, r.outcome) for r in crashed] == [(CARD, "kept")]
+    assert await failed_work(app.services) == [failure]  # parked or failing, its attempts, error and times kept
+    assert slack.count("chat.postMessage") == 1  # the refused try only
+
+    clock.advance(minutes=5)
+    await run_outbox(app.services, clock.now)  # a tick sends what was failing, never what was parked
+    assert slack.count("chat.postMessage") == (1 if parked else 2)
+    if parked:
+        sent = await retry(app.services, all_jobs(), await failed_work(app.services))
+        assert [(r.key, r.outcome) for r in sent] == [(CARD, "sent")]
+        assert slack.count("chat.postMessage") == 2
+    assert await failed_work(app.services) == []

@@ -6,6 +6,7 @@ slow and two dispatchers on one database lose nothing and double nothing."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable
 from typing import Any
 
@@ -13,10 +14,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Supportbot, create_app
+from handlers import outbox as dispatcher
 from handlers import people
 from handlers.dispatch import run_outbox
 from handlers.escalations import ids
 from handlers.supportbot import ids as setup_ids
+from storage import outbox
 from storage.outbox_models import OutboxMessage
 from tests.conftest import SIGNING_SECRET, Clock, TeamPeople
 from tests.escalation_steps import GOOD, card, card_post, escalate, path_option, press
@@ -25,6 +28,8 @@ from tests.kit.fake_slack import FakeSlack
 from tests.test_team_setup import FORM as SETUP_FORM
 
 SLOW = 4.0
+RETRY_AFTER = 10
+"""Slack's Retry-After on a 429 (seconds): far longer than any request may take."""
 
 
 async def answered_before(slack: FakeSlack, method: str, request: Awaitable[Reply], *, count: int = 1) -> Reply:
@@ -37,6 +42,32 @@ async def answered_before(slack: FakeSlack, method: str, request: Awaitable[Repl
     return reply
 
 
+class _Later:
+    """The dispatcher's monotonic clock, moved `ahead` seconds: Slack's Retry-After has passed without a sleep."""
+
+    def __init__(self, ahead: float) -> None:
+        self.ahead = ahead
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.ahead
+
+
+async def sent_after_retry_after(app: Supportbot, slack: FakeSlack, method: str,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 429'd `method` is not called again while Slack's Retry-After lasts (the dispatcher's wait bounded to
+    half a second), then, the dispatcher's clock moved past it, everything is sent."""
+    started = time.monotonic()
+    await app.services.outbox.drain(limit=0.5)  # the sends in flight beside the 429'd one end; the rest waits
+    before = slack.count(method)
+    await app.services.outbox.drain(limit=0.5)
+    assert time.monotonic() - started < RETRY_AFTER / 2
+    assert slack.count(method) == before, f"{method} was called again within Retry-After"
+    async with app.services.db() as session:
+        assert await outbox.waiting(session), "the 429'd message was given up"
+    monkeypatch.setattr(dispatcher, "time", _Later(RETRY_AFTER + 1))
+    await app.services.outbox.drain()
+
+
 @pytest.fixture
 def quick(bot: SlackDriver) -> SlackDriver:
     bot.settle = False
@@ -46,17 +77,20 @@ def quick(bot: SlackDriver) -> SlackDriver:
 @pytest.mark.parametrize(("method", "how"), [
     ("chat.postMessage", "slow"), ("chat.getPermalink", "slow"), ("chat.postMessage", "429")])
 async def test_the_escalation_form_is_answered_before_slack(quick: SlackDriver, app: Supportbot, slack: FakeSlack,
-                                                           team: TeamPeople, method: str, how: str) -> None:
+                                                           team: TeamPeople, method: str, how: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     await quick.command("/escalate", user=team.agent)
     await slack.await_for("views.open")
     view = dict(slack.last("views.open").response["view"])
     if how == "slow":
         slack.delay_next(method, SLOW)
     else:
-        slack.fail_next(method, 429, retry_after=2)
+        slack.fail_next(method, 429, retry_after=RETRY_AFTER)
     values = {**GOOD, "path": path_option(view, "Engineering")}
     reply = await answered_before(slack, method, quick.submit(view, user=team.agent, **values))
     assert (reply.status, reply.body) == (200, "")
+    if how == "429":
+        await sent_after_retry_after(app, slack, method, monkeypatch)
     await app.services.outbox.drain()
     assert "ESC-1" in card_post(slack, "C0ENG").text and card_post(slack, "C0ESC")
     sent = [c for c in slack.calls("chat.postMessage") if c.ok]
@@ -67,14 +101,17 @@ async def test_the_escalation_form_is_answered_before_slack(quick: SlackDriver, 
 @pytest.mark.parametrize(("method", "how"), [("chat.update", "slow"), ("chat.postMessage", "slow"),
                                              ("chat.postMessage", "429")])
 async def test_acknowledge_is_answered_before_slack(bot: SlackDriver, app: Supportbot, slack: FakeSlack,
-                                                   team: TeamPeople, method: str, how: str) -> None:
+                                                   team: TeamPeople, method: str, how: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     await escalate(bot, slack, team.agent)
     bot.settle = False
     if how == "slow":
         slack.delay_next(method, SLOW)
     else:
-        slack.fail_next(method, 429, retry_after=2)
+        slack.fail_next(method, 429, retry_after=RETRY_AFTER)
     await answered_before(slack, method, press(bot, slack, ids.ACKNOWLEDGE, user=team.manager, channel="C0ENG"))
+    if how == "429":
+        await sent_after_retry_after(app, slack, method, monkeypatch)
     await app.services.outbox.drain()
     assert "acknowledged" in str(card(slack, "C0ENG").blocks).lower() or slack.count("chat.update") >= 2
     replies = [c for c in slack.calls("chat.postMessage", channel="C0ENG") if c.ok and c.thread_ts]

@@ -11,11 +11,17 @@ than `KEEP` and its unit can no longer recur:
 - Events API deliveries (`slack-event:<day>:<event id>`, one per App Home opening) after their day.
 A claim never completed is kept (its work may still be retried, and it shows what failed), and so is
 any key this module does not recognise: forgetting a claim too early sends its message again.
+
+The outbox's rows are keyed the same way and forgotten by the same test (`sent_deletable`): a sent (or
+superseded) row goes once its key no longer needs remembering, since a plan that wrote the key again would send
+it again. A row a waiting message takes a value from (a card whose update or thread reply still waits for its
+`ts`) stays whatever its age; escalation keys, cards included, are remembered while the escalation may still
+want them (`KEEP` after it was resolved), so the card stays as long as its updates and replies may come.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
@@ -76,6 +82,14 @@ def deletable(key: str, done_at: datetime | None, facts: Facts, now: datetime, *
         return False
     until = recurs_until(unit, facts)
     return until is not None and until < now
+
+
+def sent_deletable(key: str, sent_at: datetime | None, facts: Facts, now: datetime, *,
+                   waited_on: Collection[str] = frozenset(), keep: timedelta = KEEP) -> bool:
+    """True when the outbox row `key`, sent (or superseded) at `sent_at`, can be deleted at `now`: no waiting
+    message takes a value from it (`waited_on`: the keys waiting rows' references name) and its key no longer
+    needs remembering (the claims' test)."""
+    return key not in waited_on and deletable(key, sent_at, facts, now, keep=keep)
 
 
 def escalations_in(keys: list[str]) -> set[int]:

@@ -1,5 +1,6 @@
 """Housekeeping: no Slack surface, one daily job (`housekeeping`) that keeps the database from growing
-without bound. Today it forgets completed claims that no job could ever want again (`bot.rules.retention`)."""
+without bound: it forgets completed claims and sent outbox messages that no job could ever want again
+(`bot.rules.retention`)."""
 
 from __future__ import annotations
 
