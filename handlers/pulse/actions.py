@@ -2,8 +2,10 @@
 
 Answering: the round comes from the button's value and the modal's metadata, so an answer counts in
 the round it was asked for. The Answer button is answered first; the form opens just after (its trigger is
-valid for 3 seconds), and a refusal is said through the click's `response_url` after the answer too. Participation is recorded and committed first (a second answer is refused
-there), then the answers are cast in a transaction of their own. Nothing here logs an answer.
+valid for 3 seconds), and a refusal is said through the click's `response_url` after the answer too.
+Participation is recorded and committed first (a second answer is refused there), then the answers are cast
+in a transaction of their own. Answering writes nothing to the outbox: no row there tells when anyone
+answered. Nothing here logs an answer.
 """
 
 from __future__ import annotations
