@@ -21,9 +21,10 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.rules import keys
 from bot.rules.pulse import Question, questions_from_json
 from bot.rules.pulse_results import Tally, enps_of, score
-from storage import dialect
+from storage import claims, dialect
 from storage.outbox_models import OutboxMessage
 from storage.pulse_models import PulseAnswer, PulseComment, PulseParticipant, PulseRound
 
@@ -130,6 +131,17 @@ async def invite_all(session: AsyncSession, round_id: int, user_ids: Sequence[st
     await session.execute(dialect.insert(session, table).values(
         [{"round_id": round_id, "user_id": user, "answered": False} for user in user_ids])
         .on_conflict_do_nothing(index_elements=[table.c.round_id, table.c.user_id]))
+
+
+async def first_click(session: AsyncSession, round_id: int, trigger_id: str, *, now: datetime) -> bool:
+    """Whether this click on an Answer button (its trigger) is seen for the first time: the same click delivered
+    twice opens one form. Recorded and committed at once (a claim, completed: housekeeping forgets it with the
+    round's)."""
+    key = str(keys.pulse_form(round_id, trigger_id))
+    if not await claims.claim(session, key, now=now):
+        return False
+    await claims.complete(session, key, now=now)
+    return True
 
 
 async def answered_among(session: AsyncSession, round_id: int, user_ids: Sequence[str]) -> set[str]:

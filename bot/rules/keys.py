@@ -145,6 +145,12 @@ def pulse_report(round_id: int, manager: str) -> RoundKey:
     return RoundKey(round_id, ("report", manager))
 
 
+def pulse_form(round_id: int, trigger_id: str) -> RoundKey:
+    """The answer form opened for one click on an invitation's Answer button (a click delivered twice opens
+    one): not a message, a click handled once."""
+    return RoundKey(round_id, ("form", trigger_id))
+
+
 def pulse_rollup(week: str, manager: str) -> StoredKey:
     """The roll-up across the teams one manager runs, for one ISO week (`2026-W45`): remembered until every
     round of that week has closed and the pulse job's follow-up has passed."""

@@ -57,6 +57,9 @@ async def open_answer_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWeb
         refusal = _refusal(of, team, click.user.id, context["now"])
         if refusal is None and of is not None and await pulse.has_answered(session, of.id, click.user.id):
             refusal = views.already_text(of.week)
+        if refusal is None and of is not None and not await pulse.first_click(session, of.id, click.trigger_id,
+                                                                               now=context["now"]):
+            return  # the same click delivered again: its form is open already
     if refusal or of is None or team is None:
         await _tell(respond, context, refusal or GONE)
         return
