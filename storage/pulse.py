@@ -21,8 +21,11 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.rules import keys
 from bot.rules.pulse import Question, questions_from_json
 from bot.rules.pulse_results import Tally, enps_of, score
+from storage import claims, dialect
+from storage.outbox_models import OutboxMessage
 from storage.pulse_models import PulseAnswer, PulseComment, PulseParticipant, PulseRound
 
 _shuffle = random.SystemRandom().shuffle
@@ -119,6 +122,37 @@ async def invite(session: AsyncSession, round_id: int, user_id: str) -> None:
     await session.commit()
 
 
+async def invite_all(session: AsyncSession, round_id: int, user_ids: Sequence[str]) -> None:
+    """Record that these people are asked in the round, in the caller's transaction (not committed: the job
+    commits it with their invitations); someone recorded already is left as they are."""
+    if not user_ids:
+        return
+    table = dialect.table_of(PulseParticipant)
+    await session.execute(dialect.insert(session, table).values(
+        [{"round_id": round_id, "user_id": user, "answered": False} for user in user_ids])
+        .on_conflict_do_nothing(index_elements=[table.c.round_id, table.c.user_id]))
+
+
+async def first_click(session: AsyncSession, round_id: int, trigger_id: str, *, now: datetime) -> bool:
+    """Whether this click on an Answer button (its trigger) is seen for the first time: the same click delivered
+    twice opens one form. Recorded and committed at once (a claim, completed: housekeeping forgets it with the
+    round's)."""
+    key = str(keys.pulse_form(round_id, trigger_id))
+    if not await claims.claim(session, key, now=now):
+        return False
+    await claims.complete(session, key, now=now)
+    return True
+
+
+async def answered_among(session: AsyncSession, round_id: int, user_ids: Sequence[str]) -> set[str]:
+    """Which of these people answered the round."""
+    if not user_ids:
+        return set()
+    return set((await session.scalars(select(PulseParticipant.user_id).where(
+        PulseParticipant.round_id == round_id, PulseParticipant.user_id.in_(list(user_ids)),
+        PulseParticipant.answered.is_(True)))).all())
+
+
 async def take_part(session: AsyncSession, round_id: int, user_id: str) -> bool:
     """Record, in a transaction of its own, that `user_id` answered; False if they had already."""
     marked = await session.execute(update(PulseParticipant).where(
@@ -155,6 +189,13 @@ async def non_responders(session: AsyncSession, round_id: int) -> list[str]:
     return list((await session.scalars(select(PulseParticipant.user_id).where(
         PulseParticipant.round_id == round_id, PulseParticipant.answered.is_(False))
         .order_by(PulseParticipant.user_id))).all())
+
+
+async def written(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    """Which of these messages' keys the outbox holds already (sent or not): a plan skips what they need."""
+    if not keys:
+        return set()
+    return set((await session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(list(keys))))).all())
 
 
 async def invited(session: AsyncSession, round_id: int) -> int:

@@ -31,7 +31,7 @@ async def test_the_demo_shows_a_closed_rounds_report_with_its_aggregates(
         app: Supportbot, capsys: pytest.CaptureFixture[str]) -> None:
     team = await _demo_team(app, DEMO_MEMBERS)
     client = Transcript(PEOPLE, NAMES)
-    await show_pulse(dataclasses.replace(app.services, client=client), team, NOW, client.say)
+    await show_pulse(dataclasses.replace(app.services, client=client, outbox=None), team, NOW, client.say)
     out = capsys.readouterr().out
     report = out.split("supportbot posts in @morgan", 1)[1]
     assert "== Pulse · Tier 1 Support · 2026-W46 ==" in report
@@ -56,7 +56,7 @@ async def test_below_the_threshold_the_demo_report_shows_participation_only(
         app: Supportbot, capsys: pytest.CaptureFixture[str]) -> None:
     team = await _demo_team(app, "members: [U0ALEX, U0SAM]")
     client = Transcript(PEOPLE, NAMES)
-    await show_pulse(dataclasses.replace(app.services, client=client), team, NOW, client.say)
+    await show_pulse(dataclasses.replace(app.services, client=client, outbox=None), team, NOW, client.say)
     out = capsys.readouterr().out
     assert "*Participation:* 2 of 2 (100 %)" in out and "hidden to protect anonymity" in out
     assert "eNPS:" not in out and "/ 5" not in out

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.rules import keys
 from bot.rules.pulse import (
     DEFAULT_QUESTIONS,
     ENPS_QUESTION,
@@ -204,3 +205,20 @@ def test_a_rollup_of_hidden_teams_only_is_hidden() -> None:
 
 def test_week_names() -> None:
     assert week_of(date(2026, 11, 6)) == "2026-W45" and week_of(date(2027, 1, 1)) == "2026-W53"
+
+
+@pytest.mark.parametrize(("key", "stored"), [
+    (keys.pulse_ask(7, "U0P1"), "pulse:7:ask:U0P1"),
+    (keys.pulse_reminder(7, "U0P1"), "pulse:7:remind:U0P1"),
+    (keys.pulse_report(7, "U0PMANAGER"), "pulse:7:report:U0PMANAGER"),
+    (keys.pulse_rollup("2026-W45", "U0PHEAD"), "pulse-rollup:2026-W45:U0PHEAD"),
+])
+def test_pulse_keys_store_the_claim_keys_of_before_the_outbox(key: keys.Key, stored: str) -> None:
+    """The outbox rows carry the strings the claims did (a changed one would send a round's DMs again)."""
+    assert str(key) == stored
+    assert keys.parse(stored) == key and key.remembered == keys.parse(stored).remembered  # type: ignore[union-attr]
+
+
+def test_a_rollup_is_remembered_until_the_weeks_last_round_and_its_follow_up_are_over() -> None:
+    assert keys.pulse_rollup("2026-W45", "U0PHEAD").remembered.last_day == date(2026, 11, 8) + timedelta(days=9)
+    assert keys.pulse_ask(7, "U0P1").remembered.pulse_round == 7

@@ -160,6 +160,34 @@ class StoredKey(Key):
         return self.known or Remembered()
 
 
+def pulse_ask(round_id: int, person: str) -> RoundKey:
+    """The DM that asks one member to answer one round (`pulse:7:ask:U…`, the claim key before the outbox)."""
+    return RoundKey(round_id, ("ask", person))
+
+
+def pulse_reminder(round_id: int, person: str) -> RoundKey:
+    """The one reminder a non-responder gets in one round."""
+    return RoundKey(round_id, ("remind", person))
+
+
+def pulse_report(round_id: int, manager: str) -> RoundKey:
+    """The report one manager gets when one round closes."""
+    return RoundKey(round_id, ("report", manager))
+
+
+def pulse_form(round_id: int, trigger_id: str) -> RoundKey:
+    """The answer form opened for one click on an invitation's Answer button (a click delivered twice opens
+    one): not a message, a click handled once."""
+    return RoundKey(round_id, ("form", trigger_id))
+
+
+def pulse_rollup(week: str, manager: str) -> StoredKey:
+    """The roll-up across the teams one manager runs, for one ISO week (`2026-W45`): remembered until every
+    round of that week has closed and the pulse job's follow-up has passed."""
+    return StoredKey(f"pulse-rollup:{week}:{manager}",
+                     Remembered(last_day=_week_end(week) + PULSE_LONGEST_ROUND + PULSE_FOLLOW_UP))
+
+
 def parse(stored: str) -> Key | None:
     """The key behind a stored string; None for a string of unknown shape (kept for ever)."""
     parts = stored.split(":")
@@ -185,7 +213,7 @@ def parse(stored: str) -> Key | None:
         if kind == "slack-event" and len(parts) >= 3:
             return DatedKey(kind, date.fromisoformat(parts[1]), (), tuple(parts[2:]))
         if kind == "pulse-rollup" and len(parts) == 3:
-            return StoredKey(stored, Remembered(last_day=_week_end(parts[1]) + PULSE_LONGEST_ROUND + PULSE_FOLLOW_UP))
+            return pulse_rollup(parts[1], parts[2])
     except ValueError:
         return None
     return None

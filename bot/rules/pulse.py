@@ -128,24 +128,3 @@ def ask_at(round_window: Window, hhmm: str, zone: ZoneInfo) -> datetime:
         return round_window.opens_at
     return local
 
-
-# --------------------------------------------------------------------------- units of work
-
-def ask_key(round_id: int, user_id: str) -> str:
-    """The DM that asks one member to answer one round."""
-    return f"pulse:{round_id}:ask:{user_id}"
-
-
-def reminder_key(round_id: int, user_id: str) -> str:
-    """The one reminder a non-responder gets in one round."""
-    return f"pulse:{round_id}:remind:{user_id}"
-
-
-def report_key(round_id: int, manager: str) -> str:
-    """The report one manager gets when one round closes."""
-    return f"pulse:{round_id}:report:{manager}"
-
-
-def rollup_key(week: str, manager: str) -> str:
-    """The roll-up across the teams one manager runs, for one week."""
-    return f"pulse-rollup:{week}:{manager}"

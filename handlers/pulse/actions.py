@@ -1,8 +1,11 @@
 """The Answer button, the answer form's submission, and the setup form's.
 
 Answering: the round comes from the button's value and the modal's metadata, so an answer counts in
-the round it was asked for. Participation is recorded and committed first (a second answer is refused
-there), then the answers are cast in a transaction of their own. Nothing here logs an answer.
+the round it was asked for. The Answer button is answered first; the form opens just after (its trigger is
+valid for 3 seconds), and a refusal is said through the click's `response_url` after the answer too.
+Participation is recorded and committed first (a second answer is refused there), then the answers are cast
+in a transaction of their own. Answering writes nothing to the outbox: no row there tells when anyone
+answered. Nothing here logs an answer.
 """
 
 from __future__ import annotations
@@ -15,13 +18,11 @@ from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.rules import claim_keys
 from bot.rules.directory import Directory, TeamProfile
 from bot.rules.pulse import questions_from_json
 from bot.rules.roles import Can, may, refusal
 from bot.rules.team_config import TeamsFile
 from handlers.blocks import modal, section
-from handlers.delivery import once
 from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number, parse
 from handlers.pulse import forms, ids, views
 from handlers.pulse.results import team_of
@@ -56,26 +57,31 @@ async def open_answer_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWeb
         refusal = _refusal(of, team, click.user.id, context["now"])
         if refusal is None and of is not None and await pulse.has_answered(session, of.id, click.user.id):
             refusal = views.already_text(of.week)
+        if refusal is None and of is not None and not await pulse.first_click(session, of.id, click.trigger_id,
+                                                                               now=context["now"]):
+            return  # the same click delivered again: its form is open already
     if refusal or of is None or team is None:
         await _tell(respond, context, refusal or GONE)
         return
     view = views.answer_form(of.id, team.name, of.week, questions_from_json(of.questions), of.min_responses)
+    context["services"].outbox.in_background(_open(client, respond, context, click.trigger_id, view))
 
-    async def show(trigger: str = click.trigger_id) -> bool:
-        try:
-            await client.views_open(trigger_id=trigger, view=view)
-        except SlackApiError as error:
-            await _tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
-                                          "Please press Answer again.")
-        return True
 
-    async with context["db"]() as session:  # the same click delivered twice opens one form
-        await once(session, claim_keys.pulse_form(of.id, click.trigger_id), show, now=context["now"])
+async def _open(client: AsyncWebClient, respond: AsyncRespond, context: dict[str, Any], trigger_id: str,
+                view: dict[str, Any]) -> None:
+    """Open the answer form, after the answer (the trigger is valid for 3 seconds)."""
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        await _tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
+                                      "Please press Answer again.")
 
 
 async def _tell(respond: AsyncRespond, context: dict[str, Any], text: str) -> None:
+    """A line only the person who pressed the button sees, said after the answer."""
     if context.get("response_url"):
-        await respond(text=text, response_type="ephemeral", replace_original=False)
+        context["services"].outbox.in_background(
+            respond(text=text, response_type="ephemeral", replace_original=False))
 
 
 def _thanks() -> dict[str, Any]:
