@@ -25,17 +25,17 @@ from bot.rules.delivery_failures import MAX_ATTEMPTS, kind_of, parks
 from bot.rules.kpi_days import chart_key, digest_key
 from bot.rules.team_config import parse_teams
 from handlers.delivery import once
-from handlers.outbox import failure_code
 from handlers.escalations.jobs import TIMERS
 from handlers.housekeeping.jobs import HOUSEKEEPING
 from handlers.jobs import Job
 from handlers.kpi.jobs import DIGEST
+from handlers.outbox import failure_code
 from handlers.parked import failed_work, retry
 from handlers.pulse import ids as pulse_ids
 from handlers.pulse.jobs import PULSE
 from handlers.services import Services
 from handlers.standups.jobs import STANDUPS
-from storage import claims, teams
+from storage import claims, outbox, teams
 from storage import standups as stored
 from tests.conftest import Clock
 from tests.escalation_steps import card_post, escalate
@@ -268,7 +268,7 @@ async def test_a_permanent_refusal_parks_at_once_and_its_retry_sends_what_waited
              for c in delivered(slack)]
     assert kinds == ["digest", "chart", "alert", "alert"]
     async with app.services.db() as session:
-        assert await claims.is_done(session, chart_key("tier1", day))
+        assert await outbox.is_sent(session, chart_key("tier1", day))
     assert await retry(app.services, list(JOBS), await failed_work(app.services)) == []
     assert len(delivered(slack)) == 4
 
