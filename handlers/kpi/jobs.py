@@ -11,14 +11,16 @@ should exist out, written to the outbox in one transaction with the alert states
 - the summary of each baseline whose 30-day plan ends that day.
 Once the digest is written the team-day is planned: later ticks cost one query. Every tick also plans the
 notices to the managers of a team whose helpdesk has stopped syncing, or recovered (`handlers.kpi.freshness`).
-Then everything due in the outbox is sent. A team whose plan raised is logged and fails the run
-(`handlers.job_runs`); the other teams' go on, and the next tick plans it again.
+What each team's plan wrote is sent right after it, so the first teams' digests do not wait for every other
+team's chart to be drawn; what else the outbox holds that is due is sent at the end. A team whose plan raised
+is logged and fails the run (`handlers.job_runs`); the other teams' go on, and the next tick plans it again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,10 +40,10 @@ from storage import kpi, outbox
 log = logging.getLogger(__name__)
 
 
-async def plan_digests(services: Services, now: datetime) -> int:
+async def plans(services: Services, now: datetime) -> AsyncIterator[int]:
     """Write every digest (with its chart, alerts and summaries) and helpdesk notice due at `now` that is not
-    written yet, each team in a transaction of its own; how many messages were new. Nothing is sent."""
-    written = await freshness.plan(services, now)
+    written yet, each team in a transaction of its own; after each, how many messages it wrote. Nothing is sent."""
+    yield await freshness.plan(services, now)
     for team in (await services.directory.current()).teams:
         channel = team.channels.get("digest")
         day = digest_day(now, team.timezone, team.config.digest.time)
@@ -52,17 +54,27 @@ async def plan_digests(services: Services, now: datetime) -> int:
                 if await outbox.written(unit.session, [str(keys.kpi_digest(team.key, day))]):
                     continue
                 unit.send(*await team_day(unit.session, team, channel, day, now))
-                written += await unit.commit()
+                written = await unit.commit()
         except Exception as error:  # one team's failure (a chart that did not render) must not stop the others'
             log.exception("the %s digest for %s failed; the next tick plans it again", team.key, day)
             unit_failed(f"the {team.key} digest for {day.isoformat()}", type(error).__name__)
-    return written
+            continue
+        yield written
+
+
+async def plan_digests(services: Services, now: datetime) -> int:
+    """Every plan due at `now` written, nothing sent: how many messages were new."""
+    return sum([written async for written in plans(services, now)])
 
 
 async def run_digest(services: Services, now: datetime) -> int:
-    """The plan, then whatever the outbox holds that is due: how many messages went."""
-    await plan_digests(services, now)
-    return await services.outbox.send_due(now)
+    """Each plan, then what is due sent at once (a team's digest does not wait for every other team's chart to
+    be drawn); last, whatever else the outbox holds that is due. How many messages went."""
+    sent = 0
+    async for written in plans(services, now):
+        if written:
+            sent += await services.outbox.send_due(now)
+    return sent + await services.outbox.send_due(now)
 
 
 def _group(team: TeamProfile, day: date) -> str:
