@@ -7,7 +7,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
 from handlers import pagers
-from handlers.outbox import Transport
+from handlers.kpi import upload
+from handlers.outbox import Transport, dispatch_client
 
 
 def transports(settings: Settings, client: AsyncWebClient) -> dict[str, Transport]:
@@ -15,4 +16,5 @@ def transports(settings: Settings, client: AsyncWebClient) -> dict[str, Transpor
     found: dict[str, Transport] = {}
     found.update(pagers.pagerduty(settings.pagerduty_events_url))  # pages (handlers.escalations.paging)
     found.update(pagers.opsgenie(settings.opsgenie_api_url, settings.opsgenie_api_key))
+    found[upload.METHOD] = upload.transport(dispatch_client(client))  # the digest's chart: three Slack calls
     return found

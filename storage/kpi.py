@@ -137,10 +137,10 @@ async def red_metrics(session: AsyncSession, team_id: int) -> set[str]:
 
 
 async def set_red(session: AsyncSession, team_id: int, metric: str, red: bool, day: date) -> None:
-    """Note the metric's announced state: one upsert, so replicas racing the first alert both succeed."""
+    """Note the metric's announced state (not committed: the alert is written with it): one upsert, so replicas
+    racing the first alert both succeed."""
     await dialect.upsert(session, MetricAlertState, {"team_id": team_id, "metric": metric, "red": red, "day": day},
                          ("team_id", "metric"))
-    await session.commit()
 
 
 async def pin_baseline(session: AsyncSession, team_id: int, baseline: Baseline, *, by: str, now: datetime) -> None:

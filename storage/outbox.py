@@ -170,6 +170,15 @@ async def restore(session: AsyncSession, key: str, *, attempts: int, error: str,
         last_failed_at=last_failed_at, parked_at=parked_at))
 
 
+async def written(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    """Which of these keys the outbox holds, sent or not: a plan written once is not worked out again."""
+    found: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        found.update((await session.scalars(
+            select(OutboxMessage.key).where(OutboxMessage.key.in_(list(keys[start:start + CHUNK]))))).all())
+    return found
+
+
 async def is_sent(session: AsyncSession, key: str) -> bool:
     return bool(await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key,
                                                                     OutboxMessage.sent_at.is_not(None))))

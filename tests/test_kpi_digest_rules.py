@@ -1,12 +1,14 @@
 """The digest's pure rules as tables: where each metric's line goes (signal first), the count behind a value,
-links to helpdesk tickets and Slack cards, and how fresh a helpdesk's tickets are."""
+links to helpdesk tickets and Slack cards, how fresh a helpdesk's tickets are, and the keys of what the digest job
+sends."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from bot.rules import keys
 from bot.rules.freshness import judge, notice
 from bot.rules.kpi import BY_KEY, Change, Reading
 from bot.rules.kpi_digest import Place, arrange, counted_value, place
@@ -117,3 +119,35 @@ def test_managers_are_told_once_per_change(was_stale: bool, stale: bool, expecte
     found = judge("zendesk", "zendesk", last_success=success, last_attempt=NOW, stale_after_minutes=60, now=NOW,
                   timezone="UTC")
     assert notice(was_stale, found) == expected
+
+
+# ---------------------------------------------------------------- the keys: the same strings the claims stored
+
+@pytest.mark.parametrize(("key", "stored"), [
+    (keys.kpi_digest("tier1", date(2026, 11, 1)), "kpi-digest:tier1:2026-11-01"),
+    (keys.kpi_chart("tier1", date(2026, 11, 1)), "kpi-digest:tier1:2026-11-01:chart"),
+    (keys.kpi_alert("tier1", "csat", date(2026, 11, 1), "red"), "kpi-alert:tier1:csat:2026-11-01:red"),
+    (keys.kpi_alert("tier1", "fcr", date(2026, 11, 5), "recovered"), "kpi-alert:tier1:fcr:2026-11-05:recovered"),
+    (keys.kpi_baseline_summary("tier1", "csat", date(2026, 11, 2)), "kpi-baseline:tier1:csat:2026-11-02:summary"),
+    (keys.weekly_review("tier1", date(2026, 11, 9)), "escalation-review:tier1:2026-11-09"),
+    (keys.helpdesk_notice("stale", "tier1", "zendesk", datetime(2026, 11, 2, 10, 30, tzinfo=UTC), "U0MANAGER"),
+     "helpdesk-stale:tier1:zendesk:2026-11-02T10:30:00+00:00:U0MANAGER"),
+    (keys.helpdesk_notice("stale", "tier1", "zendesk", None, "U0MANAGER"),
+     "helpdesk-stale:tier1:zendesk:never:U0MANAGER"),
+    (keys.helpdesk_notice("recovered", "tier1", "zendesk", datetime(2026, 11, 2, 10, 30, tzinfo=UTC), "U0M2"),
+     "helpdesk-recovered:tier1:zendesk:2026-11-02T10:30:00+00:00:U0M2"),
+])
+def test_each_key_is_stored_as_its_claim_was_and_read_back(key: keys.Key, stored: str) -> None:
+    assert str(key) == stored
+    assert keys.parse(stored) == key
+
+
+@pytest.mark.parametrize(("stored", "last_day"), [
+    ("kpi-digest:tier1:2026-11-01", date(2026, 11, 2)),                        # sent late the next day at most
+    ("kpi-baseline:tier1:csat:2026-11-02:summary", date(2026, 12, 3)),          # its plan's 30 days, and one
+    ("escalation-review:tier1:2026-11-09", date(2026, 11, 9)),
+    ("helpdesk-stale:tier1:zendesk:2026-11-02T10:30:00+00:00:U0MANAGER", date(2026, 11, 3)),
+])
+def test_how_long_each_key_is_remembered(stored: str, last_day: date) -> None:
+    found = keys.parse(stored)
+    assert found is not None and found.remembered.last_day == last_day

@@ -35,7 +35,7 @@ from handlers.pulse import ids as pulse_ids
 from handlers.pulse.jobs import PULSE
 from handlers.services import Services
 from handlers.standups.jobs import STANDUPS
-from storage import claims, teams
+from storage import claims, outbox, teams
 from storage import standups as stored
 from tests.conftest import Clock
 from tests.escalation_steps import card_post, escalate
@@ -268,7 +268,7 @@ async def test_a_permanent_refusal_parks_at_once_and_its_retry_sends_what_waited
              for c in delivered(slack)]
     assert kinds == ["digest", "chart", "alert", "alert"]
     async with app.services.db() as session:
-        assert await claims.is_done(session, chart_key("tier1", day))
+        assert await outbox.is_sent(session, chart_key("tier1", day))
     assert await retry(app.services, list(JOBS), await failed_work(app.services)) == []
     assert len(delivered(slack)) == 4
 

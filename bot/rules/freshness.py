@@ -77,11 +77,6 @@ def state_key(source: str) -> str:
     return f"helpdesk:{source}"[:64]
 
 
-def notice_key(team_key: str, source: str, kind: Notice, since: datetime | None) -> str:
-    """One notice per team, source and episode: a stale spell is named by the last success before it."""
-    return f"helpdesk-{kind}:{team_key}:{source}:{since.isoformat() if since else 'never'}"
-
-
 def notice_text(team_name: str, freshness: Freshness, kind: Notice) -> str:
     if kind == "recovered":
         return (f"✅ Tickets from {freshness.name} ({freshness.source}) are syncing again for {team_name}: "

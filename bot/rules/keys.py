@@ -145,6 +145,60 @@ def request_message(feature: str, subject: str, day: date, *part: str) -> DatedK
     return DatedKey(feature, day, (subject,), part, A_DAY)
 
 
+# --------------------------------------------------------------------------- KPI digests and the weekly review
+
+def kpi_digest(team_key: str, day: date) -> DatedKey:
+    """The team's digest of its local `day` (posted the morning after)."""
+    return DatedKey("kpi-digest", day, (team_key,), keep_after=timedelta(days=1))
+
+
+def kpi_chart(team_key: str, day: date) -> DatedKey:
+    """The 14-day trend chart uploaded under that digest."""
+    return DatedKey("kpi-digest", day, (team_key,), ("chart",), timedelta(days=1))
+
+
+def kpi_alert(team_key: str, metric: str, day: date, kind: str) -> DatedKey:
+    """One alert (`red` or `recovered`) about one metric, judged on one day."""
+    return DatedKey("kpi-alert", day, (team_key, metric), (kind,), timedelta(days=1))
+
+
+def kpi_baseline_summary(team_key: str, metric: str, pinned_on: date) -> DatedKey:
+    """The day-30 summary of a baseline pinned on `pinned_on`."""
+    return DatedKey("kpi-baseline", pinned_on, (team_key, metric), ("summary",), BASELINE_PLAN + timedelta(days=1))
+
+
+def weekly_review(team_key: str, week_ends: date) -> DatedKey:
+    """Last week's escalation review, named by the Monday that ends the week."""
+    return DatedKey("escalation-review", week_ends, (team_key,))
+
+
+@dataclass(frozen=True)
+class NoticeKey(Key):
+    """The notice to one manager that a team's helpdesk went stale (or recovered), one per episode: a stale
+    spell is named by the last success before it (`never` when there was none). The notice's state
+    (`metric_alert_states`) is written with it, so the key only keeps two planners from writing it twice: it is
+    remembered until a day past the episode's start."""
+
+    kind: str
+    team_key: str
+    source: str
+    since: datetime | None
+    manager: str
+
+    def __str__(self) -> str:
+        since = self.since.isoformat() if self.since else "never"
+        return f"helpdesk-{self.kind}:{self.team_key}:{self.source}:{since}:{self.manager}"
+
+    @property
+    def remembered(self) -> Remembered:
+        return Remembered(last_day=(self.since.date() if self.since else date.min) + timedelta(days=1))
+
+
+def helpdesk_notice(kind: str, team_key: str, source: str, since: datetime | None, manager: str) -> NoticeKey:
+    """One manager's notice that the team's helpdesk `source` went stale or recovered (`kind`)."""
+    return NoticeKey(kind, team_key, source, since, manager)
+
+
 @dataclass(frozen=True)
 class StoredKey(Key):
     """A stored string read back, with what it must be remembered for (None: unknown, kept for ever)."""
@@ -212,6 +266,9 @@ def parse(stored: str) -> Key | None:
             return DatedKey(kind, date.fromisoformat(parts[2]), (parts[1],), tuple(parts[3:]), A_DAY)
         if kind == "slack-event" and len(parts) >= 3:
             return DatedKey(kind, date.fromisoformat(parts[1]), (), tuple(parts[2:]))
+        if kind in ("helpdesk-stale", "helpdesk-recovered") and len(parts) >= 5:
+            since = None if parts[3] == "never" else datetime.fromisoformat(":".join(parts[3:-1]))
+            return NoticeKey(kind.removeprefix("helpdesk-"), parts[1], parts[2], since, parts[-1])
         if kind == "pulse-rollup" and len(parts) == 3:
             return pulse_rollup(parts[1], parts[2])
     except ValueError:

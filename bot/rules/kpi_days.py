@@ -1,5 +1,5 @@
 """A team's local days for KPIs: where a day starts and ends in UTC (DST-correct), which day a digest is
-due for, and the claim keys of the KPI feature's units of work.
+due for, and the stored form of the KPI feature's keys (`bot.rules.keys`).
 
 Pure: time and the team's timezone are arguments.
 """
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from bot.rules import keys
 
 TREND_DAYS = 14
 WEEK = 7
@@ -53,25 +55,21 @@ def days_before(day: date, count: int) -> list[date]:
     return [day - timedelta(days=n) for n in range(1, count + 1)]
 
 
-# --------------------------------------------------------------------------- claim keys (stable: never change)
+# --------------------------------------------------------------------------- keys (stable: never change)
 
 def digest_key(team_key: str, day: date) -> str:
-    return f"kpi-digest:{team_key}:{day.isoformat()}"
+    """The stored key of the team's digest of `day` (`bot.rules.keys.kpi_digest`)."""
+    return str(keys.kpi_digest(team_key, day))
 
 
 def chart_key(team_key: str, day: date) -> str:
-    return digest_key(team_key, day) + ":chart"
-
-
-def finished_key(team_key: str, day: date) -> str:
-    """Every part of the team-day's digest is done: later ticks skip it."""
-    return digest_key(team_key, day) + ":finished"
+    return str(keys.kpi_chart(team_key, day))
 
 
 def alert_key(team_key: str, metric: str, day: date, kind: str) -> str:
     """One alert (`red` or `recovered`) about one metric, judged on one day."""
-    return f"kpi-alert:{team_key}:{metric}:{day.isoformat()}:{kind}"
+    return str(keys.kpi_alert(team_key, metric, day, kind))
 
 
 def baseline_summary_key(team_key: str, metric: str, pinned_on: date) -> str:
-    return f"kpi-baseline:{team_key}:{metric}:{pinned_on.isoformat()}:summary"
+    return str(keys.kpi_baseline_summary(team_key, metric, pinned_on))

@@ -4,7 +4,8 @@
   acknowledgement, customer-update and resolution clocks, with capped repeats, and a card in every channel
   that should show one, and the on-call chain's DMs due (`handlers.escalations.oncall`), written to the outbox
   (a plan); then whatever the outbox holds that is due is sent.
-- `escalation-review` (Monday morning, team time): last week's review in the escalation channel.
+- `escalation-review` (Monday morning, team time): last week's review in the escalation channel, written to
+  the outbox once (a plan), then sent.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.rules import claim_keys
-from bot.rules.directory import TeamProfile
+from bot.rules import keys
 from bot.rules.escalations import due_reminders
-from handlers.delivery import once
+from bot.rules.messages import post
 from handlers.escalations import announce, oncall, paging, views
 from handlers.jobs import Job
 from handlers.services import Services
-from storage import escalations
+from storage import escalations, outbox
 
 log = logging.getLogger(__name__)
 
@@ -67,27 +67,26 @@ def review_week(now: datetime, tz_name: str, opens: time) -> tuple[datetime, dat
 
 
 async def run_review(services: Services, now: datetime) -> int:
-    done = 0
-    async with services.db() as session:
-        for team in (await services.directory.current()).teams:
-            channel = team.channels.get("escalations")
-            week = review_week(now, team.timezone, team.policy.hours.start)
-            if not channel or week is None:
+    """A plan: for each team whose week ended (Monday, once its business day opens), last week's review written
+    to the outbox under its key, unless it is there already; then everything due is sent. How many messages
+    went."""
+    for team in (await services.directory.current()).teams:
+        channel = team.channels.get("escalations")
+        week = review_week(now, team.timezone, team.policy.hours.start)
+        if not channel or week is None:
+            continue
+        start, end = week
+        key = keys.weekly_review(team.key, end.date())
+        async with services.unit(now, wake=False) as unit:
+            if await outbox.written(unit.session, [str(key)]):
                 continue
-            start, end = week
-
-            async def post(team: TeamProfile = team, channel: str = channel, start: datetime = start,
-                           end: datetime = end) -> bool:
-                figures = await escalations.stats(session, [team.id], start, end)
-                before = await escalations.stats(session, [team.id], start - timedelta(days=7), start)
-                late = await escalations.overdue(session, team.id, now)
-                text, blocks = views.weekly_review(team.name, figures, before, late, now)
-                await services.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-                return True
-
-            if await once(session, claim_keys.weekly_review(team.key, end.date()), post, now=now):
-                done += 1
-    return done
+            figures = await escalations.stats(unit.session, [team.id], start, end)
+            before = await escalations.stats(unit.session, [team.id], start - timedelta(days=7), start)
+            late = await escalations.overdue(unit.session, team.id, now)
+            text, blocks = views.weekly_review(team.name, figures, before, late, now)
+            unit.send(post(key, channel, text, blocks=blocks, group=str(key)))
+            await unit.commit()
+    return await services.outbox.send_due(now)
 
 
 TIMERS = Job("escalation-timers", "SLA reminders for open escalations (every minute)", run_timers)
