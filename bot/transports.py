@@ -3,16 +3,26 @@ built here, in the composition, from the settings and the Slack client."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
 from handlers import pagers
+from handlers.escalations import tickets
+from handlers.helpdesk import notes
 from handlers.outbox import Transport
+from storage.db import SessionFactory
 
 
-def transports(settings: Settings, client: AsyncWebClient) -> dict[str, Transport]:
+def transports(settings: Settings, client: AsyncWebClient, db: SessionFactory | None = None,
+               clock: Callable[[], datetime] | None = None) -> dict[str, Transport]:
     """Every transport this deployment has."""
     found: dict[str, Transport] = {}
     found.update(pagers.pagerduty(settings.pagerduty_events_url))  # pages (handlers.escalations.paging)
     found.update(pagers.opsgenie(settings.opsgenie_api_url, settings.opsgenie_api_key))
+    found.update(tickets.assignee_dm(client))  # a linked ticket's assignee, by email (handlers.escalations.tickets)
+    if db is not None and clock is not None:  # notes on linked helpdesk tickets
+        found.update(notes.transports(db, clock))
     return found

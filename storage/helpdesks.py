@@ -147,6 +147,19 @@ async def mark_csat(session: AsyncSession, *, kind: str, team_ids: Sequence[int]
     return marked
 
 
+async def mark_assignees(session: AsyncSession, *, team_ids: Sequence[int], assignees: Mapping[str, str | None],
+                         now: datetime) -> int:
+    """Set `assignee_email` on the stored tickets of these teams with these ids, where it differs (the caller
+    commits); how many changed."""
+    marked = 0
+    for ident, email in sorted(assignees.items()):
+        done = await session.execute(
+            update(Ticket).where(Ticket.team_id.in_(team_ids), Ticket.external_id == ident,
+                                 Ticket.assignee_email.is_distinct_from(email)).values(assignee_email=email))
+        marked += getattr(done, "rowcount", 0) or 0
+    return marked
+
+
 async def save_events_cursor(session: AsyncSession, key: str, *, owner: str, cursor: str) -> bool:
     done = await session.execute(update(HelpdeskSource).where(HelpdeskSource.key == key,
                                                               HelpdeskSource.lease_owner == owner)

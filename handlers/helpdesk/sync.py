@@ -168,6 +168,9 @@ async def _tickets(db: SessionFactory, source: Connector, state: SourceState, re
                 await session.rollback()
                 report.error = "another sync took this source over (this one held it too long): stopped"
                 return
+            if page.assignees and team_ids:
+                await helpdesks.mark_assignees(session, team_ids=list(team_ids.values()), assignees=page.assignees,
+                                               now=now)
             await session.commit()
         report.imported += count.imported
         report.updated += count.updated

@@ -15,6 +15,11 @@ Shapes follow Freshdesk's documentation, https://developers.freshdesk.com/api/:
 - `GET /api/v2/surveys/satisfaction_ratings?created_since=…` (#view_all_satisfaction_ratings): a list of
   `{"id", "survey_id", "user_id", "agent_id", "feedback", "group_id", "ticket_id", "ratings":
   {"default_question": 103}, "created_at", "updated_at"}`;
+- `POST /api/v2/tickets/{id}/notes` (#add_note_to_a_ticket) with `{"body": HTML, "private": true}`: 201 with the
+  note `{"id", "ticket_id", "body", "body_text", "private", "incoming", …}`; a missing or empty `body`, or a
+  `private` that is not a boolean, is 400 `{"description": "Validation failed", "errors": [{"field", "message",
+  "code": "missing_field" | "datatype_mismatch"}]}`, an unknown ticket 404; `refuse_notes` makes the next notes
+  400 as a test asks;
 - over the per-minute limit (#ratelimit): 429 with `Retry-After` in seconds, and the `X-RateLimit-Total`,
   `X-RateLimit-Remaining` headers.
 """
@@ -56,6 +61,8 @@ class FakeFreshdesk(ThreadedFake):
             self.raw: list[tuple[datetime, Any]] = []
             self.groups: dict[int, str] = {}
             self.ratings: list[dict[str, Any]] = []
+            self.notes: list[dict[str, Any]] = []
+            self.refusing = 0
             self.requests.clear()
             self.limited.clear()
             self.page_cap = 300
@@ -116,6 +123,7 @@ class FakeFreshdesk(ThreadedFake):
         app.router.add_get("/api/v2/tickets", self._tickets)
         app.router.add_get("/api/v2/groups", self._groups)
         app.router.add_get("/api/v2/surveys/satisfaction_ratings", self._ratings)
+        app.router.add_post("/api/v2/tickets/{ticket}/notes", self._note)
 
     def authorized(self, authorization: str | None) -> bool:
         expected = "Basic " + base64.b64encode(f"{self.api_key}:X".encode()).decode()
@@ -170,3 +178,36 @@ class FakeFreshdesk(ThreadedFake):
         with self._lock:
             items = [r for r in self.ratings if _time(r["created_at"]) >= since]
         return self._page(request, items)
+
+    def refuse_notes(self, times: int = 1) -> None:
+        """The next `times` notes are answered 400 (a validation error), as a test asks."""
+        with self._lock:
+            self.refusing += times
+
+    async def _note(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()  # read (and kept) by the gate already
+        except ValueError:
+            body = None
+        with self._lock:
+            ticket = self.tickets.get(int(request.match_info["ticket"])) \
+                if request.match_info["ticket"].isdigit() else None
+            refused, self.refusing = self.refusing > 0, max(0, self.refusing - 1)
+        if ticket is None:
+            return web.json_response({"code": "access_denied", "message": "Not found"}, status=404)
+        problems = []
+        if not isinstance(body, dict) or not isinstance(body.get("body"), str) or not body["body"].strip():
+            problems.append({"field": "body", "message": "It should be a/an String", "code": "missing_field"})
+        elif not isinstance(body.get("private", True), bool):
+            problems.append({"field": "private", "message": "It should be a/an Boolean",
+                             "code": "datatype_mismatch"})
+        elif refused:
+            problems.append({"field": "body", "message": "refused as the test asked", "code": "invalid_value"})
+        if problems:
+            return web.json_response({"description": "Validation failed", "errors": problems}, status=400)
+        assert isinstance(body, dict)
+        with self._lock:
+            note = {"id": len(self.notes) + 1, "ticket_id": ticket["id"], "body": body["body"],
+                    "body_text": body["body"], "private": body.get("private", True), "incoming": False}
+            self.notes.append(note)
+        return web.json_response(note, status=201)
