@@ -85,6 +85,23 @@ def targets(tickets: Sequence[Mapping[str, Any]], sources: Sequence[Source], tea
     return found
 
 
+def escalated_tickets(open_escalations: Sequence[tuple[str, Sequence[Mapping[str, Any]]]],
+                      kind: str | None) -> dict[str, str]:
+    """Which stored ticket ids (of a source of `kind`) are linked to an open escalation, and to which (the first
+    logged): a link of that helpdesk, or a plain id (`#4411`, `4411`)."""
+    found: dict[str, str] = {}
+    for ref, tickets in open_escalations:
+        for ticket in tickets:
+            system, ident = ticket.get("system"), str(ticket.get("ref") or "")
+            if system is None and ticket.get("url") is None:
+                ident = ident.removeprefix("#")
+            elif kind is None or KINDS.get(str(system)) != kind:
+                continue
+            if ident:
+                found.setdefault(ident, ref)
+    return found
+
+
 def note_text(facts: Facts) -> str | None:
     """The internal note a timeline event puts on each linked ticket (None: this event adds none)."""
     if facts.kind not in NOTED:
