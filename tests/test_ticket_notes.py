@@ -48,6 +48,10 @@ teams:
     escalation_paths:
       - {{key: engineering, name: Engineering, channel: C0ENG}}
     helpdesk: {{source: zendesk, match: {{group: "Tier 1"}}}}
+  - {{key: tier1-freshdesk, name: Tier 1 (Freshdesk), members: [U0AGENT1], managers: [U0MANAGER],
+     helpdesk: {{source: freshdesk, match: {{group: "Tier 1"}}}}}}
+  - {{key: tier1-intercom, name: Tier 1 (Intercom), members: [U0AGENT1], managers: [U0MANAGER],
+     helpdesk: {{source: intercom, match: {{team: "Tier 1"}}}}}}
 """
 TICKETS = "https://acme.zendesk.com/agent/tickets/4411\nhttps://acme.freshdesk.com/a/tickets/77"
 NOTES = "/api/v2/tickets/77/notes"
@@ -103,6 +107,7 @@ async def team(app: Supportbot, slack: FakeSlack, zendesk: FakeZendesk, freshdes
     people = TeamPeople()
     for person in (people.agent, people.teammate, people.manager):
         slack.add_user(person)
+    team_manager = people.manager
     document = CONFIG.format(zendesk=zendesk.url, freshdesk=freshdesk.url, salesforce=salesforce.url,
                              intercom=intercom.url, zd_client=CLIENT_ID, sf_client=SF_CLIENT_ID)
     async with app.services.db() as session:
@@ -110,11 +115,17 @@ async def team(app: Supportbot, slack: FakeSlack, zendesk: FakeZendesk, freshdes
     zendesk.add_group(11, "Tier 1")
     zendesk.assign(4411, 901, str(slack.users[ASSIGNEE]["profile"]["email"]))
     zendesk.put(4411, created=clock.now, group_id=11)
-    freshdesk.put(77, created=clock.now)
+    freshdesk.add_group(21, "Tier 1")
+    freshdesk.add_agent(3, str(slack.users[team_manager]["profile"]["email"]))
+    freshdesk.put(77, created=clock.now, group_id=21, responder=3)
     salesforce.add_queue("Tier 1")
     salesforce.put(42, created=clock.now)
-    intercom.put(123, created=clock.now)
+    intercom.add_team("5", "Tier 1")
+    intercom.add_admin("814860", str(slack.users[ASSIGNEE]["profile"]["email"]))
+    intercom.put(123, created=clock.now, team="5", assignee="814860")
     await sync(app, "zendesk", clock)
+    await sync(app, "freshdesk", clock)
+    await sync(app, "intercom", clock)
     return people
 
 
@@ -179,6 +190,8 @@ async def test_linked_tickets_are_noted_once_at_each_step_and_the_assignee_is_to
     assert len(zendesk_notes(zendesk)) == 4 and len(freshdesk_notes(freshdesk)) == 4
     told = [c for c in slack.calls("chat.postMessage", channel=ASSIGNEE) if "Zendesk #4411" in str(c.text)]
     assert len(told) == 1 and "ESC-1" in str(told[0].text) and "Card processor fixed" in str(told[0].text)
+    told = [c for c in slack.calls("chat.postMessage", channel=team.manager) if "Freshdesk #77" in str(c.text)]
+    assert len(told) == 1 and "Card processor fixed" in str(told[0].text)  # Freshdesk's assignee, by its agent
     assert slack.count("users.lookupByEmail") >= 1
     await app.services.outbox.drain()
     assert len(zendesk_notes(zendesk)) == 4 and len(freshdesk_notes(freshdesk)) == 4  # nothing twice
@@ -215,3 +228,8 @@ async def test_salesforce_cases_and_intercom_conversations_get_internal_notes(
     assert [(conversation, body["message_type"], body["type"], body["admin_id"]) for conversation, body
             in intercom.notes] == [("123", "note", "admin", ADMIN_ID)] * 2
     assert intercom.notes[1][1]["body"] == "ESC-1 was acknowledged in Slack by U0AGENT2."
+    await resolve(bot, slack, team.manager)
+    await app.services.outbox.drain()
+    assert len(salesforce.comments) == 3 and "Outcome: Card processor fixed" in salesforce.comments[2]["CommentBody"]
+    told = [c for c in slack.calls("chat.postMessage", channel=ASSIGNEE) if "Intercom conversation 123" in str(c.text)]
+    assert len(told) == 1  # Intercom's assignee, by its admin's email

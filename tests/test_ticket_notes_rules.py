@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.rules import keys
+from bot.rules import freshdesk, intercom, keys
 from bot.rules.delivery_failures import kind_of
 from bot.rules.ticket_notes import Facts, Source, Target, assignee_text, body_for, escalated_tickets, note_text, targets
 from bot.rules.zendesk import assignees
@@ -101,3 +101,16 @@ def test_the_keys_and_what_a_refusal_means() -> None:
 def test_the_assignees_dm_escapes_what_people_typed() -> None:
     assert assignee_text("ESC-4", "<!here> down", "fixed & done", "Zendesk #1") == (
         "ESC-4 (&lt;!here&gt; down), escalated from your ticket Zendesk #1, is resolved. Outcome: fixed &amp; done")
+
+
+def test_freshdesk_and_intercom_assignees() -> None:
+    assert freshdesk.responders([{"id": 1, "responder_id": 3}, {"id": 2, "responder_id": None}, {"id": 4}, "x"]) \
+        == {"1": 3, "2": None, "4": None}
+    assert freshdesk.agent_emails([{"id": 3, "contact": {"email": "ana@acme.com"}}, {"id": 4, "contact": {}},
+                                   {"id": "5", "contact": {"email": "x@acme.com"}}]) == {3: "ana@acme.com"}
+    assert freshdesk.agent_emails({"message": "nope"}) == {}
+    found = {"conversations": [{"id": "9", "admin_assignee_id": 814860}, {"id": "10", "admin_assignee_id": None}]}
+    assert intercom.assignees(found) == {"9": "814860", "10": None}
+    assert intercom.admin_emails({"admins": [{"id": "814860", "email": "ana@acme.com"}, {"id": "1"}]}) == \
+        {"814860": "ana@acme.com"}
+    assert intercom.admin_emails([]) == {}

@@ -51,7 +51,7 @@ async def changed(session: AsyncSession, escalation: Escalation, team: TeamProfi
     found = await linked(session, escalation, team)
     messages = _notes(escalation, event, found)
     if event.kind == "resolved" and found:
-        emails = await tickets.assignee_emails(session, escalation.team_id, [(t.kind, t.ticket) for t in found])
+        emails = await tickets.assignee_emails(session, [(t.kind, t.ticket) for t in found])
         messages += [_assignee_dm(escalation, event, target, email) for target in found
                      if (email := emails.get((target.kind, target.ticket)))]
     return messages

@@ -16,6 +16,8 @@ Shapes follow Intercom's documentation (https://developers.intercom.com/docs/ref
   1–5, `remark`, `created_at`, …), `sla_applied` (models/sla_applied: `sla_name`, `sla_status`);
 - `GET /teams`: `{"type": "team.list", "teams": [{"type": "team", "id", "name", "admin_ids"}]}`
   (api.intercom.io/Teams/listTeams);
+- `GET /admins`: `{"type": "admin.list", "admins": [{"type": "admin", "id", "name", "email", …}]}`, the admins a
+  conversation's `admin_assignee_id` names (api.intercom.io/Admins/listAdmins);
 - `GET /me`: the access token's admin, `{"type": "admin", "id", "name", "email", "app"}`
   (api.intercom.io/Admins/identifyAdmin);
 - a note: `POST /conversations/{id}/reply` with `{"message_type": "note", "type": "admin", "admin_id", "body"}`
@@ -60,6 +62,7 @@ class FakeIntercom(ThreadedFake):
             self.conversations: dict[str, Any] = {}
             self.teams: dict[str, str] = {}
             self.notes: list[tuple[str, dict[str, Any]]] = []
+            self.admins: dict[str, str] = {}  # admin id -> email
             self.requests.clear()
             self.limited.clear()
             self.token = ACCESS_TOKEN
@@ -75,13 +78,14 @@ class FakeIntercom(ThreadedFake):
     def put(self, conversation_id: int | str, *, created: datetime, state: str = "open", team: str | None = None,
             source: str | None = "conversation", first_reply: datetime | None = None,
             closed: datetime | None = None, reopens: int = 0, rating: int | None = None, sla: str | None = None,
-            statistics: bool = True, rated: bool = True, updated: int | None = None) -> None:
+            statistics: bool = True, rated: bool = True, updated: int | None = None,
+            assignee: str | None = None) -> None:
         """Create or change a conversation: its `updated_at` moves on (to `updated`, else the next tick)."""
         record: dict[str, Any] = {
             "type": "conversation", "id": str(conversation_id), "title": None,
             "created_at": int(created.timestamp()), "updated_at": updated or self.tick(),
             "waiting_since": None, "snoozed_until": None, "open": state != "closed", "state": state, "read": True,
-            "priority": "not_priority", "admin_assignee_id": None,
+            "priority": "not_priority", "admin_assignee_id": None if assignee is None else int(assignee),
             "team_assignee_id": None if team is None else int(team)}
         if source is not None:
             record["source"] = {"type": source, "id": "403918330", "delivered_as": "customer_initiated",
@@ -116,6 +120,7 @@ class FakeIntercom(ThreadedFake):
         app.router.add_post("/conversations/search", self._search)
         app.router.add_get("/teams", self._teams)
         app.router.add_get("/me", self._me)
+        app.router.add_get("/admins", self._admins)
         app.router.add_post("/conversations/{conversation}/reply", self._reply)
 
     def authorized(self, authorization: str | None) -> bool:
@@ -183,3 +188,13 @@ class FakeIntercom(ThreadedFake):
         with self._lock:
             self.notes.append((conversation, body))
         return web.json_response(found)
+
+    def add_admin(self, admin_id: str, email: str) -> None:
+        with self._lock:
+            self.admins[admin_id] = email
+
+    async def _admins(self, request: web.Request) -> web.Response:
+        with self._lock:
+            items = [{"type": "admin", "id": key, "name": email.split("@")[0], "email": email,
+                      "away_mode_enabled": False} for key, email in sorted(self.admins.items())]
+        return web.json_response({"type": "admin.list", "admins": items})
