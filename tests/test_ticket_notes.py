@@ -233,3 +233,15 @@ async def test_salesforce_cases_and_intercom_conversations_get_internal_notes(
     assert len(salesforce.comments) == 3 and "Outcome: Card processor fixed" in salesforce.comments[2]["CommentBody"]
     told = [c for c in slack.calls("chat.postMessage", channel=ASSIGNEE) if "Intercom conversation 123" in str(c.text)]
     assert len(told) == 1  # Intercom's assignee, by its admin's email
+
+
+async def test_a_refused_credential_parks_the_note_and_sends_nothing_else_twice(
+        app: Supportbot, slack: FakeSlack, team: TeamPeople, intercom: FakeIntercom, zendesk: FakeZendesk,
+        bot: SlackDriver, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IC_TOKEN", "ictoken-revoked")  # Intercom answers 401
+    await escalate(bot, slack, team.agent, tickets="https://app.intercom.com/a/apps/abc123/inbox/conversation/123\n"
+                                                   "https://acme.zendesk.com/agent/tickets/4411")
+    await app.services.outbox.drain()
+    assert intercom.notes == [] and len(zendesk_notes(zendesk)) == 1
+    parked = [f for f in await failed_work(app.services) if ":ticket:intercom:123:note:" in f.key]
+    assert [(f.error, f.parked_at is not None) for f in parked] == [("invalid_auth", True)]

@@ -20,7 +20,7 @@ from bot.rules import keys
 from bot.rules.directory import TeamProfile
 from bot.rules.linked_tickets import TicketRef
 from bot.rules.messages import Message
-from bot.rules.ticket_notes import Facts, Source, Target, assignee_text, note_text, targets
+from bot.rules.ticket_notes import KINDS, Facts, Source, Target, assignee_text, note_text, targets
 from handlers.outbox import Transport, dispatch_client
 from storage import helpdesks, tickets
 from storage.models import Escalation, EscalationEvent
@@ -74,9 +74,7 @@ def _notes(escalation: Escalation, event: EscalationEvent, found: Sequence[Targe
 
 
 def _label(target: Target) -> str:
-    system = next((name for name, kind in (("Zendesk", "zendesk"), ("Salesforce", "salesforce"),
-                                           ("Intercom", "intercom"), ("Freshdesk", "freshdesk"))
-                   if kind == target.kind), target.kind)
+    system = next((name for name, kind in KINDS.items() if kind == target.kind), target.kind)
     return TicketRef(system, target.ticket, None).label
 
 

@@ -65,6 +65,17 @@ def refusal(response: httpx.Response) -> Refused:
     return Refused(f"http_{status}", detail=detail)
 
 
+def _code_of(error: HelpdeskError) -> str:
+    """A connector's failure before the note was sent: credentials not readable (parked), an OAuth client the
+    helpdesk refused (parked), or a helpdesk that did not answer (tried again)."""
+    text = str(error)
+    if "environment variable" in text or "file" in text:
+        return "missing_credentials"
+    if "refused" in text:
+        return "invalid_auth"
+    return "connection_error" if "unreachable" in text else "token_error"
+
+
 def transports(db: SessionFactory, clock: Callable[[], datetime],
                environ: Mapping[str, str] = os.environ) -> dict[str, Transport]:
     """`helpdesk.note`: args `{"source": KEY, "ticket": ID, "text": the note}`."""
@@ -85,9 +96,7 @@ def transports(db: SessionFactory, clock: Callable[[], datetime],
         except httpx.HTTPError as error:
             raise Refused("connection_error", detail=error.__class__.__name__) from None
         except HelpdeskError as error:  # credentials unreadable, or no token issued
-            code = "missing_credentials" if "environment variable" in str(error) or "file" in str(error) \
-                else "token_refused"
-            raise Refused(code, detail=str(error)) from None
+            raise Refused(_code_of(error), detail=str(error)) from None
         if response.status_code >= 300:
             raise refusal(response)
         return {"status": response.status_code}
@@ -130,7 +139,11 @@ def _writers(db: SessionFactory, clock: Callable[[], datetime], environ: Mapping
         headers = {"Authorization": f"Bearer {intercom.read_access_token(config, environ)}",
                    "Accept": "application/json", "Intercom-Version": intercom.VERSION}
         me = await http.get(f"{config.url}/me", headers=headers)
-        admin = me.json().get("id") if me.status_code < 300 and isinstance(me.json(), dict) else None
+        try:
+            found = me.json() if me.status_code < 300 else None
+        except ValueError:
+            found = None
+        admin = found.get("id") if isinstance(found, dict) else None
         if admin is None:
             return me if me.status_code >= 300 else httpx.Response(500, text="GET /me named no admin")
         return await http.post(f"{config.url}/conversations/{quote(ticket, safe='')}/reply", headers=headers,
