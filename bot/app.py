@@ -167,7 +167,7 @@ def create_app(
                         directory=TeamDirectory(db, check_every=directory_check_every),
                         later=Debouncer(home_refresh_after), metrics=metrics,
                         outbox=Outbox(db, client, clock, metrics, background=send_in_background,
-                                      transports=transports(settings, client)))
+                                      transports=transports(settings, client, db, clock)))
     services.outbox.on_settled.append(paging.watch(services))  # the card says when a page failed
     return Supportbot(settings=settings, bolt=build_bolt(services, settings), services=services, jobs=all_jobs())
 

@@ -157,6 +157,13 @@ async def _open(session: AsyncSession, condition: Any, limit: int) -> OpenList:
     return OpenList(list(first.all()), {str(p): int(n) for p, n in counts.all()})
 
 
+async def open_linked_tickets(session: AsyncSession, team_id: int) -> list[tuple[str, list[Any]]]:
+    """Each open escalation of the team: its reference and its linked tickets (for the digest's contributors)."""
+    rows = await session.execute(select(Escalation.id, Escalation.tickets).where(
+        Escalation.team_id == team_id, Escalation.status != "resolved").order_by(Escalation.id))
+    return [(f"ESC-{ident}", list(tickets or [])) for ident, tickets in rows.all()]
+
+
 async def open_for_teams(session: AsyncSession, team_ids: Sequence[int], *, limit: int = 20) -> OpenList:
     return await _open(session, Escalation.team_id.in_(team_ids), limit)
 

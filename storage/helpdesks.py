@@ -147,6 +147,24 @@ async def mark_csat(session: AsyncSession, *, kind: str, team_ids: Sequence[int]
     return marked
 
 
+async def mark_assignees(session: AsyncSession, *, team_ids: Sequence[int], assignees: Mapping[str, str | None],
+                         now: datetime) -> int:
+    """Set `assignee_email` on the stored tickets of these teams with these ids, where it differs (the caller
+    commits); how many changed."""
+    marked = 0
+    by_email: dict[str | None, list[str]] = {}
+    for ident, email in sorted(assignees.items()):
+        by_email.setdefault(email, []).append(ident)
+    for email, ids in by_email.items():  # one statement per assignee (and chunk), not per ticket
+        for start in range(0, len(ids), tickets.BATCH):
+            chunk = ids[start:start + tickets.BATCH]
+            done = await session.execute(
+                update(Ticket).where(Ticket.team_id.in_(team_ids), Ticket.external_id.in_(chunk),
+                                     Ticket.assignee_email.is_distinct_from(email)).values(assignee_email=email))
+            marked += getattr(done, "rowcount", 0) or 0
+    return marked
+
+
 async def save_events_cursor(session: AsyncSession, key: str, *, owner: str, cursor: str) -> bool:
     done = await session.execute(update(HelpdeskSource).where(HelpdeskSource.key == key,
                                                               HelpdeskSource.lease_owner == owner)

@@ -69,6 +69,8 @@ class Contributor:
     """An escalation's card: the channel and ts of its first post."""
     url: str | None = None
     """Where it is read: the ticket in its helpdesk, the escalation's card (set by the report, not here)."""
+    escalation: str | None = None
+    """The open escalation this ticket is linked to (`ESC-4`; set by the report, not here)."""
 
 
 async def contributors(session: AsyncSession, team_id: int, metric: str, first: date, last: date,

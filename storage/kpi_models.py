@@ -39,3 +39,6 @@ class Ticket(Base):
     """generic, zendesk, salesforce, intercom, freshdesk or webhook."""
     updated_at: Mapped[datetime]
     """When supportbot last wrote the row."""
+    assignee_email: Mapped[str | None] = mapped_column(String(320), default=None)
+    """The helpdesk assignee's email, as the sync last saw it (who is told in Slack when an escalation the
+    ticket is linked to is resolved)."""

@@ -170,3 +170,14 @@ async def _write_sqlite(session: AsyncSession, rows: list[tuple[Any, ...]], colu
     imported = (await connection.exec_driver_sql("SELECT count(*) FROM tickets WHERE id > ?", (last,))).scalar_one()
     updated = changed - imported
     return UpsertCount(imported=imported, updated=updated, unchanged=len(rows) - changed)
+
+
+async def assignee_emails(session: AsyncSession, wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The assignee's email of each (helpdesk kind, ticket id) stored with one, whichever team it is routed to."""
+    ids = sorted({ident for _kind, ident in wanted})
+    if not ids:
+        return {}
+    rows = (await session.execute(select(Ticket.source, Ticket.external_id, Ticket.assignee_email).where(
+        Ticket.external_id.in_(ids), Ticket.assignee_email.is_not(None)))).all()
+    found = {(str(source), str(ident)): str(email) for source, ident, email in rows}
+    return {key: found[key] for key in wanted if key in found}

@@ -133,7 +133,7 @@ async def test_a_backfill_of_thousands_of_tickets_over_pages_stores_each_once_an
     assert state is not None and state.cursor and state.last_success_at == NOW and state.unmatched == 5
     assert sorted(by_team.values()) == [1500, 1500]
     assert zendesk.calls(EXPORT)[0].query["start_time"] == str(int((NOW - timedelta(days=30)).timestamp()))
-    assert zendesk.calls(EXPORT)[0].query["include"] == "metric_sets"
+    assert zendesk.calls(EXPORT)[0].query["include"] == "metric_sets,users"
 
 
 async def test_an_incremental_sync_fetches_only_what_changed_since_the_cursor(

@@ -37,6 +37,8 @@ PERMANENT = frozenset({
     "no_permission", "method_deprecated", "unknown_method",
     # a page PagerDuty or Opsgenie refused (handlers.pagers): malformed, or its key missing
     "invalid_event", "invalid_alert", "missing_credentials",
+    # a note a helpdesk refused (handlers.helpdesk.notes), or an assignee Slack does not know by email
+    "invalid_note", "ticket_not_found", "unknown_source", "users_not_found",
 })
 """Codes no retry can change: the message, its destination or the token has to be fixed first."""
 

@@ -141,3 +141,22 @@ def names(body: object) -> dict[int, str]:
         raise ShapeError("the groups' answer is not a JSON list")
     return {item["id"]: str(item["name"]) for item in body
             if isinstance(item, dict) and isinstance(item.get("id"), int) and item.get("name") is not None}
+
+
+def responders(body: Any) -> dict[str, int | None]:
+    """Each listed ticket's assignee (`responder_id`, an agent's id; None: unassigned)."""
+    found: dict[str, int | None] = {}
+    for record in body if isinstance(body, list) else []:
+        if isinstance(record, dict) and record.get("id") is not None:
+            responder = record.get("responder_id")
+            found[str(record["id"])] = responder if isinstance(responder, int) else None
+    return found
+
+
+def agent_emails(body: Any) -> dict[int, str]:
+    """`GET /api/v2/agents`: `[{"id", "contact": {"email", "name"}}]` -> {id: email}."""
+    if not isinstance(body, list):
+        return {}
+    return {item["id"]: str(item["contact"]["email"]) for item in body
+            if isinstance(item, dict) and isinstance(item.get("id"), int) and isinstance(item.get("contact"), dict)
+            and isinstance(item["contact"].get("email"), str)}

@@ -55,6 +55,8 @@ class Page:
     unparsed: Sequence[Unparsed] = ()
     skipped: int = 0
     """Records that are no tickets to store (deleted in the helpdesk)."""
+    assignees: Mapping[str, str | None] = field(default_factory=dict)
+    """The assignee's email of each ticket whose source says it (Zendesk's side-loaded users)."""
 
 
 class HelpdeskError(Exception):

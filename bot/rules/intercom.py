@@ -126,3 +126,23 @@ def team_names(body: object) -> dict[str, str]:
         raise ShapeError("the teams' answer has no `teams` list")
     return {str(item["id"]): str(item["name"]) for item in body["teams"]
             if isinstance(item, dict) and item.get("id") is not None and item.get("name") is not None}
+
+
+def assignees(body: Any) -> dict[str, str | None]:
+    """Each found conversation's assigned admin (`admin_assignee_id`, an admin's id; None: unassigned)."""
+    found: dict[str, str | None] = {}
+    records = body.get("conversations") if isinstance(body, dict) else None
+    for record in records if isinstance(records, list) else []:
+        if isinstance(record, dict) and record.get("id") is not None:
+            admin = record.get("admin_assignee_id")
+            found[str(record["id"])] = None if admin is None else str(admin)
+    return found
+
+
+def admin_emails(body: Any) -> dict[str, str]:
+    """`GET /admins`: `{"admins": [{"id", "email"}]}` -> {id: email}."""
+    admins = body.get("admins") if isinstance(body, dict) else None
+    if not isinstance(admins, list):
+        return {}
+    return {str(item["id"]): str(item["email"]) for item in admins
+            if isinstance(item, dict) and item.get("id") is not None and isinstance(item.get("email"), str)}

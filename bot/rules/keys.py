@@ -79,6 +79,16 @@ def page(escalation: int, action: str) -> EscalationKey:
     return EscalationKey(escalation, ("page", action))
 
 
+def ticket_note(escalation: int, source: str, ticket: str, event: int) -> EscalationKey:
+    """The internal note on one linked helpdesk ticket about one timeline event."""
+    return EscalationKey(escalation, ("ticket", source, ticket, "note", str(event)))
+
+
+def ticket_assignee_dm(escalation: int, source: str, ticket: str, event: int) -> EscalationKey:
+    """The Slack DM to a linked ticket's assignee about one timeline event (the resolution)."""
+    return EscalationKey(escalation, ("ticket", source, ticket, "assignee", str(event)))
+
+
 def sla_reminder(escalation: int, clock: str, due: datetime, stage: str) -> EscalationKey:
     """One stage (warning, breach, repeat-N) of one run of an SLA clock: a restarted clock is a new run."""
     return EscalationKey(escalation, (clock, due.isoformat(), stage))

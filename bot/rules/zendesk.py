@@ -140,3 +140,23 @@ def names(body: object, key: str) -> dict[int, str]:
         raise ShapeError(f"the answer has no `{key}` list")
     return {item["id"]: str(item["name"]) for item in body[key]
             if isinstance(item, dict) and isinstance(item.get("id"), int) and item.get("name") is not None}
+
+
+def assignees(body: Any) -> dict[str, str | None]:
+    """Each exported ticket's assignee's email, from the side-loaded `users` (`include=users`): `{"tickets":
+    [{"id", "assignee_id"}], "users": [{"id", "email"}]}`; a ticket with no assignee has None, one whose user
+    was not side-loaded is left out."""
+    if not isinstance(body, dict):
+        return {}
+    emails = {user["id"]: user.get("email") for user in body.get("users") or []
+              if isinstance(user, dict) and isinstance(user.get("id"), int)}
+    found: dict[str, str | None] = {}
+    for ticket in body.get("tickets") or []:
+        if not isinstance(ticket, dict) or ticket.get("id") is None:
+            continue
+        assignee = ticket.get("assignee_id")
+        if assignee is None:
+            found[str(ticket["id"])] = None
+        elif assignee in emails and isinstance(emails[assignee], str):
+            found[str(ticket["id"])] = emails[assignee]
+    return found

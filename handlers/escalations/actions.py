@@ -23,7 +23,7 @@ from bot.rules.directory import TeamProfile
 from bot.rules.escalation_changes import Change, EscalationState
 from bot.rules.roles import Can, may, refusal
 from handlers import people
-from handlers.escalations import announce, forms, ids, paging, views
+from handlers.escalations import announce, forms, ids, paging, tickets, views
 from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number, parse
 from storage import escalations
 from storage.escalations import NewEscalation
@@ -67,6 +67,7 @@ async def submit_escalation(ack: AsyncAck, body: dict[str, Any], client: AsyncWe
         if events is not None:  # else a retried or double-clicked submission: the first one did the work
             await session.refresh(escalation, ["path"])
             unit.send(*announce.opened(escalation, team, events, now=now), *paging.opened(escalation, team))
+            unit.send(*await tickets.opened(session, escalation, team, events))  # notes on the linked tickets
             await unit.commit()
     await ack()
 
@@ -123,6 +124,7 @@ async def _apply(unit: UnitOfWork, escalation: Escalation, team: TeamProfile, ch
     if event is not None:
         unit.send(*announce.changed(escalation, team, event, now=now))
         unit.send(*await paging.changed(unit.session, escalation, team, event))
+        unit.send(*await tickets.changed(unit.session, escalation, team, event))  # notes on the linked tickets
         await unit.commit()
 
 

@@ -9,6 +9,7 @@ tickets (`ratings`). The pure reading of the answers is `bot.rules.freshdesk`.""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from handlers.helpdesk.zendesk import Sleeper
 TICKETS = "/api/v2/tickets"
 GROUPS = "/api/v2/groups"
 RATINGS = "/api/v2/surveys/satisfaction_ratings"
+AGENTS = "/api/v2/agents"
 MAX_PAGES = 1000
 """Of groups or ratings in one sync (100 each)."""
 
@@ -43,6 +45,8 @@ class FreshdeskConnector:
                        "is active", forbidden="the API key's agent may not read this (it needs to see every "
                        "group's tickets, and the surveys)")
         self._groups: dict[int, str] | None = None
+        self._agents: dict[int, str] = {}
+        self._agents_listed = False
 
     async def fetch(self, cursor: str | None, start: datetime) -> Page:
         at = TimeCursor.load(cursor, start)
@@ -52,10 +56,24 @@ class FreshdeskConnector:
         if self._groups is None:
             await self.labels()
         try:
-            return freshdesk.tickets_page(body, self._groups or {}, at, more=next_link(response) is not None,
+            page = freshdesk.tickets_page(body, self._groups or {}, at, more=next_link(response) is not None,
                                           per_page=self.per_page)
         except ShapeError as error:
             raise HelpdeskError(str(error)) from None
+        return replace(page, assignees=await self._assignees(freshdesk.responders(body)))
+
+    async def _assignees(self, responders: Mapping[str, int | None]) -> dict[str, str | None]:
+        """Each ticket's assignee's email; the agents are listed once a sync, when a ticket names one."""
+        wanted = {agent for agent in responders.values() if agent is not None}
+        if wanted - set(self._agents) and not self._agents_listed:
+            self._agents_listed = True
+            for page in range(1, MAX_PAGES + 1):
+                body, response = await self.api.json("GET", AGENTS, params={"per_page": 100, "page": page})
+                self._agents.update(freshdesk.agent_emails(body))
+                if next_link(response) is None:
+                    break
+        return {ticket: None if agent is None else self._agents[agent] for ticket, agent in responders.items()
+                if agent is None or agent in self._agents}
 
     async def labels(self) -> Mapping[str, Sequence[str]]:
         found: dict[int, str] = {}

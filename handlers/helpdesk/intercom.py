@@ -13,6 +13,7 @@ by `updated_at` (`bot.rules.helpdesk_cursor`). The pure reading of the answers i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import httpx
@@ -28,6 +29,7 @@ from handlers.helpdesk.zendesk import Sleeper
 
 SEARCH = "/conversations/search"
 TEAMS = "/teams"
+ADMINS = "/admins"
 VERSION = "2.11"
 """The `Intercom-Version` asked for: the shapes read are this version's."""
 PER_PAGE = 150
@@ -50,6 +52,8 @@ class IntercomConnector:
                        "api.au.intercom.io)", forbidden="the app's permissions must include reading "
                        "conversations and reading admins and teams")
         self._teams: dict[str, str] | None = None
+        self._admins: dict[str, str] = {}
+        self._admins_listed = False
 
     async def fetch(self, cursor: str | None, start: datetime) -> Page:
         at = TimeCursor.load(cursor, start)
@@ -57,9 +61,20 @@ class IntercomConnector:
         if self._teams is None:
             await self.labels()
         try:
-            return intercom.search_page(body, self._teams or {}, at)
+            page = intercom.search_page(body, self._teams or {}, at)
         except ShapeError as error:
             raise HelpdeskError(str(error)) from None
+        return replace(page, assignees=await self._assignees(intercom.assignees(body)))
+
+    async def _assignees(self, admins: Mapping[str, str | None]) -> dict[str, str | None]:
+        """Each conversation's assigned admin's email; the admins are listed once a sync, when one is named."""
+        wanted = {admin for admin in admins.values() if admin is not None}
+        if wanted - set(self._admins) and not self._admins_listed:
+            self._admins_listed = True
+            body, _response = await self.api.json("GET", ADMINS)
+            self._admins.update(intercom.admin_emails(body))
+        return {ident: None if admin is None else self._admins[admin] for ident, admin in admins.items()
+                if admin is None or admin in self._admins}
 
     async def labels(self) -> Mapping[str, Sequence[str]]:
         body, _response = await self.api.json("GET", TEAMS)

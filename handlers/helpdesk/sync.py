@@ -168,6 +168,9 @@ async def _tickets(db: SessionFactory, source: Connector, state: SourceState, re
                 await session.rollback()
                 report.error = "another sync took this source over (this one held it too long): stopped"
                 return
+            if page.assignees and team_ids:
+                await helpdesks.mark_assignees(session, team_ids=list(team_ids.values()), assignees=page.assignees,
+                                               now=now)
             await session.commit()
         # TODO(issue 22, item 3): a customer's reply in a ticket linked to an escalation that waits on the
         # customer should end the wait (`bot.rules.escalation_changes.customer_replied`, then save and show it

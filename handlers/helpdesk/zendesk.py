@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -78,7 +78,7 @@ class ZendeskConnector:
         self._brands: dict[int, str] = {}
 
     async def fetch(self, cursor: str | None, start: datetime) -> Page:
-        params: dict[str, Any] = {"include": "metric_sets"}
+        params: dict[str, Any] = {"include": "metric_sets,users"}
         if cursor is None:
             params["start_time"] = max(0, int(start.timestamp()))
         else:
@@ -87,9 +87,10 @@ class ZendeskConnector:
         if self._groups is None:
             await self.labels()
         try:
-            return zendesk.export_page(body, self._groups or {}, self._brands)
+            page = zendesk.export_page(body, self._groups or {}, self._brands)
         except zendesk.ShapeError as error:
             raise HelpdeskError(str(error)) from None
+        return replace(page, assignees=zendesk.assignees(body))
 
     async def labels(self) -> Mapping[str, Sequence[str]]:
         self._groups = await self._names("/api/v2/groups.json", "groups")

@@ -18,8 +18,9 @@ from bot.rules.kpi_plan import Baseline, plan_day
 from bot.rules.linked_tickets import slack_message_url, ticket_url
 from bot.rules.scorecard import Scored, Tracking, ranked, summarise, weights_of
 from bot.rules.team_config import KpiTargets
+from bot.rules.ticket_notes import escalated_tickets
 from handlers.prioritize.tracking import tracking
-from storage import helpdesks, kpi, scorecard
+from storage import escalations, helpdesks, kpi, scorecard
 from storage.kpi import Contributor, Figures
 
 
@@ -79,8 +80,12 @@ async def _contributors(session: AsyncSession, team: TeamProfile, readings: Sequ
     synced source), an escalation to its card."""
     mapping = team.config.helpdesk
     source = await helpdesks.source(session, mapping.source) if mapping is not None else None
+    escalated = escalated_tickets(await escalations.open_linked_tickets(session, team.id),
+                                  source.config.kind if source is not None else None)
 
     def linked(found: Contributor) -> Contributor:
+        if found.card is None and found.ref in escalated:  # marked: an open escalation is behind this ticket
+            found = replace(found, escalation=escalated[found.ref])
         if found.card is not None:
             return replace(found, url=slack_message_url(*found.card))
         if source is not None:

@@ -60,6 +60,8 @@ def _line(reading: Reading, compared_with: str, samples: Mapping[str, int]) -> s
 def _contributor(metric: Metric, found: Contributor) -> str:
     shown = escape(clip(found.ref, 60))
     ref = f"<{found.url}|{shown}>" if found.url else f"`{shown}`"
+    if found.escalation:  # a ticket linked to an open escalation
+        ref += f" 🚨 {escape(found.escalation)}"
     if found.note:
         return f"{ref} {escape(clip(found.note, 80))}"
     if found.value is not None and metric.unit in ("minutes", "hours"):

@@ -15,6 +15,13 @@ Shapes follow Freshdesk's documentation, https://developers.freshdesk.com/api/:
 - `GET /api/v2/surveys/satisfaction_ratings?created_since=…` (#view_all_satisfaction_ratings): a list of
   `{"id", "survey_id", "user_id", "agent_id", "feedback", "group_id", "ticket_id", "ratings":
   {"default_question": 103}, "created_at", "updated_at"}`;
+- `GET /api/v2/agents` (#list_all_agents): a list of `{"id", "available", "occasional", "contact": {"name",
+  "email", …}, …}`, the agents a ticket's `responder_id` names;
+- `POST /api/v2/tickets/{id}/notes` (#add_note_to_a_ticket) with `{"body": HTML, "private": true}`: 201 with the
+  note `{"id", "ticket_id", "body", "body_text", "private", "incoming", …}`; a missing or empty `body`, or a
+  `private` that is not a boolean, is 400 `{"description": "Validation failed", "errors": [{"field", "message",
+  "code": "missing_field" | "datatype_mismatch"}]}`, an unknown ticket 404; `refuse_notes` makes the next notes
+  400 as a test asks;
 - over the per-minute limit (#ratelimit): 429 with `Retry-After` in seconds, and the `X-RateLimit-Total`,
   `X-RateLimit-Remaining` headers.
 """
@@ -56,6 +63,9 @@ class FakeFreshdesk(ThreadedFake):
             self.raw: list[tuple[datetime, Any]] = []
             self.groups: dict[int, str] = {}
             self.ratings: list[dict[str, Any]] = []
+            self.notes: list[dict[str, Any]] = []
+            self.agents: dict[int, str] = {}  # agent id -> email
+            self.refusing = 0
             self.requests.clear()
             self.limited.clear()
             self.page_cap = 300
@@ -72,12 +82,13 @@ class FakeFreshdesk(ThreadedFake):
     def put(self, ticket_id: int, *, created: datetime, status: int = 2, group_id: int | None = None,
             source: int | None = 1, first_response: datetime | None = None, resolved: datetime | None = None,
             reopened: datetime | None = None, escalated: bool | None = False, stats: bool = True,
-            updated: datetime | None = None) -> None:
-        """Create or change a ticket: its `updated_at` moves on (to `updated`, else the next tick)."""
+            updated: datetime | None = None, responder: int | None = None) -> None:
+        """Create or change a ticket: its `updated_at` moves on (to `updated`, else the next tick); `responder`
+        is its assignee (an agent's id, `add_agent`)."""
         record: dict[str, Any] = {
             "id": ticket_id, "subject": f"Ticket {ticket_id}", "created_at": stamp(created),
             "updated_at": stamp(updated or self.tick()), "status": status, "priority": 1, "group_id": group_id,
-            "responder_id": None, "type": None, "due_by": stamp(created + timedelta(days=3)),
+            "responder_id": responder, "type": None, "due_by": stamp(created + timedelta(days=3)),
             "fr_due_by": stamp(created + timedelta(hours=1))}
         if source is not None:
             record["source"] = source
@@ -116,6 +127,8 @@ class FakeFreshdesk(ThreadedFake):
         app.router.add_get("/api/v2/tickets", self._tickets)
         app.router.add_get("/api/v2/groups", self._groups)
         app.router.add_get("/api/v2/surveys/satisfaction_ratings", self._ratings)
+        app.router.add_post("/api/v2/tickets/{ticket}/notes", self._note)
+        app.router.add_get("/api/v2/agents", self._agents)
 
     def authorized(self, authorization: str | None) -> bool:
         expected = "Basic " + base64.b64encode(f"{self.api_key}:X".encode()).decode()
@@ -169,4 +182,48 @@ class FakeFreshdesk(ThreadedFake):
         since = _time(request.query["created_since"]) if "created_since" in request.query else EPOCH
         with self._lock:
             items = [r for r in self.ratings if _time(r["created_at"]) >= since]
+        return self._page(request, items)
+
+    def refuse_notes(self, times: int = 1) -> None:
+        """The next `times` notes are answered 400 (a validation error), as a test asks."""
+        with self._lock:
+            self.refusing += times
+
+    async def _note(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()  # read (and kept) by the gate already
+        except ValueError:
+            body = None
+        with self._lock:
+            ticket = self.tickets.get(int(request.match_info["ticket"])) \
+                if request.match_info["ticket"].isdigit() else None
+            refused, self.refusing = self.refusing > 0, max(0, self.refusing - 1)
+        if ticket is None:
+            return web.json_response({"code": "access_denied", "message": "Not found"}, status=404)
+        problems = []
+        if not isinstance(body, dict) or not isinstance(body.get("body"), str) or not body["body"].strip():
+            problems.append({"field": "body", "message": "It should be a/an String", "code": "missing_field"})
+        elif not isinstance(body.get("private", True), bool):
+            problems.append({"field": "private", "message": "It should be a/an Boolean",
+                             "code": "datatype_mismatch"})
+        elif refused:
+            problems.append({"field": "body", "message": "refused as the test asked", "code": "invalid_value"})
+        if problems:
+            return web.json_response({"description": "Validation failed", "errors": problems}, status=400)
+        assert isinstance(body, dict)
+        with self._lock:
+            note = {"id": len(self.notes) + 1, "ticket_id": ticket["id"], "body": body["body"],
+                    "body_text": body["body"], "private": body.get("private", True), "incoming": False}
+            self.notes.append(note)
+        return web.json_response(note, status=201)
+
+    def add_agent(self, agent_id: int, email: str) -> None:
+        with self._lock:
+            self.agents[agent_id] = email
+
+    async def _agents(self, request: web.Request) -> web.Response:
+        with self._lock:
+            items = [{"id": key, "available": True, "occasional": False, "ticket_scope": 1,
+                      "contact": {"name": email.split("@")[0], "email": email, "active": True}}
+                     for key, email in sorted(self.agents.items())]
         return self._page(request, items)

@@ -16,6 +16,14 @@ Shapes follow Intercom's documentation (https://developers.intercom.com/docs/ref
   1–5, `remark`, `created_at`, …), `sla_applied` (models/sla_applied: `sla_name`, `sla_status`);
 - `GET /teams`: `{"type": "team.list", "teams": [{"type": "team", "id", "name", "admin_ids"}]}`
   (api.intercom.io/Teams/listTeams);
+- `GET /admins`: `{"type": "admin.list", "admins": [{"type": "admin", "id", "name", "email", …}]}`, the admins a
+  conversation's `admin_assignee_id` names (api.intercom.io/Admins/listAdmins);
+- `GET /me`: the access token's admin, `{"type": "admin", "id", "name", "email", "app"}`
+  (api.intercom.io/Admins/identifyAdmin);
+- a note: `POST /conversations/{id}/reply` with `{"message_type": "note", "type": "admin", "admin_id", "body"}`
+  (HTML), answered 200 with the conversation; an unknown admin or a missing body is 400 `parameter_invalid` /
+  `parameter_not_found`, an unknown conversation 404 `not_found`
+  (api.intercom.io/Conversations/replyConversation);
 - over the rate limit: 429 with `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (a Unix
   time) and the error code `rate_limit_exceeded` (https://developers.intercom.com/docs/references/rest-api/
   errors/rate-limiting).
@@ -36,6 +44,8 @@ from tests.kit.fake_helpdesk_server import ThreadedFake
 
 ACCESS_TOKEN = "ictoken-7d3a90e1b64f"
 """The app's access token in the tests (conftest's secret scan looks for it in every log line)."""
+ADMIN_ID = "991267"
+"""The access token's admin (`GET /me`)."""
 EPOCH = int(datetime(2026, 11, 1, tzinfo=UTC).timestamp())
 
 
@@ -51,6 +61,8 @@ class FakeIntercom(ThreadedFake):
         with self._lock:
             self.conversations: dict[str, Any] = {}
             self.teams: dict[str, str] = {}
+            self.notes: list[tuple[str, dict[str, Any]]] = []
+            self.admins: dict[str, str] = {}  # admin id -> email
             self.requests.clear()
             self.limited.clear()
             self.token = ACCESS_TOKEN
@@ -66,13 +78,14 @@ class FakeIntercom(ThreadedFake):
     def put(self, conversation_id: int | str, *, created: datetime, state: str = "open", team: str | None = None,
             source: str | None = "conversation", first_reply: datetime | None = None,
             closed: datetime | None = None, reopens: int = 0, rating: int | None = None, sla: str | None = None,
-            statistics: bool = True, rated: bool = True, updated: int | None = None) -> None:
+            statistics: bool = True, rated: bool = True, updated: int | None = None,
+            assignee: str | None = None) -> None:
         """Create or change a conversation: its `updated_at` moves on (to `updated`, else the next tick)."""
         record: dict[str, Any] = {
             "type": "conversation", "id": str(conversation_id), "title": None,
             "created_at": int(created.timestamp()), "updated_at": updated or self.tick(),
             "waiting_since": None, "snoozed_until": None, "open": state != "closed", "state": state, "read": True,
-            "priority": "not_priority", "admin_assignee_id": None,
+            "priority": "not_priority", "admin_assignee_id": None if assignee is None else int(assignee),
             "team_assignee_id": None if team is None else int(team)}
         if source is not None:
             record["source"] = {"type": source, "id": "403918330", "delivered_as": "customer_initiated",
@@ -106,6 +119,9 @@ class FakeIntercom(ThreadedFake):
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/conversations/search", self._search)
         app.router.add_get("/teams", self._teams)
+        app.router.add_get("/me", self._me)
+        app.router.add_get("/admins", self._admins)
+        app.router.add_post("/conversations/{conversation}/reply", self._reply)
 
     def authorized(self, authorization: str | None) -> bool:
         return authorization == f"Bearer {self.token}"
@@ -149,3 +165,36 @@ class FakeIntercom(ThreadedFake):
     async def _teams(self, request: web.Request) -> web.Response:
         return web.json_response({"type": "team.list", "teams": [
             {"type": "team", "id": key, "name": name, "admin_ids": [1]} for key, name in sorted(self.teams.items())]})
+
+    async def _me(self, request: web.Request) -> web.Response:
+        return web.json_response({"type": "admin", "id": ADMIN_ID, "name": "supportbot", "email": "bot@example.com",
+                                  "app": {"type": "app", "id_code": "abc123"}})
+
+    async def _reply(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        conversation = request.match_info["conversation"]
+        with self._lock:
+            found = self.conversations.get(conversation)
+        if found is None:
+            return web.json_response({"type": "error.list", "errors": [
+                {"code": "not_found", "message": "Resource Not Found"}]}, status=404)
+        if not isinstance(body, dict) or body.get("type") != "admin" or body.get("message_type") not in (
+                "comment", "note") or not isinstance(body.get("body"), str) or not body["body"].strip():
+            return web.json_response({"type": "error.list", "errors": [
+                {"code": "parameter_not_found", "message": "Body is required"}]}, status=400)
+        if body.get("admin_id") != ADMIN_ID:
+            return web.json_response({"type": "error.list", "errors": [
+                {"code": "parameter_invalid", "message": "Admin not found"}]}, status=400)
+        with self._lock:
+            self.notes.append((conversation, body))
+        return web.json_response(found)
+
+    def add_admin(self, admin_id: str, email: str) -> None:
+        with self._lock:
+            self.admins[admin_id] = email
+
+    async def _admins(self, request: web.Request) -> web.Response:
+        with self._lock:
+            items = [{"type": "admin", "id": key, "name": email.split("@")[0], "email": email,
+                      "away_mode_enabled": False} for key, email in sorted(self.admins.items())]
+        return web.json_response({"type": "admin.list", "admins": items})

@@ -20,6 +20,12 @@ Shapes follow Salesforce's documentation:
 - errors, a JSON array `[{"message", "errorCode", "fields"}]`: 401 `INVALID_SESSION_ID` for an expired or
   invalid token, 403 `REQUEST_LIMIT_EXCEEDED` over the org's API limit, 400 `INVALID_TYPE` for an object the
   org does not have (https://developer.salesforce.com/docs/platform/api-rest/guide/errorcodes.md);
+- a case comment: `POST /services/data/v61.0/sobjects/CaseComment/` with `{"ParentId", "CommentBody",
+  "IsPublished"}` (CommentBody at most 4,000 bytes), answered 201 `{"id", "success": true, "errors": []}`; a
+  ParentId that is no case is 400 `MALFORMED_ID` / `INVALID_CROSS_REFERENCE_KEY`, a body too long 400
+  `STRING_TOO_LONG`, a field the object lacks 400 `INVALID_FIELD`
+  (https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_objects_casecomment.htm,
+  https://developer.salesforce.com/docs/platform/api-rest/guide/dome-sobject-create.html);
 - every API answer's `Sforce-Limit-Info: api-usage=N/M`
   (https://developer.salesforce.com/docs/atlas.en-us.200.0.api_rest.meta/api_rest/headers_api_usage.htm).
 
@@ -103,6 +109,7 @@ class FakeSalesforce(LocalServer):
             self.api_used, self.api_limit = 1000, 15000
             self._locators: dict[str, list[dict[str, Any]]] = {}
             self._ticks = itertools.count(1)
+            self.comments: list[dict[str, Any]] = []  # the CaseComments created
 
     def add_queue(self, name: str) -> str:
         ident = f"00G{len(self.queues) + 1:015d}"
@@ -184,6 +191,7 @@ class FakeSalesforce(LocalServer):
         app.router.add_post("/services/oauth2/token", self._token)
         app.router.add_get(f"{API}/query", self._query)
         app.router.add_get(API + "/query/{locator}", self._more)
+        app.router.add_post(API + "/sobjects/CaseComment/", self._comment)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.SockSite(self._runner, sock).start()
@@ -216,6 +224,31 @@ class FakeSalesforce(LocalServer):
         response = await handler(request)
         response.headers.update(usage)
         return response
+
+    async def _comment(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        fields = {"ParentId", "CommentBody", "IsPublished", "IsNotificationSelected"}
+        if not isinstance(body, dict) or set(body) - fields:
+            return web.json_response([{"message": "No such column on entity 'CaseComment'",
+                                       "errorCode": "INVALID_FIELD", "fields": []}], status=400)
+        parent = body.get("ParentId")
+        with self._lock:
+            known = isinstance(parent, str) and parent in self.cases
+        if not isinstance(parent, str) or not re.fullmatch(r"[A-Za-z0-9]{15}([A-Za-z0-9]{3})?", parent):
+            return web.json_response([{"message": f"Parent ID: id value of incorrect type: {parent}",
+                                       "errorCode": "MALFORMED_ID", "fields": ["ParentId"]}], status=400)
+        if not known:
+            return web.json_response([{"message": "invalid cross reference id",
+                                       "errorCode": "INVALID_CROSS_REFERENCE_KEY", "fields": []}], status=400)
+        comment = body.get("CommentBody")
+        if not isinstance(comment, str) or len(comment.encode("utf-8")) > 4000 or \
+                not isinstance(body.get("IsPublished", False), bool):
+            return web.json_response([{"message": "Body: data value too large", "errorCode": "STRING_TOO_LONG",
+                                       "fields": ["CommentBody"]}], status=400)
+        with self._lock:
+            ident = f"00a{len(self.comments) + 1:015d}"
+            self.comments.append({"Id": ident, **body})
+        return web.json_response({"id": ident, "success": True, "errors": []}, status=201)
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()

@@ -110,6 +110,7 @@ class _SlackMethods(_Shared):
             "conversations.info": self._conversations_info,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
+            "users.lookupByEmail": self._users_lookup_by_email,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
             "apps.connections.open": self._apps_connections_open,
@@ -267,6 +268,15 @@ class _SlackMethods(_Shared):
         if user is None:
             raise SlackError("user_not_found")
         return {"user": copy.deepcopy(user)}
+
+    def _users_lookup_by_email(self, args: dict[str, Any]) -> dict[str, Any]:
+        """users.lookupByEmail (https://docs.slack.dev/reference/methods/users.lookupByEmail/): `{"ok", "user"}`
+        for a person of the workspace with that email; `users_not_found` otherwise (a bot user included)."""
+        email = str(args.get("email") or "").strip().lower()
+        for user in self.users.values():
+            if not user.get("is_bot") and str(user.get("profile", {}).get("email", "")).lower() == email and email:
+                return {"user": copy.deepcopy(user)}
+        raise SlackError("users_not_found")
 
     # -- files
     def _files_get_upload_url(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,13 @@ Shapes follow Zendesk's documentation:
 - `GET /api/v2/incremental/ticket_metric_events.json?start_time=…`: `{"ticket_metric_events": [{"id",
   "ticket_id", "metric", "instance_id", "type", "time"}], "end_time", "end_of_stream", "count"}`
   (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metric_events/);
+- users side-loaded on the export (`include=users`): `"users": [{"id", "name", "email", "role"}]` for the
+  tickets' assignees (https://developer.zendesk.com/documentation/ticketing/using-the-zendesk-api/side_loading/);
+- an internal note: `PUT /api/v2/tickets/{id}.json` with `{"ticket": {"comment": {"body", "public": false}}}`
+  (a comment is created through the ticket update; `public: false` makes it private), answered 200 with
+  `{"ticket", "audit"}`; an unknown ticket is 404 `{"error": "RecordNotFound"}`, a comment with no body 422
+  `{"error": "RecordInvalid"}` (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_comments/,
+  https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/#update-ticket);
 - over a rate limit, 429 with `Retry-After` in seconds
   (https://developer.zendesk.com/api-reference/introduction/rate-limits/); the incremental exports allow 10
   requests a minute (`EXPORT_LIMIT`; https://developer.zendesk.com/api-reference/ticketing/ticket-management/
@@ -98,6 +105,8 @@ class FakeZendesk(LocalServer):
             self.refused = 0  # incremental requests answered 429 by `export_limit`
             self.busy = 0.0  # seconds spent answering (the fake's own time, for the benchmarks to subtract)
             self._places = itertools.count(1)
+            self.assignees: dict[int, tuple[int, str]] = {}  # ticket id -> (assignee's user id, email)
+            self.notes: list[tuple[int, dict[str, Any]]] = []  # (ticket id, comment) of each note taken
             self._sorted: list[tuple[int, Any]] | None = None
 
     def add_group(self, group_id: int, name: str) -> None:
@@ -113,7 +122,8 @@ class FakeZendesk(LocalServer):
         """Create or change a ticket: it joins the change stream's end (as Zendesk's `updated_at` moves)."""
         record: dict[str, Any] = {"id": ticket_id, "url": f"{self.url}/api/v2/tickets/{ticket_id}.json",
                                   "created_at": stamp(created), "updated_at": stamp(created), "status": status,
-                                  "group_id": group_id, "brand_id": brand_id, "subject": f"Ticket {ticket_id}"}
+                                  "group_id": group_id, "brand_id": brand_id, "subject": f"Ticket {ticket_id}",
+                                  "assignee_id": self.assignees.get(ticket_id, (None, ""))[0]}
         if channel is not None:
             record["via"] = {"channel": channel, "source": {"from": {}, "to": {}, "rel": None}}
         if rating:
@@ -131,6 +141,10 @@ class FakeZendesk(LocalServer):
                     "updated_at": stamp(created)}
             else:
                 self.metrics.pop(ticket_id, None)
+
+    def assign(self, ticket_id: int, user_id: int, email: str) -> None:
+        """The ticket's assignee (side-loaded by the export), before `put`."""
+        self.assignees[ticket_id] = (user_id, email)
 
     def put_raw(self, record: Any) -> None:
         """A record as it is (a malformed one): it joins the change stream's end."""
@@ -163,6 +177,7 @@ class FakeZendesk(LocalServer):
         app.router.add_get("/api/v2/groups.json", self._groups)
         app.router.add_get("/api/v2/brands.json", self._brands)
         app.router.add_get("/api/v2/incremental/ticket_metric_events.json", self._events)
+        app.router.add_put("/api/v2/tickets/{ticket}.json", self._comment)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.SockSite(self._runner, sock).start()
@@ -249,11 +264,37 @@ class FakeZendesk(LocalServer):
             records = [record for _place, record in page]
             metric_sets = [self.metrics[r["id"]] for r in records
                            if isinstance(r, dict) and r.get("id") in self.metrics and "include" in query]
+            users = [{"id": user, "name": email.split("@")[0], "email": email, "role": "agent"}
+                     for user, email in {self.assignees[r["id"]] for r in records
+                                         if isinstance(r, dict) and r.get("id") in self.assignees}]
+            if "users" not in query.get("include", "").split(","):
+                users = []
         cursor = base64.urlsafe_b64encode(str(last).encode()).decode()
         return web.json_response({
-            "tickets": records, "metric_sets": metric_sets, "after_cursor": cursor,
+            "tickets": records, "metric_sets": metric_sets, "users": users, "after_cursor": cursor,
             "after_url": f"{self.url}/api/v2/incremental/tickets/cursor.json?cursor={cursor}",
             "before_cursor": None, "before_url": None, "end_of_stream": len(found) <= self.page_size})
+
+    async def _comment(self, request: web.Request) -> web.Response:
+        try:
+            ticket_id, body = int(request.match_info["ticket"]), await request.json()
+        except ValueError:
+            return web.json_response({"error": "InvalidEndpoint"}, status=400)
+        comment = body.get("ticket", {}).get("comment") if isinstance(body, dict) and \
+            isinstance(body.get("ticket"), dict) else None
+        with self._lock:
+            known = ticket_id in self.tickets
+        if not known:
+            return web.json_response({"error": "RecordNotFound", "description": "Not found"}, status=404)
+        if not isinstance(comment, dict) or not isinstance(comment.get("body"), str) or not comment["body"].strip() \
+                or not isinstance(comment.get("public", True), bool):
+            return web.json_response({"error": "RecordInvalid", "description": "Record validation errors",
+                                      "details": {"base": [{"description": "Comment: cannot be blank"}]}},
+                                     status=422)
+        with self._lock:
+            self.notes.append((ticket_id, comment))
+        return web.json_response({"ticket": self.tickets[ticket_id], "audit": {"events": [
+            {"type": "Comment", "body": comment["body"], "public": comment.get("public", True)}]}})
 
     async def _groups(self, request: web.Request) -> web.Response:
         items = [{"id": key, "name": name, "deleted": False} for key, name in sorted(self.groups.items())]
