@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.messages import Message
-from storage import dialect
+from storage import dialect, standup_sends
 from storage.models import EscalationPost
 from storage.outbox_models import OutboxMessage
 
@@ -176,4 +176,7 @@ async def _card_shows(session: AsyncSession, params: dict[str, Any], _result: di
 AFTER_SENT: dict[str, Callable[[AsyncSession, dict[str, Any], dict[str, Any]], Coroutine[Any, Any, None]]] = {
     "card_posted": _card_posted,
     "card_shows": _card_shows,
+    "standup_prompted": standup_sends.prompted,
+    "standup_day_posted": standup_sends.day_posted,
+    "standup_reply_shows": standup_sends.reply_shows,
 }

@@ -78,18 +78,20 @@ async def record_prompt(session: AsyncSession, team_id: int, user_id: str, day: 
 
 async def answer(session: AsyncSession, team_id: int, user_id: str, day: date, answers: Sequence[str],
                  mood: int | None, *, now: datetime) -> StandupEntry:
+    """Store the member's answers for the day (an edit raises `version`): staged, for the caller to commit."""
     row = await _entry_for(session, team_id, user_id, day, "answered")
     row.status, row.answers, row.mood, row.answered_at = "answered", list(answers), mood, now
     row.version = (row.version or 0) + 1
-    await session.commit()
+    await session.flush()
     return row
 
 
 async def skip(session: AsyncSession, team_id: int, user_id: str, day: date, *, now: datetime) -> StandupEntry:
+    """The member skips the day (an answer stays an answer): staged, for the caller to commit."""
     row = await _entry_for(session, team_id, user_id, day, "skipped")
     if row.status != "answered":
         row.status = "skipped"
-    await session.commit()
+    await session.flush()
     return row
 
 
@@ -133,10 +135,19 @@ async def posted_day(session: AsyncSession, team_id: int, on: date, channel: str
     return row
 
 
+async def open_day(session: AsyncSession, team_id: int, on: date, channel: str, *,
+                   summarised_at: datetime | None = None) -> None:
+    """The team's day message is written (its ts comes when it is sent): staged; a day already open is kept."""
+    table = dialect.table_of(StandupDay)
+    await session.execute(dialect.insert(session, table).values(
+        team_id=team_id, day=on, channel=channel, ts=None, summarised_at=summarised_at)
+        .on_conflict_do_nothing(index_elements=[table.c.team_id, table.c.day]))
+
+
 async def summarised(session: AsyncSession, team_id: int, on: date, *, now: datetime) -> None:
-    await session.execute(update(StandupDay).where(StandupDay.team_id == team_id, StandupDay.day == on)
-                          .values(summarised_at=now))
-    await session.commit()
+    """The day's summary is written: staged."""
+    await session.execute(update(StandupDay).where(StandupDay.team_id == team_id, StandupDay.day == on,
+                                                   StandupDay.summarised_at.is_(None)).values(summarised_at=now))
 
 
 async def away_days(session: AsyncSession, user_ids: Collection[str],
