@@ -188,12 +188,21 @@ class Outbox:
             if not batch:
                 return sent
 
+            held: list[int] = []
+
             async def one(row: _Row, done: dict[str, dict[str, Any]]) -> bool:
                 async with limit:
+                    if self._limited(row.method, row.args):  # a 429 came meanwhile: not tried, not counted
+                        held.append(row.id)
+                        return False
                     return await self._send(row, done, now)
 
             rows, done = batch
             outcomes = await asyncio.gather(*(one(row, done) for row in rows))
+            if held:
+                async with self.db() as session:
+                    await outbox.release_all(session, held)
+                    await session.commit()
             sent += sum(went for went, row in zip(outcomes, rows, strict=True) if row.method != "chat.update")
             if not any(outcomes):
                 return sent

@@ -135,6 +135,13 @@ async def release(session: AsyncSession, row_id: int) -> None:
     await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(claimed_at=None))
 
 
+async def release_all(session: AsyncSession, row_ids: Sequence[int]) -> None:
+    """Give these rows back untried (not committed): one statement."""
+    for start in range(0, len(row_ids), CHUNK):
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids[start:start + CHUNK])))
+                              .values(claimed_at=None))
+
+
 async def failing(session: AsyncSession, keys: Sequence[str] | None = None) -> list[OutboxMessage]:
     """Rows not sent that failed at least once (parked ones included)."""
     query = select(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts > 0)
