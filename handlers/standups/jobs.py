@@ -66,7 +66,9 @@ class Sending:
         return self.sent + await self.services.outbox.send_due(self.now)
 
 
-async def plan_team(services: Services, team: TeamProfile, now: datetime, sending: Sending) -> None:
+async def plan_team(services: Services, team: TeamProfile, now: datetime, sending: Sending | None = None) -> None:
+    """Write the team's stand-up messages that should exist now, with their state (`sending`: start sending
+    the prompts while the plan goes on; without it, nothing is sent)."""
     schedule, members = schedule_of(team), await members_of(services, team, now)
     await ask(services, team, schedule, members, now, sending)
     await remind(services, team, schedule, members, now)
@@ -85,7 +87,7 @@ async def plan_team(services: Services, team: TeamProfile, now: datetime, sendin
 
 
 async def ask(services: Services, team: TeamProfile, schedule: Schedule, members: list[Member],
-              now: datetime, sending: Sending) -> None:
+              now: datetime, sending: Sending | None) -> None:
     """A prompt for everyone whose window is open and who has no row for the day yet; those away (their own
     days off, or their Slack status now) are marked away instead."""
     away = [(m.user_id, day) for m in members
@@ -113,7 +115,8 @@ async def ask(services: Services, team: TeamProfile, schedule: Schedule, members
                 if not out:
                     unit.send(dms.prompt(team, user, day))
             await unit.commit()
-        sending.soon()
+        if sending is not None:
+            sending.soon()
 
 
 async def _with_entry(session: AsyncSession, team: TeamProfile, batch: list[tuple[str, date]]) -> set[tuple[str, date]]:
