@@ -24,7 +24,7 @@ from handlers.people import person
 from handlers.services import Services
 from handlers.standups import dms, forms, ids, views
 from handlers.standups.commands import open_form, skip_day
-from handlers.standups.report import schedule_of, stage_day
+from handlers.standups.report import members_of, schedule_of, stage_day
 from storage import standups as stored
 from storage import teams
 
@@ -93,13 +93,14 @@ async def submit(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -
     await ack()
     services: Services = context["services"]
     user, now = submission.user.id, context["now"]
+    members = await members_of(services, team, now, since=day)  # Slack asked before the transaction opens
     async with services.unit(now) as unit:
         current = await stored.entry(unit.session, team.id, user, day)
         if current is not None and current.status == "answered" and list(current.answers) == list(answer.answers) \
                 and current.mood == answer.mood:
             return  # the same answers again (the form sent twice, or an edit that changed nothing)
         await stored.answer(unit.session, team.id, user, day, answer.answers, answer.mood, now=now)
-        await stage_day(services, unit, team, day, now, only=user)
+        await stage_day(unit, team, day, members, now, only=user)
         await dms.show(unit, team, user, day, "answered")
         await unit.commit()
 

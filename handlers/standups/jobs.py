@@ -82,7 +82,7 @@ async def plan_team(services: Services, team: TeamProfile, now: datetime, sendin
         behind = any(row.status == "answered" and row.reply_version < row.version for row in rows[day])
         if closing or behind:  # answers whose reply an outage delayed, or written before an upgrade
             async with services.unit(now, wake=False) as unit:
-                await stage_day(services, unit, team, day, now, close=closing)
+                await stage_day(unit, team, day, members, now, close=closing)
                 await unit.commit()
 
 
@@ -161,8 +161,9 @@ async def summarise_day(services: Services, team: TeamProfile, day: date, now: d
     async with services.db() as session:
         opened = await stored.day(session, team.id, day)
     if opened is None or opened.summarised_at is None:
+        members = await members_of(services, team, now, since=day)
         async with services.unit(now, wake=False) as unit:
-            await stage_day(services, unit, team, day, now, close=True)
+            await stage_day(unit, team, day, members, now, close=True)
             await unit.commit()
     return await services.outbox.send_due(now)
 

@@ -18,6 +18,7 @@ from handlers.services import Services
 from handlers.standups import views
 from storage import failures
 from storage import standups as stored
+from storage.people import known as known_people
 from storage.standup_models import StandupEntry
 from storage.unit import UnitOfWork
 
@@ -68,23 +69,25 @@ def group(team_key: str, day: date) -> str:
     return f"standup:{team_key}:{day.isoformat()}@report"
 
 
-async def stage_day(services: Services, unit: UnitOfWork, team: TeamProfile, day: date, now: datetime, *,
+async def stage_day(unit: UnitOfWork, team: TeamProfile, day: date, members: list[Member], now: datetime, *,
                     close: bool = False, only: str | None = None) -> None:
     """Bring the report channel to what `unit` holds of the day: the day message (posted, or updated to show
     the answers so far; `close` turns it into the summary, and once it is one it stays one) and each answer's
-    thread reply (posted, or updated to its latest edit); `only` limits the replies to one member's."""
+    thread reply (posted, or updated to its latest edit); `only` limits the replies to one member's.
+    `members` (`members_of`) are asked of Slack before: nothing here waits on Slack or writes outside `unit`
+    (SQLite has one writer at a time); names come from the people cache `members_of` filled."""
     channel = team.channels.get("standup")
     if not channel:
         return
     session = unit.session
-    summary, rows = await day_summary(services, team, day, now, session)
+    summary, rows = await _summary(session, team, day, members, now)
     answered = [row for row in rows if row.status == "answered"]
     stored_day = await stored.day(session, team.id, day)
     closed = close or (stored_day is not None and stored_day.summarised_at is not None)
     if not answered and not closed:
         return
     shown = [r.user_id for r in rows] + [why.user_id for why in summary.not_asked] + summary.away
-    names = {user: person.name for user, person in (await people(services, shown, now)).items()}
+    names = {user: person.name for user, (person, _) in (await known_people(session, shown)).items()}
     text, blocks = views.parent(team.key, team.name, day, summary, names, closed=closed)
     parent = str(keys.standup_parent(team.key, day))
     where = group(team.key, day)
@@ -115,7 +118,8 @@ async def stage_day(services: Services, unit: UnitOfWork, team: TeamProfile, day
 
 async def publish(services: Services, team: TeamProfile, day: date, now: datetime, *, close: bool = False) -> int:
     """Write the day's messages (`stage_day`) and send what is due; how many messages went."""
+    members = await members_of(services, team, now, since=day)
     async with services.unit(now, wake=False) as unit:
-        await stage_day(services, unit, team, day, now, close=close)
+        await stage_day(unit, team, day, members, now, close=close)
         await unit.commit()
     return await services.outbox.send_due(now)
