@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Supportbot, create_app
+from bot.rules import keys
+from bot.rules.team_config import parse_teams
 from handlers.dispatch import run_outbox
 from handlers.parked import failed_work
 from handlers.standups.jobs import plan_team
@@ -21,7 +23,7 @@ from storage.outbox_models import OutboxMessage
 from tests.conftest import SIGNING_SECRET, Clock
 from tests.kit.driver import SlackDriver
 from tests.kit.fake_slack import FakeSlack
-from tests.standup_steps import CHANNEL, NY, answer, parents, prompts, setup_team, tick
+from tests.standup_steps import CHANNEL, NY, answer, parents, prompts, setup_team, standup_yaml, tick
 
 NINE_THIRTY = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)  # Tuesday 09:30 in New York
 CREW = [NY, *(f"U0CREW{n:02d}" for n in range(11))]
@@ -118,3 +120,45 @@ async def test_the_day_message_updated_while_slack_is_slow_shows_the_latest_stat
     async with app.services.db() as session:
         waiting = (await session.scalars(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)))).all()
     assert waiting == []
+
+
+async def test_an_upgrade_carries_the_standup_messages_already_sent_over_under_the_same_keys(tmp_path: Any) -> None:
+    """Migration 0015: what the claims sent before the outbox (this week's prompts, day messages and replies
+    with their ts; reminders and summaries from their completed claims) is in the outbox as sent, so the plan
+    writes none of it again and an update of it finds its ts."""
+    from storage import claims, teams
+    from storage.db import make_engine, session_factory
+    from storage.migrate import upgrade
+    from storage.models import Team
+    from storage.standup_models import StandupDay
+
+    now = datetime.now(UTC)
+    today = now.date()
+    engine = make_engine(f"sqlite:///{tmp_path / 'before.db'}")
+    try:
+        await upgrade(engine, "0014")
+        async with session_factory(engine)() as session:
+            await teams.apply(session, parse_teams(standup_yaml(members=[NY])), now=now)
+            team_id = (await session.scalars(select(Team.id))).one()
+            row = await stored.record_prompt(session, team_id, NY, today, now=now, channel="D0NY", ts="1.000100")
+            row.status, row.answers, row.version, row.reply_ts, row.reply_version = "answered", ["a", "b", ""], 1, \
+                "1.000300", 1
+            session.add(StandupDay(team_id=team_id, day=today, channel=CHANNEL, ts="1.000200"))
+            old = today - timedelta(days=30)
+            await stored.record_prompt(session, team_id, NY, old, now=now, channel="D0NY", ts="0.000100")
+            for key in (keys.standup_reminder("global", NY, today), keys.standup_summary("global", old)):
+                assert await claims.claim(session, str(key), now=now)
+                await claims.complete(session, str(key), now=now)
+            await session.commit()
+        await upgrade(engine)
+        async with session_factory(engine)() as session:
+            rows = {row.key: row for row in (await session.scalars(select(OutboxMessage))).all()}
+    finally:
+        await engine.dispose()
+    assert rows[str(keys.standup_prompt("global", NY, today))].result == {"channel": "D0NY", "ts": "1.000100"}
+    assert rows[str(keys.standup_parent("global", today))].result == {"channel": CHANNEL, "ts": "1.000200"}
+    assert rows[str(keys.standup_reply("global", today, NY))].result == {"channel": CHANNEL, "ts": "1.000300"}
+    assert str(keys.standup_reminder("global", NY, today)) in rows
+    assert all(row.sent_at is not None for row in rows.values())
+    assert str(keys.standup_summary("global", old)) not in rows  # a month ago: never planned again
+    assert str(keys.standup_prompt("global", NY, old)) not in rows
