@@ -190,7 +190,7 @@ class Outbox:
 
             held: list[int] = []
 
-            async def one(row: _Row, done: dict[str, dict[str, Any]]) -> bool:
+            async def one(row: _Row, done: dict[str, dict[str, Any]], held: list[int]) -> bool:
                 async with limit:
                     if self._limited(row.method, row.args):  # a 429 came meanwhile: not tried, not counted
                         held.append(row.id)
@@ -198,7 +198,7 @@ class Outbox:
                     return await self._send(row, done, now)
 
             rows, done = batch
-            outcomes = await asyncio.gather(*(one(row, done) for row in rows))
+            outcomes = await asyncio.gather(*(one(row, done, held) for row in rows))
             if held:
                 async with self.db() as session:
                     await outbox.release_all(session, held)

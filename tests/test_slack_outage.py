@@ -26,11 +26,11 @@ from bot.rules.delivery_failures import MAX_ATTEMPTS, kind_of, parks
 from bot.rules.kpi_days import chart_key, digest_key
 from bot.rules.team_config import parse_teams
 from handlers.delivery import once
-from handlers.outbox import failure_code
 from handlers.escalations.jobs import TIMERS
 from handlers.housekeeping.jobs import HOUSEKEEPING
 from handlers.jobs import Job
 from handlers.kpi.jobs import DIGEST
+from handlers.outbox import failure_code
 from handlers.parked import failed_work, retry
 from handlers.pulse import ids as pulse_ids
 from handlers.pulse.jobs import PULSE
