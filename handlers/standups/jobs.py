@@ -77,8 +77,9 @@ async def plan_team(services: Services, team: TeamProfile, now: datetime, sendin
         rows = {day: await stored.entries(session, team.id, day) for day in days}
         opened = {day: await stored.day(session, team.id, day) for day in days}
     for day in days:
+        shown = opened[day]
         closing = summary_due(schedule, [m.zone for m in members], day, now) and \
-            (opened[day] is None or opened[day].summarised_at is None)  # type: ignore[union-attr]
+            (shown is None or shown.summarised_at is None)
         behind = any(row.status == "answered" and row.reply_version < row.version for row in rows[day])
         if closing or behind:  # answers whose reply an outage delayed, or written before an upgrade
             async with services.unit(now, wake=False) as unit:
