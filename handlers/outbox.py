@@ -40,6 +40,9 @@ AT_ONCE = 8
 """Groups sent at the same time."""
 CLOSE_GRACE = 10.0
 """Seconds a shutdown waits for the form being opened and the messages in flight."""
+CLAIMED_PER_SENDER = 4
+"""Messages claimed per round for each one sent at once: a crash leaves at most `AT_ONCE` × this many claimed
+(taken over after the lease), and a 429 gives back at most that many untried."""
 PER_CHANNEL = frozenset({"chat.postMessage"})
 """Methods Slack limits per channel too."""
 
@@ -227,7 +230,7 @@ class Outbox:
             await outbox.supersede(session, superseded, now=now, at=at)
             done = await outbox.results(session, sorted({ref["of"] for row in heads for ref in row.refs.values()}))
             ready = [row for row in heads if all(ref["of"] in done for ref in row.refs.values())
-                     and not self._limited(row.method, row.args)]
+                     and not self._limited(row.method, row.args)][:AT_ONCE * CLAIMED_PER_SENDER]
             taken = set(await outbox.claim(session, [row.id for row in ready], now=now, at=at))
             await session.commit()
         rows = [_Row(r.id, r.key, r.method, dict(r.args), dict(r.refs or {}), r.attempts, r.then)
