@@ -76,6 +76,22 @@ async def record_prompt(session: AsyncSession, team_id: int, user_id: str, day: 
     return row
 
 
+async def record_prompts(session: AsyncSession, team_id: int, day: date, users: Sequence[tuple[str, bool]], *,
+                         now: datetime) -> set[str]:
+    """Members asked for the day (`(user, away)`: away when their status says they are out): each one's row,
+    in one statement; those who have a row already (they answered or skipped first) are left as they are.
+    Staged; which of them got a new row."""
+    if not users:
+        return set()
+    table = dialect.table_of(StandupEntry)
+    rows: list[dict[str, object]] = [
+        {"team_id": team_id, "user_id": user, "day": day, "status": "away" if away else "prompted",
+         "prompted_at": now, "answers": [], "version": 0, "reply_version": 0} for user, away in users]
+    added = await session.scalars(dialect.insert(session, table).values(rows).on_conflict_do_nothing(
+        index_elements=[table.c.team_id, table.c.user_id, table.c.day]).returning(table.c.user_id))
+    return set(added.all())
+
+
 async def answer(session: AsyncSession, team_id: int, user_id: str, day: date, answers: Sequence[str],
                  mood: int | None, *, now: datetime) -> StandupEntry:
     """Store the member's answers for the day (an edit raises `version`): staged, for the caller to commit."""

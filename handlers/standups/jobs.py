@@ -107,14 +107,11 @@ async def ask(services: Services, team: TeamProfile, schedule: Schedule, members
         # time: one cache write per batch instead of one per member.
         fresh = await people(services, [user for user, _ in batch], now, max_age=timedelta(0))
         async with services.unit(now, wake=False) as unit:
-            asked = await _with_entry(unit.session, team, batch)  # answered or skipped meanwhile (`/standup`)
-            for user, day in batch:
-                if (user, day) in asked:
-                    continue
-                out = fresh[user].is_out(now)
-                await stored.record_prompt(unit.session, team.id, user, day, now=now, away=out)
-                if not out:
-                    unit.send(dms.prompt(team, user, day))
+            for day in sorted({day for _, day in batch}):
+                users = [(user, fresh[user].is_out(now)) for user, on in batch if on == day]
+                new = await stored.record_prompts(unit.session, team.id, day, users, now=now)
+                # a member who answered or skipped meanwhile (`/standup`) has a row already: no prompt
+                unit.send(*(dms.prompt(team, user, day) for user, out in users if user in new and not out))
             await unit.commit()
         if sending is not None:
             sending.soon()
