@@ -17,7 +17,7 @@ app and its answer timed.
 The floor is the time the limit allows: (members − the bucket's one second) ÷ rate. Goal: the fan-out done within
 1.1× the floor, zero lost, zero duplicates, and every command answered within 3 s.
 
-    python -m bench.fanout [--members 5000] [--rate 50] [--in-flight 1]
+    python -m bench.fanout [--members 5000] [--rate 50] [--in-flight 8]
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from bench.command_path_servers import (
     supportbot_env,
 )
 from bot.rules.percentiles import percentile
-from handlers.standups.jobs import IN_FLIGHT as SHIPPED_IN_FLIGHT
+from handlers.outbox import AT_ONCE as SHIPPED_IN_FLIGHT
 from tests.kit.signing import signed_headers
 
 GOAL_TIME, GOAL_COMMAND = 1.1, 3.0
@@ -141,8 +141,9 @@ async def serve_limited_slack(rate: float) -> int:
 # ============================================================================ the app (a subprocess)
 
 async def serve_app(port: int, count: int, in_flight: int) -> int:
-    """supportbot's app on HTTP; on `go` (stdin) one `standups` tick at 09:30, then `done SECONDS SENT`.
-    `in_flight` overrides `handlers.standups.jobs.IN_FLIGHT` (prompts sent at once) in this process only."""
+    """supportbot's app on HTTP; on `go` (stdin) one `standups` tick at 09:30 and the outbox sent to its end
+    (what a 429 held back is sent by the dispatcher once Retry-After has passed), then `done SECONDS SENT`.
+    `in_flight` overrides `handlers.outbox.AT_ONCE` (messages sent at once) in this process only."""
     import gc
     import logging
 
@@ -151,12 +152,12 @@ async def serve_app(port: int, count: int, in_flight: int) -> int:
     from bot.rules.people import Person
     from bot.rules.team_config import parse_teams
     from bot.settings import load_settings
-    from handlers.standups import jobs
+    from handlers import outbox
     from handlers.standups.jobs import STANDUPS
     from storage import people, teams
     from storage.db import session_factory
 
-    jobs.IN_FLIGHT = in_flight
+    outbox.AT_ONCE = in_flight
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     async with database(settings) as engine, session_factory(engine)() as session:
@@ -174,6 +175,7 @@ async def serve_app(port: int, count: int, in_flight: int) -> int:
             if line.strip() == "go":
                 started = time.perf_counter()
                 done = await bot.services.metrics.run_job(STANDUPS, bot.services, AT)
+                done += await bot.services.outbox.drain(AT, limit=3600)
                 print(f"done {time.perf_counter() - started:.3f} {done}", flush=True)
     finally:
         server.cancel()
@@ -339,8 +341,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--members", type=int, default=5000, help="members to prompt (default: %(default)s)")
     parser.add_argument("--rate", type=float, default=50.0, help="chat.postMessage per second (default: %(default)s)")
     parser.add_argument("--in-flight", type=int, default=SHIPPED_IN_FLIGHT,
-                        help="prompts in flight at once (default: %(default)s, as shipped; more bounds a crash's"
-                             " duplicates by that many instead)")
+                        help="messages the outbox sends at once (default: %(default)s, as shipped; a crash "
+                             "can duplicate at most that many)")
     parser.add_argument("--serve-slack", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-app", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parsed = parser.parse_args()

@@ -245,6 +245,7 @@ async def _standup(services: Services, client: Transcript, team: TeamProfile, no
             "Waiting on engineering for the ACME export bug"], 4, now=now)
         await standups.answer(session, team.id, "U0SAM", day, [
             "Ran the checkout incident", "Post-incident notes for ACME", "none"], 3, now=now)
+        await session.commit()
     await publish(services, team, day, now)
     client.say("At the window's close the day's message becomes the summary: blockers first, each with Escalate")
     await summarise_day(services, team, day, now + timedelta(hours=4))

@@ -41,6 +41,9 @@ AT_ONCE = 8
 """Groups sent at the same time."""
 CLOSE_GRACE = 10.0
 """Seconds a shutdown waits for the form being opened and the messages in flight."""
+CLAIMED_PER_SENDER = 4
+"""Messages claimed per round for each one sent at once: a crash leaves at most `AT_ONCE` × this many claimed
+(taken over after the lease), and a 429 gives back at most that many untried."""
 PER_CHANNEL = frozenset({"chat.postMessage"})
 """Methods Slack limits per channel too."""
 
@@ -198,15 +201,24 @@ class Outbox:
             if not batch:
                 return sent
 
-            async def one(row: _Row, done: dict[str, dict[str, Any]]) -> bool:
+            held: list[int] = []
+
+            async def one(row: _Row, done: dict[str, dict[str, Any]], held: list[int]) -> bool:
                 async with limit:
+                    if self._limited(row.method, row.args):  # a 429 came meanwhile: not tried, not counted
+                        held.append(row.id)
+                        return False
                     return await self._send(row, done, now)
 
             rows, done = batch
             try:
-                outcomes = await asyncio.gather(*(one(row, done) for row in rows))
+                outcomes = await asyncio.gather(*(one(row, done, held) for row in rows))
             finally:
                 await self._flush(now)  # what was sent is recorded before the next round claims what follows it
+            if held:
+                async with self.db() as session:
+                    await outbox.release_all(session, held)
+                    await session.commit()
             sent += sum(went for went, row in zip(outcomes, rows, strict=True) if row.method != "chat.update")
             if not any(outcomes):
                 return sent
@@ -231,7 +243,7 @@ class Outbox:
             await outbox.supersede(session, superseded, now=now, at=at)
             done = await outbox.results(session, sorted({ref["of"] for row in heads for ref in row.refs.values()}))
             ready = [row for row in heads if all(ref["of"] in done for ref in row.refs.values())
-                     and not self._limited(row.method, row.args)]
+                     and not self._limited(row.method, row.args)][:AT_ONCE * CLAIMED_PER_SENDER]
             taken = set(await outbox.claim(session, [row.id for row in ready], now=now, at=at))
             if superseded or taken:
                 await session.commit()

@@ -18,7 +18,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.messages import Message
-from storage import dialect
+from storage import dialect, standup_sends
 from storage.models import EscalationPost
 from storage.outbox_models import OutboxMessage
 
@@ -144,6 +144,13 @@ async def release(session: AsyncSession, row_id: int) -> None:
     await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(claimed_at=None))
 
 
+async def release_all(session: AsyncSession, row_ids: Sequence[int]) -> None:
+    """Give these rows back untried (not committed): one statement."""
+    for start in range(0, len(row_ids), CHUNK):
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids[start:start + CHUNK])))
+                              .values(claimed_at=None))
+
+
 async def failing(session: AsyncSession, keys: Sequence[str] | None = None) -> list[OutboxMessage]:
     """Rows not sent that failed at least once (parked ones included)."""
     query = select(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts > 0)
@@ -238,4 +245,7 @@ async def _card_shows(session: AsyncSession, params: dict[str, Any], _result: di
 AFTER_SENT: dict[str, Callable[[AsyncSession, dict[str, Any], dict[str, Any]], Coroutine[Any, Any, None]]] = {
     "card_posted": _card_posted,
     "card_shows": _card_shows,
+    "standup_prompted": standup_sends.prompted,
+    "standup_day_posted": standup_sends.day_posted,
+    "standup_reply_shows": standup_sends.reply_shows,
 }

@@ -77,20 +77,38 @@ async def record_prompt(session: AsyncSession, team_id: int, user_id: str, day: 
     return row
 
 
+async def record_prompts(session: AsyncSession, team_id: int, day: date, users: Sequence[tuple[str, bool]], *,
+                         now: datetime) -> set[str]:
+    """Members asked for the day (`(user, away)`: away when their status says they are out): each one's row,
+    in one statement; those who have a row already (they answered or skipped first) are left as they are.
+    Staged; which of them got a new row."""
+    if not users:
+        return set()
+    table = dialect.table_of(StandupEntry)
+    rows: list[dict[str, object]] = [
+        {"team_id": team_id, "user_id": user, "day": day, "status": "away" if away else "prompted",
+         "prompted_at": now, "answers": [], "version": 0, "reply_version": 0} for user, away in users]
+    added = await session.scalars(dialect.insert(session, table).values(rows).on_conflict_do_nothing(
+        index_elements=[table.c.team_id, table.c.user_id, table.c.day]).returning(table.c.user_id))
+    return set(added.all())
+
+
 async def answer(session: AsyncSession, team_id: int, user_id: str, day: date, answers: Sequence[str],
                  mood: int | None, *, now: datetime) -> StandupEntry:
+    """Store the member's answers for the day (an edit raises `version`): staged, for the caller to commit."""
     row = await _entry_for(session, team_id, user_id, day, "answered")
     row.status, row.answers, row.mood, row.answered_at = "answered", list(answers), mood, now
     row.version = (row.version or 0) + 1
-    await session.commit()
+    await session.flush()
     return row
 
 
 async def skip(session: AsyncSession, team_id: int, user_id: str, day: date, *, now: datetime) -> StandupEntry:
+    """The member skips the day (an answer stays an answer): staged, for the caller to commit."""
     row = await _entry_for(session, team_id, user_id, day, "skipped")
     if row.status != "answered":
         row.status = "skipped"
-    await session.commit()
+    await session.flush()
     return row
 
 
@@ -134,10 +152,19 @@ async def posted_day(session: AsyncSession, team_id: int, on: date, channel: str
     return row
 
 
+async def open_day(session: AsyncSession, team_id: int, on: date, channel: str, *,
+                   summarised_at: datetime | None = None) -> None:
+    """The team's day message is written (its ts comes when it is sent): staged; a day already open is kept."""
+    table = dialect.table_of(StandupDay)
+    await session.execute(dialect.insert(session, table).values(
+        team_id=team_id, day=on, channel=channel, ts=None, summarised_at=summarised_at)
+        .on_conflict_do_nothing(index_elements=[table.c.team_id, table.c.day]))
+
+
 async def summarised(session: AsyncSession, team_id: int, on: date, *, now: datetime) -> None:
-    await session.execute(update(StandupDay).where(StandupDay.team_id == team_id, StandupDay.day == on)
-                          .values(summarised_at=now))
-    await session.commit()
+    """The day's summary is written: staged."""
+    await session.execute(update(StandupDay).where(StandupDay.team_id == team_id, StandupDay.day == on,
+                                                   StandupDay.summarised_at.is_(None)).values(summarised_at=now))
 
 
 async def away_days(session: AsyncSession, user_ids: Collection[str],

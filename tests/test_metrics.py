@@ -109,7 +109,7 @@ async def test_a_refused_delivery_is_claimed_failed_and_an_api_error(
     assert await app.services.metrics.run_job(STANDUPS, app.services, PROMPT_TIME) == 0
     changes = moved(before, await scrape(metrics_of))
     assert changes[("supportbot_deliveries_total", frozenset({("outcome", "claimed")}))] == 1
-    assert changes[("supportbot_deliveries_total", frozenset({("outcome", "failed")}))] == 1
+    assert changes[("supportbot_deliveries_total", frozenset({("outcome", "parked")}))] == 1  # permanent: at once
     assert ("supportbot_deliveries_total", frozenset({("outcome", "sent")})) not in changes
     assert changes[("supportbot_slack_api_errors_total", frozenset(
         {("method", "chat.postMessage"), ("error", "channel_not_found")}))] == 1

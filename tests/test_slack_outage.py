@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -171,13 +172,15 @@ async def test_a_minute_of_500s_delays_everything_due_and_loses_and_doubles_noth
 async def test_429s_with_retry_after_are_waited_out_as_told_and_duplicate_nothing(
         app: Supportbot, bot: SlackDriver, slack: FakeSlack, simulated: Clock) -> None:
     await world(app, bot, slack, simulated)
-    slack.fail_next("chat.postMessage", 429, retry_after=1, times=2)  # within the client's own retries
+    slack.fail_next("chat.postMessage", 429, retry_after=1, times=2)  # the outbox's dispatcher waits them out
+    started = time.monotonic()
     await tick(app, simulated, DUE, (STANDUPS,))
-    waits = samples(app)[("supportbot_slack_rate_limit_waits_total", frozenset({("method", "chat.postMessage")}))]
-    waited = samples(app)[("supportbot_slack_rate_limit_wait_seconds_total",
-                           frozenset({("method", "chat.postMessage")}))]
-    assert waits == 2 and waited >= 2.0  # Retry-After: 1, twice
+    assert sum("Time for your" in (c.text or "") for c in delivered(slack)) == 0  # blocked for Retry-After
+    await app.services.outbox.drain(DUE)  # as the dispatcher does once Retry-After has passed
+    assert time.monotonic() - started >= 1.0
+    assert deliveries(app, "failed") == 2 and deliveries(app, "parked") == 0
     assert sum("Time for your" in (c.text or "") for c in delivered(slack)) == 2
+    assert await failed_work(app.services) == []
 
     # Then 429s for the rest of a simulated minute: more than the client waits out, so the next tick sends.
     slack.outage(429, retry_after=0, until=(DUE + timedelta(minutes=1)).timestamp(), methods={"chat.postMessage"})
@@ -273,19 +276,22 @@ async def test_a_permanent_refusal_parks_at_once_and_its_retry_sends_what_waited
     assert len(delivered(slack)) == 4
 
 
-async def test_a_retry_of_what_is_no_longer_due_sends_nothing_and_says_so(
-        app: Supportbot, slack: FakeSlack, simulated: Clock) -> None:
+async def test_a_retried_prompt_the_member_skipped_meanwhile_goes_out_showing_the_skip(
+        app: Supportbot, bot: SlackDriver, slack: FakeSlack, simulated: Clock) -> None:
     await configure(app, slack, members=(AGENTS[0],))
     slack.fail_method("chat.postMessage", "channel_not_found")
     await tick(app, simulated, DUE, (STANDUPS,))
     [parked] = await failed_work(app.services)
     slack.clear_failures()
-    async with app.services.db() as session:  # the member answered through `/standup` meanwhile
-        await stored.record_prompt(session, (await tier1(app)).id, AGENTS[0], DUE.date(), now=DUE, away=True)
-        await session.commit()
+    simulated.now = DUE + timedelta(minutes=5)
+    assert "Skipped" in (await bot.command("/standup", "skip", user=AGENTS[0])).text
+    assert delivered(slack) == [] and slack.count("chat.update") == 0  # the skip shown waits for its prompt
     outcomes = await retry(app.services, list(JOBS), [parked])
-    assert [(o.key, o.outcome) for o in outcomes] == [(parked.key, "not due")]
-    assert delivered(slack) == [] and await failed_work(app.services) == []
+    assert [(o.key, o.outcome) for o in outcomes] == [(parked.key, "sent")]
+    [prompt] = delivered(slack)
+    [shown] = [c for c in slack.calls("chat.update") if c.ok]
+    assert shown.args["ts"] == prompt.ts and "Skipped" in (shown.text or "")
+    assert await failed_work(app.services) == []
 
 
 # ---------------------------------------------------------------- what counts as a failure, and which kind

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.rules import claim_keys, keys
 from bot.rules.standups import (
     Entry,
     Member,
@@ -207,3 +208,23 @@ def SCHEDULE_REMINDS(member: Member, day: date, now: str, prompted_at: datetime 
     from bot.rules.standups import reminder_due
 
     return reminder_due(SCHEDULE, member, day, utc(now), prompted_at=prompted_at)
+
+
+DAY = date(2026, 11, 24)
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    (keys.standup_prompt("tier1", "U0A", DAY), claim_keys.standup_prompt("tier1", "U0A", DAY)),
+    (keys.standup_reminder("tier1", "U0A", DAY), claim_keys.standup_reminder("tier1", "U0A", DAY)),
+    (keys.standup_parent("tier1", DAY), claim_keys.standup_parent("tier1", DAY)),
+    (keys.standup_reply("tier1", DAY, "U0A"), claim_keys.standup_reply("tier1", DAY, "U0A")),
+    (keys.standup_summary("tier1", DAY), claim_keys.standup_summary("tier1", DAY)),
+    (keys.standup_prompt_update("tier1", "U0A", DAY, "answered"), "standup:tier1:2026-11-24:prompt:U0A:answered"),
+    (keys.standup_parent_update("tier1", DAY, 3), "standup:tier1:2026-11-24:parent:update:3"),
+    (keys.standup_reply_update("tier1", DAY, "U0A", 2), "standup:tier1:2026-11-24:reply:U0A:2"),
+])
+def test_a_standup_key_is_stored_as_the_claim_it_replaces_and_read_back(typed: keys.DatedKey, stored: str) -> None:
+    """The outbox's keys are the claims' strings: what was sent before the upgrade is not sent again."""
+    assert str(typed) == stored
+    assert keys.parse(stored) == typed
+    assert typed.remembered.last_day == DAY + keys.STANDUP_LOOK_BACK

@@ -99,6 +99,51 @@ def oncall_dm(escalation: int, round_number: int, level: int, person: str) -> Es
     return EscalationKey(escalation, ("oncall", str(round_number), str(level), person))
 
 
+# --------------------------------------------------------------------------- stand-ups
+
+def _standup(team_key: str, day: date, *part: str) -> DatedKey:
+    return DatedKey("standup", day, (team_key,), part, keep_after=STANDUP_LOOK_BACK)
+
+
+def standup_prompt(team_key: str, user_id: str, day: date) -> DatedKey:
+    """One member's stand-up prompt (a DM) for one of their local days."""
+    return _standup(team_key, day, "prompt", user_id)
+
+
+def standup_prompt_update(team_key: str, user_id: str, day: date, state: str) -> DatedKey:
+    """The prompt shown as `state` (answered, skipped): once per state."""
+    return _standup(team_key, day, "prompt", user_id, state)
+
+
+def standup_reminder(team_key: str, user_id: str, day: date) -> DatedKey:
+    return _standup(team_key, day, "reminder", user_id)
+
+
+def standup_parent(team_key: str, day: date) -> DatedKey:
+    """The team's day message in the report channel."""
+    return _standup(team_key, day, "parent")
+
+
+def standup_parent_update(team_key: str, day: date, answers: int) -> DatedKey:
+    """The day message shown as of `answers` answers and edits (each raises the count by one)."""
+    return _standup(team_key, day, "parent", "update", str(answers))
+
+
+def standup_summary(team_key: str, day: date) -> DatedKey:
+    """The day message turned into the summary at the window's close."""
+    return _standup(team_key, day, "summary")
+
+
+def standup_reply(team_key: str, day: date, user_id: str) -> DatedKey:
+    """One member's answer, a thread reply under the day message."""
+    return _standup(team_key, day, "reply", user_id)
+
+
+def standup_reply_update(team_key: str, day: date, user_id: str, version: int) -> DatedKey:
+    """The reply shown as of the answer's `version` (an edit)."""
+    return _standup(team_key, day, "reply", user_id, str(version))
+
+
 # --------------------------------------------------------------------------- dated and per-round keys
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from handlers.escalations.views import escalation_form
 from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, parse
 from handlers.people import person
 from handlers.services import Services
-from handlers.standups import forms, ids, views
+from handlers.standups import dms, forms, ids, views
 from handlers.standups.commands import open_form, skip_day
-from handlers.standups.report import publish, schedule_of
+from handlers.standups.report import members_of, schedule_of, stage_day
 from storage import standups as stored
 from storage import teams
 
@@ -93,21 +93,16 @@ async def submit(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -
     await ack()
     services: Services = context["services"]
     user, now = submission.user.id, context["now"]
-    async with services.db() as session:
-        current = await stored.entry(session, team.id, user, day)
+    members = await members_of(services, team, now, since=day)  # Slack asked before the transaction opens
+    async with services.unit(now) as unit:
+        current = await stored.entry(unit.session, team.id, user, day)
         if current is not None and current.status == "answered" and list(current.answers) == list(answer.answers) \
                 and current.mood == answer.mood:
             return  # the same answers again (the form sent twice, or an edit that changed nothing)
-        row = await stored.answer(session, team.id, user, day, answer.answers, answer.mood, now=now)
-    try:
-        await publish(services, team, day, now)
-    except SlackApiError as error:
-        log.warning("stand-up answer for %s not posted yet (Slack said %s); the next tick posts it",
-                    team.key, error.response.get("error"))
-    if row.prompt_channel and row.prompt_ts:
-        text, blocks = views.prompt(team.name, team.key, day, state="answered", channel=team.channels.get("standup"))
-        with suppress(SlackApiError):
-            await services.client.chat_update(channel=row.prompt_channel, ts=row.prompt_ts, text=text, blocks=blocks)
+        await stored.answer(unit.session, team.id, user, day, answer.answers, answer.mood, now=now)
+        await stage_day(unit, team, day, members, now, only=user)
+        await dms.show(unit, team, user, day, "answered")
+        await unit.commit()
 
 
 def _metadata(raw: str) -> dict[str, str] | None:

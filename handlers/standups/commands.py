@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from contextlib import suppress
 from datetime import date, datetime
 from typing import Any
 
@@ -19,7 +18,7 @@ from handlers.blocks import escape
 from handlers.payloads import UNREADABLE, SlashCommand, parse
 from handlers.people import people, person
 from handlers.services import Services
-from handlers.standups import views
+from handlers.standups import dms, views
 from handlers.standups.report import day_summary, schedule_of
 from handlers.teams import team_for
 from storage import standups as stored
@@ -156,16 +155,15 @@ async def open_form(ack: AsyncAck, client: AsyncWebClient, services: Services, t
 
 
 async def skip_day(services: Services, team: TeamProfile, user: str, day: date, now: datetime) -> str:
-    async with services.db() as session:
-        before = await stored.entry(session, team.id, user, day)
+    async with services.unit(now) as unit:
+        before = await stored.entry(unit.session, team.id, user, day)
         was = before.status if before is not None else None
-        row = await stored.skip(session, team.id, user, day, now=now)
-    if row.status == "answered":
-        return f"You already answered your stand-up for {views.day_label(day)}: there is nothing to skip."
-    if row.prompt_channel and row.prompt_ts and was != "skipped":  # skipped twice: the prompt says so already
-        text, blocks = views.prompt(team.name, team.key, day, state="skipped")
-        with suppress(SlackApiError):  # the prompt keeps its buttons; the skip is stored all the same
-            await services.client.chat_update(channel=row.prompt_channel, ts=row.prompt_ts, text=text, blocks=blocks)
+        row = await stored.skip(unit.session, team.id, user, day, now=now)
+        if row.status == "answered":
+            return f"You already answered your stand-up for {views.day_label(day)}: there is nothing to skip."
+        if was != "skipped":  # skipped twice: the prompt says so already
+            await dms.show(unit, team, user, day, "skipped")
+        await unit.commit()
     return f"Skipped your stand-up for {views.day_label(day)}: no prompt or reminder today."
 
 
