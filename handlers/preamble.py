@@ -128,3 +128,9 @@ def listener(payload: type[P], *, field: str | None = None, may: Can | None = No
 async def _team(find: TeamOf, parsed: BaseModel, context: dict[str, Any]) -> TeamProfile | None:
     found = find(parsed, context)
     return await found if inspect.isawaitable(found) else found
+
+
+def form_team(submission: ViewSubmission, context: dict[str, Any]) -> TeamProfile | None:
+    """The team a form was opened for: its key in the view's `private_metadata`."""
+    found: TeamProfile | None = context["directory"].find(submission.view.private_metadata)
+    return found
