@@ -77,9 +77,15 @@ async def say(refused: str, payload_type: type[BaseModel], field: str | None, ac
     else:  # a click: answered at once, then told privately after the answer (none when Slack sent nowhere)
         if ack.response is None:
             await ack()
-        if context.get("response_url"):
-            context["services"].outbox.in_background(
-                respond(text=refused, response_type="ephemeral", replace_original=False))
+        await tell(respond, context, refused)
+
+
+async def tell(respond: AsyncRespond, context: dict[str, Any], text: str) -> None:
+    """A line only the person who pressed the button sees, said after the answer; none when Slack sent nowhere
+    to say it."""
+    if context.get("response_url"):
+        context["services"].outbox.in_background(
+            respond(text=text, response_type="ephemeral", replace_original=False))
 
 
 def listener(payload: type[P], *, field: str | None = None, may: Can | None = None,
