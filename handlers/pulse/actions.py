@@ -24,7 +24,7 @@ from bot.rules.roles import Can
 from bot.rules.team_config import TeamsFile
 from handlers.blocks import modal, section
 from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number
-from handlers.preamble import Refused, listener, require
+from handlers.preamble import Refused, listener, require, tell
 from handlers.pulse import forms, ids, views
 from handlers.pulse.results import team_of
 from storage import pulse, teams
@@ -70,15 +70,8 @@ async def _open(client: AsyncWebClient, respond: AsyncRespond, context: dict[str
     try:
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as error:
-        await _tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
+        await tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
                                       "Please press Answer again.")
-
-
-async def _tell(respond: AsyncRespond, context: dict[str, Any], text: str) -> None:
-    """A line only the person who pressed the button sees, said after the answer."""
-    if context.get("response_url"):
-        context["services"].outbox.in_background(
-            respond(text=text, response_type="ephemeral", replace_original=False))
 
 
 def _thanks() -> dict[str, Any]:
