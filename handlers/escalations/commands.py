@@ -15,7 +15,8 @@ from bot.rules.directory import Directory, TeamProfile
 from bot.rules.roles import Can, may
 from handlers.blocks import escape
 from handlers.escalations import views
-from handlers.payloads import UNREADABLE, SlashCommand, parse
+from handlers.payloads import SlashCommand
+from handlers.preamble import listener
 from storage import escalations
 from storage.db import SessionFactory
 
@@ -26,13 +27,10 @@ NOT_IN_A_TEAM = ("You're not in a support team yet, so I don't know where to rou
                  "configuration, applied with `supportbot config apply`).")
 
 
-async def escalate(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
+@listener(SlashCommand)
+async def escalate(ack: AsyncAck, command: SlashCommand, client: AsyncWebClient, respond: AsyncRespond,
                    context: dict[str, Any]) -> None:
     """`/escalate [summary] | list | mine | ESC-42 | stats [7d|30d|90d] | help`."""
-    command = parse(SlashCommand, body)
-    if command is None:
-        await ack(text=UNREADABLE)
-        return
     text = " ".join(command.text.split())
     word, _, rest = text.partition(" ")
     user, db, now, mine = command.user_id, context["db"], context["now"], context["directory"].teams_of(command.user_id)

@@ -18,14 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.rules import customer_updates as drafting
 from bot.rules.directory import TeamProfile
 from bot.rules.people import Person
-from bot.rules.roles import Can, may, refusal
 from handlers import people
 from handlers.blocks import modal, section
 from handlers.escalations import forms, ids
-from handlers.escalations.actions import GONE, clicked, tell
+from handlers.escalations.acting import escalation_of
 from handlers.escalations.views import drafts as views
 from handlers.escalations.views.card import ref
-from handlers.payloads import UNREADABLE, ViewSubmission, as_number, parse
+from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number
+from handlers.preamble import Refused, listener, tell
 from handlers.services import Services
 from storage import escalations
 from storage.models import Escalation, EscalationEvent
@@ -34,21 +34,20 @@ UPDATES = ("update", "customer_update")
 log = logging.getLogger(__name__)
 
 
-async def open_draft(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
+@listener(ButtonClick)
+async def open_draft(ack: AsyncAck, click: ButtonClick, client: AsyncWebClient, respond: AsyncRespond,
                      context: dict[str, Any]) -> None:
     """Draft customer update, pressed on a card: first, whom the message is for (the form opens just after the
     answer, with the owner's name as the people cache knows it; Slack is asked about who it does not know
     after that, so the draft can name them)."""
     async with context["db"]() as session:
-        found = await clicked(body, session, context, respond)
-        if found is not None:
-            click, escalation, team = found
-            stage = drafting.stage_of(escalation.status, len(await _updates(session, escalation.id)))
-            if not click.trigger_id:
-                await tell(respond, context, UNREADABLE)
-            else:
-                context["services"].outbox.in_background(_open_choices(
-                    client, respond, context, click.trigger_id, click.user.id, escalation, team, stage))
+        escalation, team = await escalation_of(session, context, click.number(), click.user.id,
+                                               what=f"ButtonClick for {click.action.action_id!r}")
+        stage = drafting.stage_of(escalation.status, len(await _updates(session, escalation.id)))
+    if not click.trigger_id:
+        raise Refused(UNREADABLE)
+    context["services"].outbox.in_background(_open_choices(
+        client, respond, context, click.trigger_id, click.user.id, escalation, team, stage))
     await ack()
 
 
@@ -83,29 +82,18 @@ async def _open_choices(client: AsyncWebClient, respond: AsyncRespond, context: 
             log.info("the draft choices were not updated with the owner's name (%s)", error.response.get("error"))
 
 
-async def write_draft(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+@listener(ViewSubmission, field=ids.CUSTOMER_TZ)
+async def write_draft(ack: AsyncAck, submission: ViewSubmission, context: dict[str, Any]) -> None:
     """The choices, submitted: the draft replaces them in the same modal. Names come from the people cache;
     when it lacks one (Slack was slow to say), a moment's "writing" view replaces them first and the draft
     follows once Slack has answered (views.update, after the answer)."""
-    submission = parse(ViewSubmission, body)
-    if submission is None:
-        await ack(response_action="errors", errors={ids.CUSTOMER_TZ: UNREADABLE})
-        return
     choices = forms.DraftChoices.from_view(submission.view)
-    number = as_number(submission.view.private_metadata)
     now, services = context["now"], context["services"]
     async with context["db"]() as session:
-        escalation = await escalations.get(session, number) if number else None
-        team = context["directory"].team(escalation.team_id) if escalation else None
-        refused = (UNREADABLE if number is None else GONE if escalation is None or team is None
-                   else None if may(Can.WORK_ESCALATIONS, team, submission.user.id)
-                   else refusal(Can.WORK_ESCALATIONS, team)[:150])
-        if refused is None and team is not None and choices.timezone not in views.zones(team.timezone):
-            refused = "Please choose the customer's timezone from the list."
-        if refused:
-            await ack(response_action="errors", errors={ids.CUSTOMER_TZ: refused})
-            return
-        assert escalation is not None and team is not None
+        escalation, team = await escalation_of(session, context, as_number(submission.view.private_metadata),
+                                               submission.user.id, what="draft choices")
+        if choices.timezone not in views.zones(team.timezone):
+            raise Refused("Please choose the customer's timezone from the list.")
         wanted = _named(escalation, submission.user.id, choices.name_owner)
         known = await people.cached(services, wanted, now)
         if all(user in known.found for user in wanted):

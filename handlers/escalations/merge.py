@@ -19,10 +19,12 @@ from bot.rules import escalation_changes as rules
 from bot.rules import keys
 from bot.rules.directory import TeamProfile
 from bot.rules.messages import Message, post
-from bot.rules.roles import Can, may, refusal
+from bot.rules.roles import Can
 from handlers.blocks import user
 from handlers.escalations import actions, announce, ids, views
-from handlers.payloads import UNREADABLE, ViewSubmission, as_number, parse
+from handlers.escalations.acting import GONE, escalation_of
+from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number
+from handlers.preamble import Refused, listener, require
 from storage import escalations
 from storage.models import Escalation, EscalationEvent
 
@@ -30,30 +32,24 @@ LISTED = 100
 """A static select holds at most 100 options."""
 
 
-async def open_merge_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
+@listener(ButtonClick)
+async def open_merge_form(ack: AsyncAck, click: ButtonClick, client: AsyncWebClient, respond: AsyncRespond,
                           context: dict[str, Any]) -> None:
     async with context["db"]() as session:
-        found = await actions.clicked(body, session, context, respond)
-        if found is not None:
-            click, escalation, team = found
-            listed = await escalations.open_for_teams(session, [team.id], limit=LISTED + 1)
-            candidates = [e for e in listed.escalations if e.id != escalation.id][:LISTED]
-            others = listed.total - (escalation.status != "resolved")
-            view = views.merge_form(escalation, candidates, more=max(others - len(candidates), 0))
-    if found is not None:
-        if not click.trigger_id:
-            await actions.tell(respond, context, UNREADABLE)
-        else:
-            context["services"].outbox.in_background(
-                actions.open_view(client, respond, context, click.trigger_id, view))
+        escalation, team = await escalation_of(session, context, click.number(), click.user.id,
+                                               what=f"ButtonClick for {click.action.action_id!r}")
+        listed = await escalations.open_for_teams(session, [team.id], limit=LISTED + 1)
+        candidates = [e for e in listed.escalations if e.id != escalation.id][:LISTED]
+        others = listed.total - (escalation.status != "resolved")
+        view = views.merge_form(escalation, candidates, more=max(others - len(candidates), 0))
+    if not click.trigger_id:
+        raise Refused(UNREADABLE)
+    context["services"].outbox.in_background(actions.open_view(client, respond, context, click.trigger_id, view))
     await ack()
 
 
-async def submit_merge(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
-    submission = parse(ViewSubmission, body)
-    if submission is None:
-        await ack(response_action="errors", errors={ids.MERGE_TARGET: UNREADABLE})
-        return
+@listener(ViewSubmission, field=ids.MERGE_TARGET)
+async def submit_merge(ack: AsyncAck, submission: ViewSubmission, context: dict[str, Any]) -> None:
     number = as_number(submission.view.private_metadata)
     chosen = as_number(submission.view.values().get(ids.MERGE_TARGET))
     by, now = submission.user.id, context["now"]
@@ -61,16 +57,17 @@ async def submit_merge(ack: AsyncAck, body: dict[str, Any], context: dict[str, A
         found = await escalations.locked(unit.session, [n for n in (number, chosen) if n])
         duplicate, target = found.get(number or 0), found.get(chosen or 0)
         team: TeamProfile | None = context["directory"].team(duplicate.team_id) if duplicate else None
-        made: tuple[rules.Change, rules.Change] | str = (
-            UNREADABLE if number is None else actions.GONE if duplicate is None or team is None
-            else refusal(Can.WORK_ESCALATIONS, team) if not may(Can.WORK_ESCALATIONS, team, by)
-            else rules.merge(rules.Mergeable(escalations.state_of(duplicate), duplicate.team_id, duplicate.summary),
-                             rules.Mergeable(escalations.state_of(target), target.team_id) if target else None,
-                             by, now))
+        if number is None:
+            raise Refused(UNREADABLE)
+        if duplicate is None or team is None:
+            raise Refused(GONE)
+        require(Can.WORK_ESCALATIONS, team, by)
+        made = rules.merge(rules.Mergeable(escalations.state_of(duplicate), duplicate.team_id, duplicate.summary),
+                           rules.Mergeable(escalations.state_of(target), target.team_id) if target else None,
+                           by, now)
         if isinstance(made, str):
-            await ack(response_action="errors", errors={ids.MERGE_TARGET: made[:150]})
-            return
-        assert duplicate is not None and target is not None and team is not None
+            raise Refused(made)
+        assert target is not None
         closed, taken = await escalations.merge(unit.session, duplicate, target, made,
                                                 (made[0].state.due(team.policy), made[1].state.due(team.policy)))
         unit.send(*merged(duplicate, target, team, (closed, taken), now))

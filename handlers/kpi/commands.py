@@ -28,7 +28,8 @@ from bot.rules.roles import Can, may, refusal, teams_where
 from bot.rules.team_config import KpiTargets, TeamsFile
 from handlers.blocks import escape
 from handlers.kpi import ids, report, views
-from handlers.payloads import UNREADABLE, SlashCommand, ViewSubmission, parse
+from handlers.payloads import SlashCommand, ViewSubmission
+from handlers.preamble import form_team, listener, require
 from handlers.teams import team_for
 from storage import kpi, teams
 
@@ -46,14 +47,11 @@ _after_ack: set[asyncio.Task[None]] = set()
 """Digests being worked out for `/kpi` after its acknowledgement (the loop keeps only weak references)."""
 
 
-async def kpi_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
+@listener(SlashCommand)
+async def kpi_command(ack: AsyncAck, command: SlashCommand, client: AsyncWebClient, respond: AsyncRespond,
                       context: dict[str, Any]) -> None:
     """`/kpi [today|week] [TEAM] | log <metric> <value> [YYYY-MM-DD] [TEAM] | targets [TEAM] |
     baseline <metric> [TEAM] | help`: TEAM (a key or name) for someone in several teams, else their default."""
-    command = parse(SlashCommand, body)
-    if command is None:
-        await ack(text=UNREADABLE)
-        return
     words = command.text.split()
     word, rest = (words[0].lower(), words[1:]) if words else ("", [])
     if word == "help" and not rest:
@@ -159,8 +157,7 @@ def _day(raw: str | None, today: date) -> date | str:
 
 async def log(context: dict[str, Any], team: TeamProfile, user: str, metric: str, raw_value: str,
               raw_day: str | None) -> str:
-    if not may(Can.MANAGE_KPIS, team, user):
-        return refusal(Can.MANAGE_KPIS, team)
+    require(Can.MANAGE_KPIS, team, user)
     if not METRIC_NAME.fullmatch(metric):
         return f"`{escape(metric[:64])}` can't be a metric name: use lowercase letters, digits and _, e.g. `nps`."
     if metric in BY_KEY:
@@ -179,8 +176,7 @@ async def log(context: dict[str, Any], team: TeamProfile, user: str, metric: str
 
 
 async def baseline(context: dict[str, Any], team: TeamProfile, user: str, metric: str) -> str:
-    if not may(Can.MANAGE_KPIS, team, user):
-        return refusal(Can.MANAGE_KPIS, team)
+    require(Can.MANAGE_KPIS, team, user)
     if not METRIC_NAME.fullmatch(metric):
         return USAGE
     today = local_date(context["now"], team.timezone)
@@ -223,13 +219,10 @@ async def targets(ack: AsyncAck, client: AsyncWebClient, team: TeamProfile, user
     await ack()
 
 
-async def submit_targets(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+@listener(ViewSubmission, field=ids.FIRST_RESPONSE_MINUTES, may=Can.MANAGE_KPIS, team=form_team)
+async def submit_targets(ack: AsyncAck, submission: ViewSubmission, team: TeamProfile,
+                         context: dict[str, Any]) -> None:
     """Managers' new targets, validated as the teams YAML validates them, saved in the team's settings."""
-    submission = parse(ViewSubmission, body)
-    team = context["directory"].find(submission.view.private_metadata) if submission else None
-    if submission is None or team is None or not may(Can.MANAGE_KPIS, team, submission.user.id):
-        await ack(response_action="errors", errors={ids.FIRST_RESPONSE_MINUTES: refusal(Can.MANAGE_KPIS, team)[:150]})
-        return
     entered = submission.view.values()
     errors: dict[str, str] = {}
     numbers: dict[str, float] = {}

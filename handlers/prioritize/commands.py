@@ -17,7 +17,8 @@ from bot.rules.roles import Can, may, may_track_initiative, refusal, teams_where
 from bot.rules.scorecard import SCORES, Scored, ranked, summarise, weights_of
 from bot.rules.team_config import CRITERIA
 from handlers.blocks import escape
-from handlers.payloads import UNREADABLE, SlashCommand, ViewSubmission, as_number, parse
+from handlers.payloads import SlashCommand, ViewSubmission, as_number
+from handlers.preamble import Refused, form_team, listener, require
 from handlers.prioritize import ids, views
 from handlers.prioritize.tracking import listing, read_form
 from handlers.services import Services
@@ -29,11 +30,8 @@ USAGE = "I didn't understand that. " + views.HELP
 VERBS = frozenset({"", "score", "edit", "list", "share", "done", "drop", "help"})
 
 
-async def prioritize(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
-    command = parse(SlashCommand, body)
-    if command is None:
-        await ack(text=UNREADABLE)
-        return
+@listener(SlashCommand)
+async def prioritize(ack: AsyncAck, command: SlashCommand, client: AsyncWebClient, context: dict[str, Any]) -> None:
     words = command.text.split()
     verb, rest = (words[0].lower(), words[1:]) if words else ("", [])
     if verb == "help" and not rest:
@@ -42,8 +40,7 @@ async def prioritize(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     directory, user, db, now = context["directory"], command.user_id, context["db"], context["now"]
     teams = directory.teams_of(user)
     if not teams:
-        await ack(text=refusal(Can.PRIORITIZE, None))
-        return
+        raise Refused(refusal(Can.PRIORITIZE, None))
     number = as_number(rest[0].lstrip("#")) if rest else None
     if verb in ("score", "edit", "done", "drop") and number:  # the initiative's own team, when it is one of theirs
         team: TeamProfile | str | None = await _team_of(db, directory, user, number) or \
@@ -118,8 +115,7 @@ async def ranked_of(db: SessionFactory, team: TeamProfile) -> list[Scored]:
 
 async def _score_form(client: AsyncWebClient, db: SessionFactory, team: TeamProfile, user: str, number: int,
                       trigger_id: str) -> dict[str, Any]:
-    if not may(Can.PRIORITIZE, team, user):
-        return {"text": refusal(Can.PRIORITIZE, team)}
+    require(Can.PRIORITIZE, team, user)
     async with db() as session:
         found = [(i, s) for i, s in await scorecard.open_for_team(session, team.id) if i.id == number]
     if not found:
@@ -140,7 +136,7 @@ async def _track_form(client: AsyncWebClient, db: SessionFactory, team: TeamProf
     if initiative is None or initiative.team_id != team.id or initiative.status != "open":
         return {"text": f"{team.name} has no open initiative #{number}: `/prioritize list` shows them."}
     if not may_track_initiative(team, user, initiative.proposer):
-        return {"text": refusal(Can.TRACK_INITIATIVES, team)}
+        raise Refused(refusal(Can.TRACK_INITIATIVES, team))
     try:
         await client.views_open(trigger_id=trigger_id, view=views.track_form(
             initiative.id, initiative.title, initiative.owner, initiative.target_date, initiative.kpi))
@@ -156,8 +152,7 @@ SHARING = ("Sharing the ranked list here. If it does not appear, supportbot is n
 async def share(services: Services, team: TeamProfile, user: str, channel: str | None, now: datetime, *,
                 request: str) -> str:
     """The ranked list, posted in `channel` by the outbox after the answer (once per command: `request`)."""
-    if not may(Can.PRIORITIZE, team, user):
-        return refusal(Can.PRIORITIZE, team)
+    require(Can.PRIORITIZE, team, user)
     if not channel:
         return "I don't know which channel you typed this in: try again from the channel."
     listed, tracking = await listing(services.db, team, now, views.LIST_SHOWN)
@@ -171,8 +166,7 @@ async def share(services: Services, team: TeamProfile, user: str, channel: str |
 
 async def close(db: SessionFactory, team: TeamProfile, user: str, number: int, status: str, outcome: str,
                 now: datetime) -> str:
-    if not may(Can.DECIDE_INITIATIVES, team, user):
-        return refusal(Can.DECIDE_INITIATIVES, team)
+    require(Can.DECIDE_INITIATIVES, team, user)
     async with db() as session:
         initiative = await scorecard.get(session, number)
         if initiative is None or initiative.team_id != team.id or initiative.status != "open":
@@ -192,12 +186,9 @@ def _scores(values: dict[str, str | list[str] | None]) -> tuple[dict[str, int], 
     return chosen, errors
 
 
-async def submit_proposal(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
-    submission = parse(ViewSubmission, body)
-    team = context["directory"].find(submission.view.private_metadata) if submission else None
-    if submission is None or team is None or not may(Can.PRIORITIZE, team, submission.user.id):
-        await ack(response_action="errors", errors={ids.TITLE: refusal(Can.PRIORITIZE, team)[:150]})
-        return
+@listener(ViewSubmission, field=ids.TITLE, may=Can.PRIORITIZE, team=form_team)
+async def submit_proposal(ack: AsyncAck, submission: ViewSubmission, team: TeamProfile,
+                          context: dict[str, Any]) -> None:
     values = submission.view.values()
     scores, errors = _scores(values)
     (owner, target, kpi), wrong = read_form(values, local_date(context["now"], team.timezone))
@@ -221,36 +212,41 @@ async def submit_proposal(ack: AsyncAck, body: dict[str, Any], context: dict[str
         await scorecard.score(session, initiative.id, submission.user.id, scores, now=context["now"])
 
 
-async def submit_score(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
-    submission = parse(ViewSubmission, body)
-    number = as_number(submission.view.private_metadata) if submission else None
+async def open_initiative_team(submission: ViewSubmission, context: dict[str, Any]) -> TeamProfile | None:
+    """The team of the open initiative a form is about (its number in the view's metadata); None when there is
+    none, or it is closed."""
+    number = as_number(submission.view.private_metadata)
     async with context["db"]() as session:
         initiative = await scorecard.get(session, number) if number else None
-    team = context["directory"].team(initiative.team_id) if initiative else None
-    if submission is None or initiative is None or initiative.status != "open" or \
-            not may(Can.PRIORITIZE, team, submission.user.id):
-        await ack(response_action="errors", errors={"csat": refusal(Can.PRIORITIZE, team)[:150]})
-        return
+    team: TeamProfile | None = context["directory"].team(initiative.team_id) if initiative else None
+    if initiative is not None and initiative.status != "open":
+        raise Refused(refusal(Can.PRIORITIZE, team))
+    return team
+
+
+@listener(ViewSubmission, field="csat", may=Can.PRIORITIZE, team=open_initiative_team)
+async def submit_score(ack: AsyncAck, submission: ViewSubmission, context: dict[str, Any]) -> None:
+    number = as_number(submission.view.private_metadata)
+    assert number is not None  # the team was found by it
     scores, errors = _scores(submission.view.values())
     if errors:
         await ack(response_action="errors", errors=errors)
         return
     await ack()
     async with context["db"]() as session:
-        await scorecard.score(session, initiative.id, submission.user.id, scores, now=context["now"])
+        await scorecard.score(session, number, submission.user.id, scores, now=context["now"])
 
 
-async def submit_tracking(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+@listener(ViewSubmission, field=ids.OWNER)
+async def submit_tracking(ack: AsyncAck, submission: ViewSubmission, context: dict[str, Any]) -> None:
     """The owner, target date and KPI of an open initiative, from its proposer or a manager of its team."""
-    submission = parse(ViewSubmission, body)
-    number = as_number(submission.view.private_metadata) if submission else None
+    number = as_number(submission.view.private_metadata)
     async with context["db"]() as session:
         initiative = await scorecard.get(session, number) if number else None
         team = context["directory"].team(initiative.team_id) if initiative else None
-        if submission is None or initiative is None or team is None or initiative.status != "open" or \
+        if initiative is None or team is None or initiative.status != "open" or \
                 not may_track_initiative(team, submission.user.id, initiative.proposer):
-            await ack(response_action="errors", errors={ids.OWNER: refusal(Can.TRACK_INITIATIVES, team)[:150]})
-            return
+            raise Refused(refusal(Can.TRACK_INITIATIVES, team))
         (owner, target, kpi), errors = read_form(submission.view.values(), local_date(context["now"], team.timezone),
                                                  kept=initiative.target_date)
         if errors:

@@ -20,10 +20,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.rules.directory import Directory, TeamProfile
 from bot.rules.pulse import questions_from_json
-from bot.rules.roles import Can, may, refusal
+from bot.rules.roles import Can
 from bot.rules.team_config import TeamsFile
 from handlers.blocks import modal, section
-from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number, parse
+from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number
+from handlers.preamble import Refused, listener, require, tell
 from handlers.pulse import forms, ids, views
 from handlers.pulse.results import team_of
 from storage import pulse, teams
@@ -33,36 +34,32 @@ log = logging.getLogger(__name__)
 GONE = "That pulse round no longer exists."
 
 
-def _refusal(of: PulseRound | None, team: TeamProfile | None, person: str, now: datetime) -> str | None:
+def _answerable(of: PulseRound | None, team: TeamProfile | None, person: str, now: datetime) -> PulseRound:
+    """The round, if the person may answer it now; else `Refused` saying why."""
     if of is None or team is None:
-        return GONE
-    if not may(Can.ANSWER_PULSE, team, person):
-        return refusal(Can.ANSWER_PULSE, team)
+        raise Refused(GONE)
+    require(Can.ANSWER_PULSE, team, person)
     if of.closes_at <= now:
-        return views.closed_text(of.week, of.closes_at)
-    return None
+        raise Refused(views.closed_text(of.week, of.closes_at))
+    return of
 
 
-async def open_answer_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
+@listener(ButtonClick)
+async def open_answer_form(ack: AsyncAck, click: ButtonClick, client: AsyncWebClient, respond: AsyncRespond,
                            context: dict[str, Any]) -> None:
     await ack()
-    click = parse(ButtonClick, body)
-    round_id = as_number(click.action.value) if click else None
-    if click is None or round_id is None or not click.trigger_id:
-        await _tell(respond, context, UNREADABLE)
-        return
+    round_id = as_number(click.action.value)
+    if round_id is None or not click.trigger_id:
+        raise Refused(UNREADABLE)
     async with context["db"]() as session:
-        of = await pulse.get(session, round_id)
-        team = team_of(context["directory"], of) if of else None
-        refusal = _refusal(of, team, click.user.id, context["now"])
-        if refusal is None and of is not None and await pulse.has_answered(session, of.id, click.user.id):
-            refusal = views.already_text(of.week)
-        if refusal is None and of is not None and not await pulse.first_click(session, of.id, click.trigger_id,
-                                                                               now=context["now"]):
+        found = await pulse.get(session, round_id)
+        team = team_of(context["directory"], found) if found else None
+        of = _answerable(found, team, click.user.id, context["now"])
+        if await pulse.has_answered(session, of.id, click.user.id):
+            raise Refused(views.already_text(of.week))
+        if not await pulse.first_click(session, of.id, click.trigger_id, now=context["now"]):
             return  # the same click delivered again: its form is open already
-    if refusal or of is None or team is None:
-        await _tell(respond, context, refusal or GONE)
-        return
+    assert team is not None
     view = views.answer_form(of.id, team.name, of.week, questions_from_json(of.questions), of.min_responses)
     context["services"].outbox.in_background(_open(client, respond, context, click.trigger_id, view))
 
@@ -73,44 +70,31 @@ async def _open(client: AsyncWebClient, respond: AsyncRespond, context: dict[str
     try:
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as error:
-        await _tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
+        await tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
                                       "Please press Answer again.")
-
-
-async def _tell(respond: AsyncRespond, context: dict[str, Any], text: str) -> None:
-    """A line only the person who pressed the button sees, said after the answer."""
-    if context.get("response_url"):
-        context["services"].outbox.in_background(
-            respond(text=text, response_type="ephemeral", replace_original=False))
 
 
 def _thanks() -> dict[str, Any]:
     return modal(ids.ANSWER_FORM + ".thanks", "Weekly pulse", [section(views.THANKS)], submit=None, close="Close")
 
 
-async def submit_answers(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
-    submission = parse(ViewSubmission, body)
-    round_id = as_number(submission.view.private_metadata) if submission else None
+@listener(ViewSubmission, field=ids.question(0))
+async def submit_answers(ack: AsyncAck, submission: ViewSubmission, context: dict[str, Any]) -> None:
+    round_id = as_number(submission.view.private_metadata)
+    if round_id is None:
+        raise Refused(UNREADABLE)
     first = ids.question(0)
-    if submission is None or round_id is None:
-        await ack(response_action="errors", errors={first: UNREADABLE})
-        return
     person, now = submission.user.id, context["now"]
     async with context["db"]() as session:
-        of = await pulse.get(session, round_id)
-        team = team_of(context["directory"], of) if of else None
-        refusal = _refusal(of, team, person, now)
-        if refusal or of is None:
-            await ack(response_action="errors", errors={first: refusal or GONE})
-            return
+        found = await pulse.get(session, round_id)
+        of = _answerable(found, team_of(context["directory"], found) if found else None, person, now)
         form = forms.AnswerForm.from_view(submission.view, questions_from_json(of.questions))
         if form.errors:
             await ack(response_action="errors", errors=form.errors)
             return
         round_id, week = of.id, of.week
         if not await pulse.take_part(session, round_id, person):  # committed on its own, before the answers
-            await ack(response_action="errors", errors={first: views.already_text(week)})
-            return
+            raise Refused(views.already_text(week))
         try:
             await pulse.cast(session, round_id, form.answers, form.comment)
         except Exception:
@@ -123,17 +107,16 @@ async def submit_answers(ack: AsyncAck, body: dict[str, Any], context: dict[str,
     await ack(response_action="update", view=_thanks())
 
 
-async def submit_setup(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
-    submission = parse(ViewSubmission, body)
-    if submission is None:
-        await ack(response_action="errors", errors={ids.SETUP_TIME: UNREADABLE})
-        return
-    form = forms.SetupForm.from_view(submission.view)
+def setup_team(submission: ViewSubmission, context: dict[str, Any]) -> TeamProfile | None:
+    """The team the setup form is for (its picker, else the team it was opened for)."""
+    key = forms.SetupForm.from_view(submission.view).team_key
     directory: Directory = context["directory"]
-    team = directory.find(form.team_key) if form.team_key else None
-    if team is None or not may(Can.SET_UP_PULSE, team, submission.user.id):
-        await ack(response_action="errors", errors={ids.SETUP_TIME: refusal(Can.SET_UP_PULSE, team)[:150]})
-        return
+    return directory.find(key) if key else None
+
+
+@listener(ViewSubmission, field=ids.SETUP_TIME, may=Can.SET_UP_PULSE, team=setup_team)
+async def submit_setup(ack: AsyncAck, submission: ViewSubmission, team: TeamProfile, context: dict[str, Any]) -> None:
+    form = forms.SetupForm.from_view(submission.view)
     if form.errors or form.config is None:
         await ack(response_action="errors", errors=form.errors)
         return

@@ -18,7 +18,8 @@ from bot.rules.pulse import questions_from_json
 from bot.rules.pulse_results import TeamRound
 from bot.rules.roles import Can, refusal, teams_where
 from handlers.blocks import MESSAGE_BLOCKS_MAX, Block, escape
-from handlers.payloads import UNREADABLE, SlashCommand, parse
+from handlers.payloads import SlashCommand
+from handlers.preamble import listener
 from handlers.pulse import views
 from handlers.pulse.results import rollup_results, round_results, team_round
 from handlers.teams import team_for
@@ -37,12 +38,9 @@ def usage(word: str) -> str:
     return f"I don't know `/pulse {escape(word)}`.\n\n{views.HELP}"
 
 
-async def pulse_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+@listener(SlashCommand)
+async def pulse_command(ack: AsyncAck, command: SlashCommand, client: AsyncWebClient,
                         context: dict[str, Any]) -> None:
-    command = parse(SlashCommand, body)
-    if command is None:
-        await ack(text=UNREADABLE)
-        return
     word, _, rest = " ".join(command.text.split()).partition(" ")
     person, directory, now, db = command.user_id, context["directory"], context["now"], context["db"]
     match word.lower():

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.blocks import escape
 from handlers.jobs import Job
-from handlers.payloads import UNREADABLE, ButtonClick, SlashCommand, parse
+from handlers.payloads import UNREADABLE, ButtonClick, SlashCommand
+from handlers.preamble import Refused, listener
 from handlers.supportbot import ids, setup
 
 COMMANDS = {"/supportbot": "What supportbot can do, and setting up a team: `/supportbot help`"}
@@ -38,11 +39,8 @@ def register(app: AsyncApp) -> None:
     app.action(ids.OPEN_SETUP)(open_setup_from_button)
 
 
-async def supportbot(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
-    command = parse(SlashCommand, body)
-    if command is None:
-        await ack(text=UNREADABLE)
-        return
+@listener(SlashCommand)
+async def supportbot(ack: AsyncAck, command: SlashCommand, client: AsyncWebClient, context: dict[str, Any]) -> None:
     word, _, rest = " ".join(command.text.split()).partition(" ")
     match word.lower():
         case "" | "help" if not rest:
@@ -56,14 +54,14 @@ async def supportbot(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
             await ack(text=f"I don't know `{escape(command.text.strip()[:50])}`. Here is what I can do:\n{HELP}")
 
 
-async def open_setup_from_button(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
-                                 context: dict[str, Any], respond: AsyncRespond) -> None:
+@listener(ButtonClick)
+async def open_setup_from_button(ack: AsyncAck, click: ButtonClick, client: AsyncWebClient,
+                                 context: dict[str, Any]) -> None:
     """"Create a team" on the getting-started checklist."""
     await ack()
-    click = parse(ButtonClick, body)
-    if click is None or click.trigger_id is None:
-        return
+    if click.trigger_id is None:
+        raise Refused(UNREADABLE)
     form = await setup.form_for(context["services"], context["directory"], click.user.id, "new", context["now"])
     refusal = form if isinstance(form, str) else await setup.open_form(client, form, click.trigger_id)
-    if refusal and context.get("response_url"):
-        await respond(text=refusal, response_type="ephemeral", replace_original=False)
+    if refusal:
+        raise Refused(refusal)

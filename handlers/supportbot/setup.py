@@ -22,7 +22,8 @@ from bot.rules.roles import Can, may, refusal, teams_where
 from bot.rules.team_config import TeamConfig, TeamsFile
 from handlers import people
 from handlers.blocks import escape
-from handlers.payloads import ViewSubmission, parse
+from handlers.payloads import ViewSubmission
+from handlers.preamble import Refused, listener
 from handlers.services import Services
 from handlers.supportbot import ids, onboarding
 from handlers.supportbot.setup_form import read_team_form, team_form, unpostable_warning
@@ -82,20 +83,19 @@ async def unpostable(client: AsyncWebClient, channel: str) -> bool:
     return bool(found.get("is_archived")) or (bool(found.get("is_private")) and not found.get("is_member"))
 
 
-async def submit_setup(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
-    submission = parse(ViewSubmission, body)
+@listener(ViewSubmission, field=ids.NAME)
+async def submit_setup(ack: AsyncAck, submission: ViewSubmission, context: dict[str, Any]) -> None:
     directory: Directory = context["directory"]
     services: Services = context["services"]
     now: datetime = context["now"]
     try:
-        key = json.loads(submission.view.private_metadata).get("team") if submission else None
+        key = json.loads(submission.view.private_metadata).get("team")
     except (ValueError, AttributeError, RecursionError):  # RecursionError: nested past the JSON parser's depth
         key = None
-    user = submission.user.id if submission else ""
+    user = submission.user.id
     existing, refused = _may_save(directory, user, key, await is_workspace_admin(services, user, now))
-    if submission is None or refused is not None:
-        await ack(response_action="errors", errors={ids.NAME: (refused or ADMINS_ONLY)[:150]})
-        return
+    if refused is not None:
+        raise Refused(refused)
     read = read_team_form(submission.view.values(), existing.config if existing else None)
     if read.team is not None and existing is None and directory.find(read.team.key) is not None:
         read.errors[ids.KEY] = f"A team `{read.team.key}` already exists: choose another key."
