@@ -140,6 +140,7 @@ async def _the_new_release_reads_and_extends_it(engine: AsyncEngine) -> None:
         assert [p.key for p in tier1.active_paths] == ["engineering", "billing"]
         old = await escalations.get(session, 1)
         assert old is not None and old.status == "resolved" and old.outcome == "Rolled back"
+        await session.refresh(old, ["posts"])  # `get` leaves them out (a click never reads them)
         assert old.resolved_at == AT + timedelta(hours=4) and len(old.posts) == 2
         fresh = await seed_escalation(session, tier1, now=AT + timedelta(days=1), summary="After the upgrade")
         assert fresh.ref == "ESC-4"
