@@ -18,7 +18,8 @@ from slack_sdk.errors import SlackApiError
 from bot.rules.directory import Directory, TeamProfile
 from bot.rules.team_choice import Chosen, NotChosen, choose
 from handlers.blocks import Block, option, select_input
-from handlers.payloads import Payload, Short, SlackUser, parse
+from handlers.payloads import Payload, Short, SlackUser
+from handlers.preamble import listener
 from storage import team_choices
 
 log = logging.getLogger(__name__)
@@ -89,11 +90,9 @@ class _Picked(Payload):
 def answer_picker(candidates: Candidates, rebuild: Rebuild) -> Callable[..., Awaitable[None]]:
     """A listener for a form's team picker: the form again, for the team chosen."""
 
-    async def picked(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+    @listener(_Picked)
+    async def picked(ack: AsyncAck, found: _Picked, context: dict[str, Any]) -> None:
         await ack()
-        found = parse(_Picked, body)
-        if found is None:
-            return
         user, key = found.user.id, found.actions[0].selected_option.value
         teams = candidates(context["directory"], user)
         if key not in {team.key for team in teams}:  # not a team of theirs (any more): the form stays as it is

@@ -16,7 +16,7 @@ import pytest
 from bot.app import Supportbot
 from handlers import envelope, people
 from handlers.escalations import ids
-from handlers.escalations.actions import GONE
+from handlers.escalations.acting import GONE
 from handlers.payloads import UNREADABLE
 from storage import escalations
 from storage.models import Escalation

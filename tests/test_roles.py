@@ -114,6 +114,14 @@ def picked(opener: str, open_: Run, picker: str) -> Callable[[World], Awaitable[
     return prepare
 
 
+def waiting(opener: str) -> Callable[[World], Awaitable[Run]]:
+    """The open escalation put on Waiting on customer by `opener`; the person walked presses Resume."""
+    async def prepare(w: World) -> Run:
+        await esc("escalation.wait_on_customer")(w, PEOPLE[opener])
+        return esc("escalation.resume")
+    return prepare
+
+
 def merging(opener: str) -> Callable[[World], Awaitable[Run]]:
     """Merge into… opened by `opener` on the open escalation, a second open one offered to merge it into."""
     async def prepare(w: World) -> Run:
@@ -142,6 +150,8 @@ CASES: dict[tuple[str, str], list[tuple[Callable[[World], Awaitable[Run]], set[s
     ("view", "escalation.resolve"): [(opened_by(MEM, esc("escalation.resolve"),
                                                 {"outcome": "Done", "root_cause": None, "customer_told": None}),
                                       {MEM, MGR})],
+    ("action", "escalation.wait_on_customer"): [(direct(esc("escalation.wait_on_customer")), {MEM, MGR})],
+    ("action", "escalation.resume"): [(waiting(MEM), {MEM, MGR})],
     ("action", "escalation.draft_update"): [(direct(esc("escalation.draft_update")), {MEM, MGR})],
     ("action", "escalation.merge"): [(direct(esc("escalation.merge")), {MEM, MGR})],
     ("view", "escalation.merge_form"): [(merging(MEM), {MEM, MGR})],

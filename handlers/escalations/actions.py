@@ -16,33 +16,28 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules import escalation_changes as rules
 from bot.rules.directory import TeamProfile
 from bot.rules.escalation_changes import Change, EscalationState
-from bot.rules.roles import Can, may, refusal
 from handlers import people
 from handlers.escalations import announce, forms, ids, paging, tickets, views
-from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number, parse
+from handlers.escalations.acting import escalation_of
+from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number
+from handlers.preamble import FORM_ERROR_MAX, Refused, listener, tell
 from storage import escalations
 from storage.escalations import NewEscalation
 from storage.models import Escalation
 from storage.unit import UnitOfWork
-
-GONE = "That escalation no longer exists."
 
 log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- logging an escalation
 
-async def submit_escalation(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+@listener(ViewSubmission, field=ids.SUMMARY)
+async def submit_escalation(ack: AsyncAck, submission: ViewSubmission, client: AsyncWebClient,
                             context: dict[str, Any]) -> None:
-    submission = parse(ViewSubmission, body)
-    if submission is None:
-        await ack(response_action="errors", errors={ids.SUMMARY: UNREADABLE})
-        return
     form = forms.EscalationForm.from_view(submission.view)
     reporter, directory = submission.user.id, context["directory"]
     path = directory.route(form.path_id, reporter) if form.path_id else None
@@ -91,30 +86,8 @@ async def _known_person(client: AsyncWebClient, context: dict[str, Any], user_id
 
 # --------------------------------------------------------------------------- buttons
 
-async def tell(respond: AsyncRespond, context: dict[str, Any], text: str) -> None:
-    """A line only the person who pressed the button sees, said after the answer; none when Slack sent nowhere
-    to say it."""
-    if context.get("response_url"):
-        context["services"].outbox.in_background(
-            respond(text=text, response_type="ephemeral", replace_original=False))
-
-
-async def clicked(body: dict[str, Any], session: AsyncSession, context: dict[str, Any],
-                   respond: AsyncRespond) -> tuple[ButtonClick, Escalation, TeamProfile] | None:
-    """The button's escalation and team, if the person pressing it may act on it; else a private refusal."""
-    click = parse(ButtonClick, body)
-    number = click.number() if click else None
-    if click is not None and number is None:
-        log.warning("refused a ButtonClick Slack sent for %r: it names no escalation number", click.action.action_id)
-    escalation = await escalations.get(session, number) if number else None
-    team = context["directory"].team(escalation.team_id) if escalation else None
-    refused = (UNREADABLE if click is None or number is None else GONE if escalation is None or team is None
-               else None if may(Can.WORK_ESCALATIONS, team, click.user.id) else refusal(Can.WORK_ESCALATIONS, team))
-    if refused:
-        await tell(respond, context, refused)
-        return None
-    assert click is not None and escalation is not None and team is not None
-    return click, escalation, team
+def _what(click: ButtonClick) -> str:
+    return f"ButtonClick for {click.action.action_id!r}"
 
 
 async def _apply(unit: UnitOfWork, escalation: Escalation, team: TeamProfile, change: Change,
@@ -128,50 +101,46 @@ async def _apply(unit: UnitOfWork, escalation: Escalation, team: TeamProfile, ch
         await unit.commit()
 
 
-async def acknowledge(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: dict[str, Any]) -> None:
-    async with context["services"].unit(context["now"]) as unit:
-        found = await clicked(body, unit.session, context, respond)
-        if found is not None:
-            click, escalation, team = found
-            change = rules.acknowledge(escalations.state_of(escalation), click.user.id, context["now"])
-            await _apply(unit, escalation, team, change, context["now"])
-    await ack()
+@listener(ButtonClick)
+async def acknowledge(ack: AsyncAck, click: ButtonClick, context: dict[str, Any]) -> None:
+    await _button(ack, click, context, rules.acknowledge)
 
 
-async def wait_on_customer(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
-                           context: dict[str, Any]) -> None:
+@listener(ButtonClick)
+async def wait_on_customer(ack: AsyncAck, click: ButtonClick, context: dict[str, Any]) -> None:
     """**Waiting on customer**: the update and resolution clocks pause (`rules.wait_on_customer`)."""
-    await _button(ack, body, respond, context, lambda state, by, now: rules.wait_on_customer(state, by, now))
+    await _button(ack, click, context, lambda state, by, now: rules.wait_on_customer(state, by, now))
 
 
-async def resume(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: dict[str, Any]) -> None:
+@listener(ButtonClick)
+async def resume(ack: AsyncAck, click: ButtonClick, context: dict[str, Any]) -> None:
     """**Resume**: the clocks run again, their due times moved by the pause (`rules.resume`)."""
-    await _button(ack, body, respond, context, lambda state, by, now: rules.resume(state, by, now))
+    await _button(ack, click, context, lambda state, by, now: rules.resume(state, by, now))
 
 
-async def _button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: dict[str, Any],
+async def _button(ack: AsyncAck, click: ButtonClick, context: dict[str, Any],
                   change: Callable[[EscalationState, str, datetime], Change]) -> None:
     """A card button that changes the escalation at once (no form): apply the rule, save and show it."""
     async with context["services"].unit(context["now"]) as unit:
-        found = await clicked(body, unit.session, context, respond)
-        if found is not None:
-            click, escalation, team = found
-            made = change(escalations.state_of(escalation), click.user.id, context["now"])
-            await _apply(unit, escalation, team, made, context["now"])
+        escalation, team = await escalation_of(unit.session, context, click.number(), click.user.id,
+                                               what=_what(click))
+        made = change(escalations.state_of(escalation), click.user.id, context["now"])
+        await _apply(unit, escalation, team, made, context["now"])
     await ack()
 
 
-async def assign(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
+@listener(ButtonClick)
+async def assign(ack: AsyncAck, click: ButtonClick, client: AsyncWebClient, respond: AsyncRespond,
                  context: dict[str, Any]) -> None:
     async with context["services"].unit(context["now"]) as unit:
-        found = await clicked(body, unit.session, context, respond)
-        owner = found[0].action.selected_user if found else None
-        if found is None or not owner or not forms.OWNER.fullmatch(owner):
-            pass  # refused, or the picker was cleared
+        escalation, team = await escalation_of(unit.session, context, click.number(), click.user.id,
+                                               what=_what(click))
+        owner = click.action.selected_user
+        if not owner or not forms.OWNER.fullmatch(owner):
+            pass  # the picker was cleared
         elif not await _known_person(client, context, owner):  # a forged pick: the picker offers only real people
             await tell(respond, context, "Slack doesn't know that person: please pick the owner from the list.")
         else:
-            click, escalation, team = found
             change = rules.assign(escalations.state_of(escalation), click.user.id, owner, context["now"])
             await _apply(unit, escalation, team, change, context["now"])
     await ack()
@@ -180,17 +149,16 @@ async def assign(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, re
 def _opener(build: Callable[[Escalation, TeamProfile], dict[str, Any]]) -> Any:
     """A button that opens a follow-up modal about the escalation."""
 
-    async def open_modal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond,
+    @listener(ButtonClick)
+    async def open_modal(ack: AsyncAck, click: ButtonClick, client: AsyncWebClient, respond: AsyncRespond,
                          context: dict[str, Any]) -> None:
         async with context["db"]() as session:
-            found = await clicked(body, session, context, respond)
-        if found is not None:
-            click, escalation, team = found
-            if not click.trigger_id:
-                await tell(respond, context, UNREADABLE)
-            else:
-                context["services"].outbox.in_background(
-                    open_view(client, respond, context, click.trigger_id, build(escalation, team)))
+            escalation, team = await escalation_of(session, context, click.number(), click.user.id,
+                                                   what=_what(click))
+        if not click.trigger_id:
+            raise Refused(UNREADABLE)
+        context["services"].outbox.in_background(
+            open_view(client, respond, context, click.trigger_id, build(escalation, team)))
         await ack()
 
     return open_modal
@@ -219,29 +187,20 @@ def _follow_up(read: Callable[[Any], Any], first_block: str,
     """A follow-up modal's submission: read the form, check who submits it, make the change, show it.
     Bad input, or a person who may not act, comes back inline on the form."""
 
-    async def submit(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
-        submission = parse(ViewSubmission, body)
-        if submission is None:
-            await ack(response_action="errors", errors={first_block: UNREADABLE})
-            return
+    @listener(ViewSubmission, field=first_block)
+    async def submit(ack: AsyncAck, submission: ViewSubmission, context: dict[str, Any]) -> None:
         form = read(submission.view)
-        number = as_number(submission.view.private_metadata)
-        if number is None:
-            log.warning("refused a ViewSubmission Slack sent for %r: its metadata names no escalation number",
-                        submission.view.callback_id)
         async with context["services"].unit(context["now"]) as unit:
-            escalation = await escalations.get(unit.session, number) if number else None
-            team = context["directory"].team(escalation.team_id) if escalation else None
-            if number is None:
-                form.errors[first_block] = UNREADABLE
-            elif escalation is None or team is None:
-                form.errors[first_block] = GONE
-            elif not may(Can.WORK_ESCALATIONS, team, submission.user.id):
-                form.errors[first_block] = refusal(Can.WORK_ESCALATIONS, team)[:150]
+            try:  # the form's own errors are shown with the refusal, which comes first on its block
+                found = await escalation_of(unit.session, context, as_number(submission.view.private_metadata),
+                                            submission.user.id,
+                                            what=f"ViewSubmission for {submission.view.callback_id!r}")
+            except Refused as refused:
+                form.errors[first_block] = refused.text[:FORM_ERROR_MAX]
             if form.errors:
                 await ack(response_action="errors", errors=form.errors)
                 return
-            assert escalation is not None and team is not None
+            escalation, team = found
             now = context["now"]
             made = change(escalations.state_of(escalation), submission.user.id, form, now)
             await _apply(unit, escalation, team, made, now)

@@ -15,12 +15,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.rules.directory import Directory, TeamProfile
-from bot.rules.roles import Can, may, refusal
+from bot.rules.roles import Can
 from bot.rules.standups import parse_day
 from bot.rules.team_config import TeamsFile
 from handlers.escalations.views import escalation_form
-from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, parse
+from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission
 from handlers.people import person
+from handlers.preamble import Refused, form_team, listener, tell
 from handlers.services import Services
 from handlers.standups import dms, forms, ids, views
 from handlers.standups.commands import open_form, skip_day
@@ -39,53 +40,54 @@ def _team_day(raw: str | None, directory: Directory) -> tuple[TeamProfile, date]
     return (team, on) if team is not None and on is not None else None
 
 
-async def _tell(respond: AsyncRespond, context: dict[str, Any], text: str) -> None:
-    if context.get("response_url"):
-        await respond(text=text, response_type="ephemeral", replace_original=False)
+def _team_day_of(click: ButtonClick, context: dict[str, Any]) -> tuple[TeamProfile, date]:
+    found = _team_day(click.action.value, context["directory"])
+    if found is None:
+        raise Refused(UNREADABLE)
+    return found
 
 
-async def start(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any],
-                respond: AsyncRespond) -> None:
+def button_team(click: ButtonClick, context: dict[str, Any]) -> TeamProfile:
+    """The team a stand-up button is for (its value: `team|YYYY-MM-DD[|author]`); UNREADABLE when none."""
+    return _team_day_of(click, context)[0]
+
+
+@listener(ButtonClick, may=Can.ANSWER_STANDUP, team=button_team)
+async def start(ack: AsyncAck, click: ButtonClick, team: TeamProfile, client: AsyncWebClient,
+                context: dict[str, Any]) -> None:
     """Start (or Edit) on the DM: the form for the day the prompt was for, however late it is."""
-    click = parse(ButtonClick, body)
-    found = _team_day(click.action.value if click else None, context["directory"])
-    if click is None or found is None or click.trigger_id is None:
-        await ack()
-        await _tell(respond, context, UNREADABLE)
-        return
-    team, day = found
-    if not may(Can.ANSWER_STANDUP, team, click.user.id):
-        await ack()
-        await _tell(respond, context, refusal(Can.ANSWER_STANDUP, team))
-        return
+    _, day = _team_day_of(click, context)
+    if click.trigger_id is None:
+        raise Refused(UNREADABLE)
     await open_form(ack, client, context["services"], team, click.user.id, day, click.trigger_id)
 
 
-async def skip(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], respond: AsyncRespond) -> None:
+@listener(ButtonClick, may=Can.ANSWER_STANDUP, team=button_team)
+async def skip(ack: AsyncAck, click: ButtonClick, team: TeamProfile, context: dict[str, Any]) -> None:
     await ack()
-    click = parse(ButtonClick, body)
-    found = _team_day(click.action.value if click else None, context["directory"])
-    if click is None or found is None:
-        await _tell(respond, context, UNREADABLE)
-        return
-    team, day = found
-    if not may(Can.ANSWER_STANDUP, team, click.user.id):
-        await _tell(respond, context, refusal(Can.ANSWER_STANDUP, team))
-        return
+    _, day = _team_day_of(click, context)
     await skip_day(context["services"], team, click.user.id, day, context["now"])
 
 
-async def submit(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
-    """The answers: stored for the day the form was opened for, posted in the day's thread (an edit updates
-    the same reply), and the DM says where they went."""
-    submission = parse(ViewSubmission, body)
-    meta = _metadata(submission.view.private_metadata if submission else "")
+def _answered_day(submission: ViewSubmission, context: dict[str, Any]) -> tuple[TeamProfile, date]:
+    """The team and day the answer form was opened for (its metadata); NOT_YOURS when it names none."""
+    meta = _metadata(submission.view.private_metadata)
     team = context["directory"].find(meta.get("team", "")) if meta else None
     day = parse_day(meta.get("day", "")) if meta else None
-    if submission is None or team is None or day is None or not may(Can.ANSWER_STANDUP, team, submission.user.id):
-        await ack(response_action="errors", errors={ids.QUESTION.format(0): refusal(Can.ANSWER_STANDUP, team)[:150]
-                                                    if team else NOT_YOURS})
-        return
+    if team is None or day is None:
+        raise Refused(NOT_YOURS)
+    return team, day
+
+
+def answer_team(submission: ViewSubmission, context: dict[str, Any]) -> TeamProfile:
+    return _answered_day(submission, context)[0]
+
+
+@listener(ViewSubmission, field=ids.QUESTION.format(0), may=Can.ANSWER_STANDUP, team=answer_team)
+async def submit(ack: AsyncAck, submission: ViewSubmission, team: TeamProfile, context: dict[str, Any]) -> None:
+    """The answers: stored for the day the form was opened for, posted in the day's thread (an edit updates
+    the same reply), and the DM says where they went."""
+    _, day = _answered_day(submission, context)
     answer = forms.read_answer(submission.view.values(), schedule_of(team))
     if answer.errors:
         await ack(response_action="errors", errors=answer.errors)
@@ -113,32 +115,26 @@ def _metadata(raw: str) -> dict[str, str] | None:
     return {k: v for k, v in found.items() if isinstance(v, str)} if isinstance(found, dict) else None
 
 
-async def escalate_blocker(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any],
-                           respond: AsyncRespond) -> None:
+@listener(ButtonClick, may=Can.WORK_ESCALATIONS, team=button_team)
+async def escalate_blocker(ack: AsyncAck, click: ButtonClick, team: TeamProfile, client: AsyncWebClient,
+                           context: dict[str, Any], respond: AsyncRespond) -> None:
     """Escalate on a blocker: the `/escalate` form, prefilled with the blocker and who raised it."""
     await ack()
-    click = parse(ButtonClick, body)
-    value = click.action.value if click else None
-    found = _team_day(value, context["directory"])
-    author = (value or "").rpartition("|")[2]
-    if click is None or found is None or click.trigger_id is None or not author:
-        await _tell(respond, context, UNREADABLE)
-        return
-    team, day = found
-    if not may(Can.WORK_ESCALATIONS, team, click.user.id):
-        await _tell(respond, context, refusal(Can.WORK_ESCALATIONS, team))
-        return
+    _, day = _team_day_of(click, context)
+    author = (click.action.value or "").rpartition("|")[2]
+    if click.trigger_id is None or not author:
+        raise Refused(UNREADABLE)
     routes = [(team.name, [(p.id, p.name) for p in team.active_paths])]
     routes = [(name, paths) for name, paths in routes if paths]
     if not routes:
-        await _tell(respond, context, "You need to be in a team with escalation paths to escalate a blocker.")
+        await tell(respond, context, "You need to be in a team with escalation paths to escalate a blocker.")
         return
     services: Services = context["services"]
     async with services.db() as session:
         row = await stored.entry(session, team.id, author, day)
     blocker_at = schedule_of(team).blocker_question
     if row is None or blocker_at is None or len(row.answers) <= blocker_at:
-        await _tell(respond, context, "That blocker is no longer in the stand-up.")
+        await tell(respond, context, "That blocker is no longer in the stand-up.")
         return
     text, name = str(row.answers[blocker_at]), (await person(services, author, context["now"])).name
     details = f"Raised as a stand-up blocker by {name} ({team.name}, {views.day_label(day)}):\n{text}"
@@ -147,13 +143,9 @@ async def escalate_blocker(ack: AsyncAck, body: dict[str, Any], client: AsyncWeb
             routes, summary=" ".join(text.split())[:150], details=details[:3000]))
 
 
-async def submit_setup(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+@listener(ViewSubmission, field=ids.SETUP_TIME, may=Can.SET_UP_STANDUP, team=form_team)
+async def submit_setup(ack: AsyncAck, submission: ViewSubmission, team: TeamProfile, context: dict[str, Any]) -> None:
     """A manager's changes to the team's stand-up, validated as the YAML is, then live on every replica."""
-    submission = parse(ViewSubmission, body)
-    team = context["directory"].find(submission.view.private_metadata) if submission else None
-    if submission is None or team is None or not may(Can.SET_UP_STANDUP, team, submission.user.id):
-        await ack(response_action="errors", errors={ids.SETUP_TIME: refusal(Can.SET_UP_STANDUP, team)[:150]})
-        return
     read = forms.read_setup(submission.view.values(), team.config.standup)
     if isinstance(read, dict):
         await ack(response_action="errors", errors=read)

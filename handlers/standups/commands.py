@@ -15,8 +15,9 @@ from bot.rules.directory import Directory, TeamProfile
 from bot.rules.roles import Can, may, refusal, teams_where
 from bot.rules.standups import Member, local_day, open_day, parse_away, parse_day
 from handlers.blocks import escape
-from handlers.payloads import UNREADABLE, SlashCommand, parse
+from handlers.payloads import SlashCommand
 from handlers.people import people, person
+from handlers.preamble import Refused, listener, require
 from handlers.services import Services
 from handlers.standups import dms, views
 from handlers.standups.report import day_summary, schedule_of
@@ -43,13 +44,10 @@ async def today_for(services: Services, team: TeamProfile, user: str, now: datet
     return open_day(schedule_of(team), Member(user, zone), now) or local_day(now, zone)
 
 
-async def standup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]) -> None:
+@listener(SlashCommand)
+async def standup(ack: AsyncAck, command: SlashCommand, client: AsyncWebClient, context: dict[str, Any]) -> None:
     """`/standup [TEAM] | skip [TEAM] | away FIRST [LAST] | back | report [YYYY-MM-DD] [TEAM] | setup [TEAM] |
     help`: TEAM (a key or name) for someone in several teams, else their default."""
-    command = parse(SlashCommand, body)
-    if command is None:
-        await ack(text=UNREADABLE)
-        return
     services: Services = context["services"]
     words = command.text.split()
     verb, rest = (words[0].lower(), words[1:]) if words else ("", [])
@@ -74,8 +72,7 @@ async def standup(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, c
         await ack(text=str(team) + (" " + USAGE if verb == "" and words else ""))
         return
     if verb in ("", "skip", "away", "back") and not may(Can.ANSWER_STANDUP, team, user):
-        await ack(text=refusal(Can.ANSWER_STANDUP, team) + " `/standup report` shows the team's day.")
-        return
+        raise Refused(refusal(Can.ANSWER_STANDUP, team) + " `/standup report` shows the team's day.")
     match verb:
         case "" if not rest:
             await open_form(ack, client, services, team, user, await today_for(services, team, user, now),
@@ -190,9 +187,7 @@ async def report(services: Services, team: TeamProfile, on: date, now: datetime)
 
 async def open_setup(ack: AsyncAck, client: AsyncWebClient, team: TeamProfile, user: str, trigger_id: str,
                      teams: Sequence[TeamProfile] = ()) -> None:
-    if not may(Can.SET_UP_STANDUP, team, user):
-        await ack(text=refusal(Can.SET_UP_STANDUP, team))
-        return
+    require(Can.SET_UP_STANDUP, team, user)
     config = team.config.standup
     view = views.setup_form(team.key, team.name, config, list(schedule_of(team).questions),
                             teams=[t for t in teams if may(Can.SET_UP_STANDUP, t, user)])
