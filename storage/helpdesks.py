@@ -174,10 +174,11 @@ async def mark_replies(session: AsyncSession, *, team_ids: Sequence[int], replie
     table = cast(Table, Ticket.__table__)
     column = table.c.customer_replied_at
     at = bindparam("at", type_=column.type)
-    statement = (table.update().where(table.c.team_id.in_(list(team_ids)), table.c.external_id == bindparam("ident"),
+    statement = (table.update().where(table.c.team_id == bindparam("team"), table.c.external_id == bindparam("ident"),
                                       or_(column.is_(None), column < at))
                  .values(customer_replied_at=at))
-    await session.execute(statement, [{"ident": ident, "at": when} for ident, when in sorted(replies.items())])
+    await session.execute(statement, [{"team": team, "ident": ident, "at": when} for team in sorted(set(team_ids))
+                                      for ident, when in sorted(replies.items())])
 
 
 async def save_events_cursor(session: AsyncSession, key: str, *, owner: str, cursor: str) -> bool:

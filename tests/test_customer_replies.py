@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from bot.app import Supportbot
 from handlers.escalations import ids
 from handlers.helpdesk.jobs import run_sync
-from storage import escalations
+from storage import escalations, helpdesks
 from tests.conftest import Clock, TeamPeople
 from tests.escalation_steps import card_post, escalate, press
 from tests.kit.driver import SlackDriver
@@ -31,7 +31,10 @@ CHANNELS = ("C0ENG", "C0ESC")
 async def sync_job(app: Supportbot, clock: Clock) -> None:
     """The `helpdesk-sync` job, each source due (the clock moves on past `sync_every_minutes`), then the outbox."""
     clock.now += timedelta(minutes=10)
-    await run_sync(app.services, clock.now)
+    assert await run_sync(app.services, clock.now) >= 0
+    async with app.services.db() as session:
+        errors = {state.key: state.last_error for state in await helpdesks.sources(session) if state.last_error}
+    assert errors == {}
     await app.services.outbox.drain()
 
 
