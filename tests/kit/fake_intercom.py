@@ -12,8 +12,9 @@ Shapes follow Intercom's documentation (https://developers.intercom.com/docs/ref
 - a conversation (api.intercom.io/models/conversation): `type`, `id` (a string), `created_at`, `updated_at`
   (Unix seconds), `state` (open, closed, snoozed), `source` (`type`: conversation, email, …), `admin_assignee_id`,
   `team_assignee_id`, `statistics` (models/conversation_statistics: `first_admin_reply_at`, `last_close_at`,
-  `count_reopens`, `count_conversation_parts`, `last_contact_reply_at` (`reply`), …), `conversation_rating` (models/conversation_rating: `rating`
-  1–5, `remark`, `created_at`, …), `sla_applied` (models/sla_applied: `sla_name`, `sla_status`);
+  `count_reopens`, `count_conversation_parts`, `last_contact_reply_at` (when the contact last replied: `reply`),
+  …), `conversation_rating` (models/conversation_rating: `rating` 1–5, `remark`, `created_at`, …), `sla_applied`
+  (models/sla_applied: `sla_name`, `sla_status`);
 - `GET /teams`: `{"type": "team.list", "teams": [{"type": "team", "id", "name", "admin_ids"}]}`
   (api.intercom.io/Teams/listTeams);
 - `GET /admins`: `{"type": "admin.list", "admins": [{"type": "admin", "id", "name", "email", …}]}`, the admins a
