@@ -182,6 +182,13 @@ async def active(session: AsyncSession, *, resolved_since: datetime) -> list[Esc
     return list((await session.scalars(query)).all())
 
 
+async def paused(session: AsyncSession) -> list[Escalation]:
+    """Open escalations waiting on the customer (paused), oldest first: what a customer's reply may resume."""
+    query = (select(Escalation).where(Escalation.status != "resolved", Escalation.paused_at.is_not(None))
+             .order_by(Escalation.id))
+    return list((await session.scalars(query)).all())
+
+
 async def events_since(session: AsyncSession, escalation_ids: Sequence[int],
                        since: datetime) -> dict[int, list[EscalationEvent]]:
     """Recent timeline events of each escalation, oldest first."""

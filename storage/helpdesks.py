@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.helpdesk_config import HelpdeskConfig
@@ -163,6 +164,21 @@ async def mark_assignees(session: AsyncSession, *, team_ids: Sequence[int], assi
                                      Ticket.assignee_email.is_distinct_from(email)).values(assignee_email=email))
             marked += getattr(done, "rowcount", 0) or 0
     return marked
+
+
+async def mark_replies(session: AsyncSession, *, team_ids: Sequence[int], replies: Mapping[str, datetime]) -> None:
+    """Set `customer_replied_at` on the stored tickets of these teams with these ids, where the reply is later than
+    the one stored (one statement, executed for many; the caller commits)."""
+    if not replies or not team_ids:
+        return
+    table = cast(Table, Ticket.__table__)
+    column = table.c.customer_replied_at
+    at = bindparam("at", type_=column.type)
+    statement = (table.update().where(table.c.team_id == bindparam("team"), table.c.external_id == bindparam("ident"),
+                                      or_(column.is_(None), column < at))
+                 .values(customer_replied_at=at))
+    await session.execute(statement, [{"team": team, "ident": ident, "at": when} for team in sorted(set(team_ids))
+                                      for ident, when in sorted(replies.items())])
 
 
 async def save_events_cursor(session: AsyncSession, key: str, *, owner: str, cursor: str) -> bool:

@@ -42,3 +42,7 @@ class Ticket(Base):
     assignee_email: Mapped[str | None] = mapped_column(String(320), default=None)
     """The helpdesk assignee's email, as the sync last saw it (who is told in Slack when an escalation the
     ticket is linked to is resolved)."""
+    customer_replied_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When the requester (the customer) last replied, as the helpdesk last reported it (Zendesk's
+    `requester_updated_at`, Freshdesk's `requester_responded_at`, Intercom's `last_contact_reply_at`): a reply
+    after an escalation linked to the ticket started waiting on the customer ends the wait."""

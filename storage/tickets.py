@@ -181,3 +181,19 @@ async def assignee_emails(session: AsyncSession, wanted: Sequence[tuple[str, str
         Ticket.external_id.in_(ids), Ticket.assignee_email.is_not(None)))).all()
     found = {(str(source), str(ident)): str(email) for source, ident, email in rows}
     return {key: found[key] for key in wanted if key in found}
+
+
+async def customer_replies(session: AsyncSession, wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], datetime]:
+    """When the customer last replied in each (helpdesk kind, ticket id) stored with a reply, whichever team it is
+    routed to (the latest, if two teams hold it)."""
+    ids = sorted({ident for _kind, ident in wanted})
+    if not ids:
+        return {}
+    rows = (await session.execute(select(Ticket.source, Ticket.external_id, Ticket.customer_replied_at).where(
+        Ticket.external_id.in_(ids), Ticket.customer_replied_at.is_not(None)))).all()
+    found: dict[tuple[str, str], datetime] = {}
+    for source, ident, at in rows:
+        key = (str(source), str(ident))
+        if at is not None and (key not in found or at > found[key]):
+            found[key] = at
+    return {key: found[key] for key in wanted if key in found}

@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.rules.customer_replies import reply_time
 from bot.rules.helpdesk import FetchedTicket, Page, Unparsed
 from bot.rules.helpdesk_cursor import TimeCursor
 from bot.rules.ticket_rows import TicketRow, instant, reason
@@ -160,3 +161,15 @@ def agent_emails(body: Any) -> dict[int, str]:
     return {item["id"]: str(item["contact"]["email"]) for item in body
             if isinstance(item, dict) and isinstance(item.get("id"), int) and isinstance(item.get("contact"), dict)
             and isinstance(item["contact"].get("email"), str)}
+
+
+def customer_replies(body: Any) -> dict[str, datetime]:
+    """When each listed ticket's requester last responded: `stats.requester_responded_at`, listed with
+    `include=stats` (https://developers.freshdesk.com/api/#list_all_tickets, #view_a_ticket; the SDK's `Stats`:
+    https://developers.freshworks.com/freshdesk-sdk/docs/Stats.html); a ticket without one is left out."""
+    found: dict[str, datetime] = {}
+    for record in body if isinstance(body, list) else []:
+        numbers = record.get("stats") if isinstance(record, dict) and record.get("id") is not None else None
+        if isinstance(numbers, dict) and (at := reply_time(numbers.get("requester_responded_at"))) is not None:
+            found[str(record["id"])] = at
+    return found

@@ -57,6 +57,8 @@ class Page:
     """Records that are no tickets to store (deleted in the helpdesk)."""
     assignees: Mapping[str, str | None] = field(default_factory=dict)
     """The assignee's email of each ticket whose source says it (Zendesk's side-loaded users)."""
+    replies: Mapping[str, datetime] = field(default_factory=dict)
+    """When the customer last replied in each ticket whose source says it (`bot.rules.customer_replies`)."""
 
 
 class HelpdeskError(Exception):
@@ -116,6 +118,8 @@ class SyncReport:
     breaches: int = 0
     ratings: int = 0
     """Stored tickets whose CSAT a satisfaction rating changed (Freshdesk's, read apart from the tickets)."""
+    resumed: int = 0
+    """Escalations waiting on the customer that a customer's reply in a linked ticket resumed."""
     busy: bool = False
     """Another replica holds this source's sync: nothing was done."""
     error: str | None = None
@@ -141,6 +145,8 @@ class SyncReport:
             parts.append(f"{self.breaches:,} SLA breaches marked")
         if self.ratings:
             parts.append(f"{self.ratings:,} CSAT ratings marked")
+        if self.resumed:
+            parts.append(f"{self.resumed:,} escalations resumed by the customer's reply")
         if self.error:
             parts.append(f"stopped: {self.error}")
         return f"{self.source}: " + "; ".join(parts)

@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.rules.customer_replies import reply_time
 from bot.rules.helpdesk import FetchedTicket, Page, Unparsed
 from bot.rules.helpdesk_cursor import TimeCursor
 from bot.rules.ticket_rows import TicketRow, reason
@@ -146,3 +147,16 @@ def admin_emails(body: Any) -> dict[str, str]:
         return {}
     return {str(item["id"]): str(item["email"]) for item in admins
             if isinstance(item, dict) and item.get("id") is not None and isinstance(item.get("email"), str)}
+
+
+def customer_replies(body: Any) -> dict[str, datetime]:
+    """When each found conversation's contact last replied: `statistics.last_contact_reply_at` (Unix seconds;
+    https://developers.intercom.com/docs/references/rest-api/api.intercom.io/models/conversation_statistics);
+    a conversation without one is left out."""
+    found: dict[str, datetime] = {}
+    records = body.get("conversations") if isinstance(body, dict) else None
+    for record in records if isinstance(records, list) else []:
+        numbers = record.get("statistics") if isinstance(record, dict) and record.get("id") is not None else None
+        if isinstance(numbers, dict) and (at := reply_time(numbers.get("last_contact_reply_at"))) is not None:
+            found[str(record["id"])] = at
+    return found

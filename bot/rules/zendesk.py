@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.rules.customer_replies import reply_time
 from bot.rules.helpdesk import FetchedTicket, Page, Unparsed
 from bot.rules.ticket_rows import TicketRow, instant, reason
 
@@ -159,4 +160,16 @@ def assignees(body: Any) -> dict[str, str | None]:
             found[str(ticket["id"])] = None
         elif assignee in emails and isinstance(emails[assignee], str):
             found[str(ticket["id"])] = emails[assignee]
+    return found
+
+
+def customer_replies(body: Any) -> dict[str, datetime]:
+    """When each exported ticket's requester last updated it: its side-loaded metric set's `requester_updated_at`
+    ("When the requester last updated the ticket", https://developer.zendesk.com/api-reference/ticketing/tickets/
+    ticket_metrics/); a ticket without one is left out."""
+    found: dict[str, datetime] = {}
+    for metric in (body.get("metric_sets") or []) if isinstance(body, dict) else []:
+        if isinstance(metric, dict) and metric.get("ticket_id") is not None \
+                and (at := reply_time(metric.get("requester_updated_at"))) is not None:
+            found[str(metric["ticket_id"])] = at
     return found

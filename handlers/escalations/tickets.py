@@ -73,13 +73,13 @@ def _notes(escalation: Escalation, event: EscalationEvent, found: Sequence[Targe
                     f"esc:{escalation.id}@ticket:{t.source}:{t.ticket}") for t in found]
 
 
-def _label(target: Target) -> str:
+def label(target: Target) -> str:
     system = next((name for name, kind in KINDS.items() if kind == target.kind), target.kind)
     return TicketRef(system, target.ticket, None).label
 
 
 def _assignee_dm(escalation: Escalation, event: EscalationEvent, target: Target, email: str) -> Message:
-    text = assignee_text(escalation.ref, escalation.summary, escalation.outcome, _label(target))
+    text = assignee_text(escalation.ref, escalation.summary, escalation.outcome, label(target))
     return Message(keys.ticket_assignee_dm(escalation.id, target.source, target.ticket, event.id),
                    "slack.dm_by_email", {"email": email, "text": text}, f"esc:{escalation.id}@assignee:{email}")
 

@@ -60,7 +60,8 @@ class FreshdeskConnector:
                                           per_page=self.per_page)
         except ShapeError as error:
             raise HelpdeskError(str(error)) from None
-        return replace(page, assignees=await self._assignees(freshdesk.responders(body)))
+        return replace(page, assignees=await self._assignees(freshdesk.responders(body)),
+                       replies=freshdesk.customer_replies(body))
 
     async def _assignees(self, responders: Mapping[str, int | None]) -> dict[str, str | None]:
         """Each ticket's assignee's email; the agents are listed once a sync, when a ticket names one."""

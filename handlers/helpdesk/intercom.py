@@ -64,7 +64,8 @@ class IntercomConnector:
             page = intercom.search_page(body, self._teams or {}, at)
         except ShapeError as error:
             raise HelpdeskError(str(error)) from None
-        return replace(page, assignees=await self._assignees(intercom.assignees(body)))
+        return replace(page, assignees=await self._assignees(intercom.assignees(body)),
+                       replies=intercom.customer_replies(body))
 
     async def _assignees(self, admins: Mapping[str, str | None]) -> dict[str, str | None]:
         """Each conversation's assigned admin's email; the admins are listed once a sync, when one is named."""

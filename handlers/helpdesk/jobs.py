@@ -19,7 +19,8 @@ async def run_sync(services: Services, now: datetime) -> int:
     starts at `now` and runs on with the wall clock, so a long backfill keeps extending its lease."""
     started = time.monotonic()
     reports = await sync_due(services.db, clock=lambda: now + timedelta(seconds=time.monotonic() - started),
-                             options=SyncOptions(environ=os.environ, sleep=asyncio.sleep))
+                             options=SyncOptions(environ=os.environ, sleep=asyncio.sleep,
+                                                 on_commit=services.outbox.wake))
     return summary(reports)
 
 

@@ -7,7 +7,9 @@ them (so a crash fetches that page again; upserts make it harmless). A ticket th
 and reported by its group or brand, never stored under a guess. A record that does not parse is reported with
 its id and the rest of the page is synced. Then the SLA breaches the helpdesk recorded since the last sync
 (Zendesk's metric events, Salesforce's violated case milestones) or the satisfaction ratings Freshdesk
-recorded are marked on the stored tickets."""
+recorded are marked on the stored tickets. Each page also records when each ticket's customer last replied
+(where the helpdesk says it); after the pages, each escalation waiting on the customer whose linked ticket holds a
+later reply resumes (`handlers.escalations.replies`)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import httpx
 from bot.rules.helpdesk import Connector, HelpdeskError, Page, SyncReport, label_text, team_for, unmatched_labels
 from bot.rules.helpdesk_config import HelpdeskConfig, TeamHelpdesk
 from bot.rules.ticket_rows import instant
+from handlers.escalations import replies
 from handlers.helpdesk.freshdesk import FreshdeskConnector, read_api_key
 from handlers.helpdesk.intercom import IntercomConnector, read_access_token
 from handlers.helpdesk.salesforce import SalesforceConnector
@@ -56,6 +59,8 @@ class SyncOptions:
     """Called with each page before it is committed (tests make a crash there)."""
     progress: Callable[[SyncReport], None] | None = None
     """Told the report so far after each committed page (the CLI's progress)."""
+    on_commit: Callable[[], None] | None = None
+    """Called after a resumed escalation's messages are committed (the job wakes the outbox's dispatcher)."""
 
 
 Build = Callable[[HelpdeskConfig, SessionFactory, httpx.AsyncClient, Callable[[], datetime], "SyncOptions"],
@@ -130,6 +135,8 @@ async def sync_source(db: SessionFactory, state: SourceState, *, clock: Callable
             if report.error is None and isinstance(source, FreshdeskConnector):
                 await _ratings(db, source, state, report, team_ids, (instant(events) if events else None) or start,
                                clock=clock, options=options)
+        if report.pages and team_ids:  # a customer's reply in a linked ticket ends a wait on the customer
+            report.resumed = await _resume_replied(db, clock=clock, options=options)
     except HelpdeskError as error:
         report.error = str(error)
     except Exception as error:  # one source's failure must not stop the job's other sources
@@ -171,12 +178,9 @@ async def _tickets(db: SessionFactory, source: Connector, state: SourceState, re
             if page.assignees and team_ids:
                 await helpdesks.mark_assignees(session, team_ids=list(team_ids.values()), assignees=page.assignees,
                                                now=now)
+            if page.replies and team_ids:  # when each ticket's customer last replied
+                await helpdesks.mark_replies(session, team_ids=list(team_ids.values()), replies=page.replies)
             await session.commit()
-        # TODO(issue 22, item 3): a customer's reply in a ticket linked to an escalation that waits on the
-        # customer should end the wait (`bot.rules.escalation_changes.customer_replied`, then save and show it
-        # as `handlers.escalations.actions._apply` does, in this page's transaction). The connectors do not
-        # report who wrote a ticket's latest comment yet (Zendesk: ticket metrics' `requester_updated_at`;
-        # Freshdesk: conversations; Intercom: `statistics.last_contact_reply_at`; Salesforce: EmailMessage).
         report.imported += count.imported
         report.updated += count.updated
         report.unchanged += count.unchanged
@@ -188,6 +192,14 @@ async def _tickets(db: SessionFactory, source: Connector, state: SourceState, re
             options.progress(report)
         if page.done:
             return
+
+
+async def _resume_replied(db: SessionFactory, *, clock: Callable[[], datetime], options: SyncOptions) -> int:
+    """After the tickets are committed: each paused escalation whose linked ticket's customer replied since the
+    pause resumes (`handlers.escalations.replies`), each in a unit of work of its own."""
+    async with db() as session:
+        found = await directory.load(session)
+    return await replies.resume_replied(db, found, clock(), on_commit=options.on_commit)
 
 
 async def _breaches(db: SessionFactory, source: Breaches, state: SourceState, report: SyncReport,

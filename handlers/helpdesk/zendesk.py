@@ -90,7 +90,7 @@ class ZendeskConnector:
             page = zendesk.export_page(body, self._groups or {}, self._brands)
         except zendesk.ShapeError as error:
             raise HelpdeskError(str(error)) from None
-        return replace(page, assignees=zendesk.assignees(body))
+        return replace(page, assignees=zendesk.assignees(body), replies=zendesk.customer_replies(body))
 
     async def labels(self) -> Mapping[str, Sequence[str]]:
         self._groups = await self._names("/api/v2/groups.json", "groups")

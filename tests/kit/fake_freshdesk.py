@@ -7,7 +7,8 @@ Shapes follow Freshdesk's documentation, https://developers.freshdesk.com/api/:
 - `GET /api/v2/tickets?updated_since=…&order_by=updated_at&order_type=asc&include=stats&per_page=…&page=…`
   (#list_all_tickets, #filter_tickets for `updated_since`): a JSON list of tickets with `id`, `created_at`,
   `updated_at`, `status`, `source`, `group_id`, `fr_escalated`, `is_escalated`, and `stats`
-  (`first_responded_at`, `resolved_at`, `closed_at`, `reopened_at`, …) when `include=stats` (#view_a_ticket);
+  (`first_responded_at`, `resolved_at`, `closed_at`, `reopened_at`, `requester_responded_at` (when the
+  requester last responded: `reply`), …) when `include=stats` (#view_a_ticket);
 - pagination (#pagination): `per_page` up to 100, `page` from 1; a `Link: <…>; rel="next"` header while there
   is a next page; the ticket list stops at page 300 (`page_cap`, a smaller one in tests: a page past it is
   400, and the last one allowed links none, as we could not confirm Freshdesk links one there);
@@ -104,6 +105,15 @@ class FakeFreshdesk(ThreadedFake):
                                stamp(resolved) if resolved and status == 5 else None, "pending_since": None}
         with self._lock:
             self.tickets[ticket_id] = record
+
+    def reply(self, ticket_id: int, at: datetime) -> None:
+        """The requester replied at `at`: `stats.requester_responded_at` moves to it (listed with `include=stats`,
+        https://developers.freshdesk.com/api/#view_a_ticket; the SDK's `Stats`,
+        https://developers.freshworks.com/freshdesk-sdk/docs/Stats.html), and the ticket's `updated_at` moves on."""
+        with self._lock:
+            record = self.tickets[ticket_id]
+            record["updated_at"] = stamp(self.tick())
+            record["stats"]["requester_responded_at"] = stamp(at)
 
     def put_raw(self, record: Any, updated: datetime | None = None) -> None:
         """A record as it is (a malformed one), listed as changed at `updated` (else the next tick)."""

@@ -12,8 +12,9 @@ Shapes follow Intercom's documentation (https://developers.intercom.com/docs/ref
 - a conversation (api.intercom.io/models/conversation): `type`, `id` (a string), `created_at`, `updated_at`
   (Unix seconds), `state` (open, closed, snoozed), `source` (`type`: conversation, email, …), `admin_assignee_id`,
   `team_assignee_id`, `statistics` (models/conversation_statistics: `first_admin_reply_at`, `last_close_at`,
-  `count_reopens`, `count_conversation_parts`, …), `conversation_rating` (models/conversation_rating: `rating`
-  1–5, `remark`, `created_at`, …), `sla_applied` (models/sla_applied: `sla_name`, `sla_status`);
+  `count_reopens`, `count_conversation_parts`, `last_contact_reply_at` (when the contact last replied: `reply`),
+  …), `conversation_rating` (models/conversation_rating: `rating` 1–5, `remark`, `created_at`, …), `sla_applied`
+  (models/sla_applied: `sla_name`, `sla_status`);
 - `GET /teams`: `{"type": "team.list", "teams": [{"type": "team", "id", "name", "admin_ids"}]}`
   (api.intercom.io/Teams/listTeams);
 - `GET /admins`: `{"type": "admin.list", "admins": [{"type": "admin", "id", "name", "email", …}]}`, the admins a
@@ -93,7 +94,7 @@ class FakeIntercom(ThreadedFake):
         if statistics:
             record["statistics"] = {
                 "type": "conversation_statistics", "time_to_assignment": 0, "time_to_admin_reply": None,
-                "first_contact_reply_at": int(created.timestamp()),
+                "first_contact_reply_at": int(created.timestamp()), "last_contact_reply_at": int(created.timestamp()),
                 "first_admin_reply_at": int(first_reply.timestamp()) if first_reply else None,
                 "last_close_at": int(closed.timestamp()) if closed else None, "count_reopens": reopens,
                 "count_assignments": 1, "count_conversation_parts": 4}
@@ -105,6 +106,15 @@ class FakeIntercom(ThreadedFake):
             record["sla_applied"] = {"type": "sla_applied", "sla_name": "First reply", "sla_status": sla}
         with self._lock:
             self.conversations[str(conversation_id)] = record
+
+    def reply(self, conversation_id: int | str, at: datetime) -> None:
+        """The contact replied at `at`: `statistics.last_contact_reply_at` moves to it (Unix seconds;
+        https://developers.intercom.com/docs/references/rest-api/api.intercom.io/models/conversation_statistics),
+        and the conversation's `updated_at` moves on."""
+        with self._lock:
+            record = self.conversations[str(conversation_id)]
+            record["updated_at"] = self.tick()
+            record["statistics"]["last_contact_reply_at"] = int(at.timestamp())
 
     def put_raw(self, record: dict[str, Any]) -> None:
         with self._lock:

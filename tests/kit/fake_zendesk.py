@@ -17,6 +17,8 @@ Shapes follow Zendesk's documentation:
 - `GET /api/v2/incremental/ticket_metric_events.json?start_time=…`: `{"ticket_metric_events": [{"id",
   "ticket_id", "metric", "instance_id", "type", "time"}], "end_time", "end_of_stream", "count"}`
   (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metric_events/);
+- a metric set's `requester_updated_at`, when the requester last updated the ticket (the ticket's creation until
+  `reply`; https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metrics/);
 - users side-loaded on the export (`include=users`): `"users": [{"id", "name", "email", "role"}]` for the
   tickets' assignees (https://developer.zendesk.com/documentation/ticketing/using-the-zendesk-api/side_loading/);
 - an internal note: `PUT /api/v2/tickets/{id}.json` with `{"ticket": {"comment": {"body", "public": false}}}`
@@ -138,9 +140,19 @@ class FakeZendesk(LocalServer):
                     "reply_time_in_minutes": {"calendar": reply_minutes, "business": reply_minutes},
                     "full_resolution_time_in_minutes": {"calendar": None, "business": None},
                     "solved_at": stamp(solved) if solved else None, "created_at": stamp(created),
-                    "updated_at": stamp(created)}
+                    "updated_at": stamp(created), "requester_updated_at": stamp(created)}
             else:
                 self.metrics.pop(ticket_id, None)
+
+    def reply(self, ticket_id: int, at: datetime) -> None:
+        """The requester replied at `at`: the ticket's metric set's `requester_updated_at` ("When the requester
+        last updated the ticket", https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_metrics/)
+        moves to it, and the ticket joins the change stream's end (its `updated_at` moves)."""
+        with self._lock:
+            self.tickets[ticket_id]["updated_at"] = stamp(at)
+            self.metrics[ticket_id]["requester_updated_at"] = stamp(at)
+            self.order[ticket_id] = next(self._places)
+            self._sorted = None
 
     def assign(self, ticket_id: int, user_id: int, email: str) -> None:
         """The ticket's assignee (side-loaded by the export), before `put`."""
