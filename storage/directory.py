@@ -19,8 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.directory import Directory, PathProfile, TeamProfile
 from bot.rules.escalations import TeamPolicy
+from bot.rules.helpdesk_config import HelpdeskConfig
 from bot.rules.team_config import TeamConfig
+from bot.rules.ticket_notes import Source
 from storage.db import SessionFactory
+from storage.helpdesk_models import HelpdeskSource
 from storage.models import EscalationPath, Revision, Team, TeamMember
 
 TEAMS = "teams"
@@ -44,8 +47,13 @@ async def bump(session: AsyncSession) -> None:
         await session.execute(update(Revision).where(Revision.name == TEAMS).values(number=Revision.number + 1))
 
 
+def _source(row: HelpdeskSource) -> Source:
+    config = HelpdeskConfig.model_validate(row.config)
+    return Source(row.key, config.kind, config.url)
+
+
 async def load(session: AsyncSession) -> Directory:
-    """A snapshot of every team: three queries, whatever the number of teams and members."""
+    """A snapshot of every team: four queries, whatever the number of teams and members."""
     number = await revision(session)
     stored = (await session.scalars(select(Team).order_by(Team.key))).all()
     members = (await session.execute(
@@ -53,6 +61,8 @@ async def load(session: AsyncSession) -> Directory:
         .where(TeamMember.active.is_(True)).order_by(TeamMember.user_id))).all()
     paths = (await session.scalars(select(EscalationPath).order_by(EscalationPath.position,
                                                                    EscalationPath.id))).all()
+    helpdesks = tuple(_source(row) for row in (await session.scalars(
+        select(HelpdeskSource).where(HelpdeskSource.active.is_(True)).order_by(HelpdeskSource.key))).all())
     people: dict[tuple[int, str], list[str]] = {}
     for team_id, user_id, role in members:
         people.setdefault((team_id, role), []).append(user_id)
@@ -71,7 +81,8 @@ async def load(session: AsyncSession) -> Directory:
                 config.escalation_policy, config.timezone, holidays=config.standup.holidays,
                 holidays_country=config.holidays_country),
             paths=tuple(PathProfile(id=p.id, team_id=p.team_id, key=p.key, name=p.name, channel=p.channel,
-                                    active=p.active) for p in paths if p.team_id == team.id)))
+                                    active=p.active) for p in paths if p.team_id == team.id),
+            helpdesks=helpdesks))
     return Directory.of(number, profiles)
 
 

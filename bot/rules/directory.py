@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.rules.escalations import TeamPolicy
 from bot.rules.team_config import TeamConfig
+from bot.rules.ticket_notes import Source
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class TeamProfile:
     policy: TeamPolicy
     paths: tuple[PathProfile, ...] = ()
     """Every path the team has had (escalations keep theirs); `active_paths` are the ones offered."""
+    helpdesks: tuple[Source, ...] = ()
+    """The workspace's active helpdesk sources, as the configuration names them (loaded and reloaded with the
+    teams: a click on an escalation with linked tickets asks the database nothing about them)."""
 
     @property
     def key(self) -> str:

@@ -49,7 +49,7 @@ async def _resume_one(db: SessionFactory, directory: Directory, number: int, now
         if escalation is None or escalation.paused_at is None or escalation.status == "resolved":
             return 0
         team = directory.team(escalation.team_id)
-        found = await tickets.linked(unit.session, escalation, team)
+        found = tickets.linked(escalation, team)
         replied = await stored_tickets.customer_replies(unit.session, [(t.kind, t.ticket) for t in found])
         reply = ending_reply(escalation.paused_at, [Reply(tickets.label(t), replied.get((t.kind, t.ticket)))
                                                     for t in found], now)

@@ -20,25 +20,25 @@ from bot.rules import keys
 from bot.rules.directory import TeamProfile
 from bot.rules.linked_tickets import TicketRef
 from bot.rules.messages import Message
-from bot.rules.ticket_notes import KINDS, Facts, Source, Target, assignee_text, note_text, targets
+from bot.rules.ticket_notes import KINDS, Facts, Target, assignee_text, note_text, targets
 from handlers.outbox import Transport, dispatch_client
-from storage import helpdesks, tickets
+from storage import tickets
 from storage.models import Escalation, EscalationEvent
 
 
-async def linked(session: AsyncSession, escalation: Escalation, team: TeamProfile) -> list[Target]:
-    """The escalation's linked tickets that a configured helpdesk source holds."""
-    sources = [Source(s.key, s.config.kind, s.config.url) for s in await helpdesks.sources(session) if s.active]
-    if not sources:
+def linked(escalation: Escalation, team: TeamProfile) -> list[Target]:
+    """The escalation's linked tickets that a configured helpdesk source holds (the sources come with the team
+    directory: no query)."""
+    if not escalation.tickets or not team.helpdesks:
         return []
     mapping = team.config.helpdesk
-    return targets(escalation.tickets or [], sources, mapping.source if mapping else None)
+    return targets(escalation.tickets, list(team.helpdesks), mapping.source if mapping else None)
 
 
 async def opened(session: AsyncSession, escalation: Escalation, team: TeamProfile,
                  events: Sequence[EscalationEvent]) -> list[Message]:
     """A new escalation: a note on each linked ticket."""
-    found = await linked(session, escalation, team)
+    found = linked(escalation, team)
     return [m for event in events for m in _notes(escalation, event, found)]
 
 
@@ -48,7 +48,7 @@ async def changed(session: AsyncSession, escalation: Escalation, team: TeamProfi
     tells each linked ticket's assignee in Slack."""
     if event is None or note_text(_facts(escalation, event)) is None:
         return []
-    found = await linked(session, escalation, team)
+    found = linked(escalation, team)
     messages = _notes(escalation, event, found)
     if event.kind == "resolved" and found:
         emails = await tickets.assignee_emails(session, [(t.kind, t.ticket) for t in found])
