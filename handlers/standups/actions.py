@@ -168,6 +168,7 @@ async def submit_setup(ack: AsyncAck, body: dict[str, Any], context: dict[str, A
     services: Services = context["services"]
     async with services.db() as session:
         await teams.apply(session, checked, now=context["now"])
+        await session.commit()
     services.directory.invalidate()
 
 
