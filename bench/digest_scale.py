@@ -109,6 +109,7 @@ async def _setup(engine: AsyncEngine, team_count: int) -> list[int]:
     await upgrade(engine)
     async with session_factory(engine)() as session:
         await teams.apply(session, parse_teams(teams_yaml(team_count)), now=datetime(2026, 1, 1, tzinfo=UTC))
+        await session.commit()
         found = await session.execute(text("SELECT id FROM teams ORDER BY key"))
         return [int(row[0]) for row in found]
 

@@ -164,6 +164,7 @@ async def serve_app(port: int, count: int, in_flight: int) -> int:
         await teams.apply(session, parse_teams(teams_yaml(count)), now=AT - timedelta(days=1))
         await people.remember(session, [Person(user, user, tz=ZONE) for user in members(count)],
                               now=AT - timedelta(hours=1))
+        await session.commit()
     bot = create_app(settings)
     gc.collect()
     gc.freeze()  # as `supportbot run`

@@ -66,6 +66,7 @@ async def prepare(database: Path, config: str) -> None:
         async with session_factory(engine)() as session:
             await teams.apply(session, parse_teams(config),
                               now=datetime(2026, 9, 1, tzinfo=UTC))
+            await session.commit()
     finally:
         await engine.dispose()
 

@@ -107,6 +107,7 @@ async def main(stored: int, changed: int) -> None:
             await upgrade(engine)
             async with db() as session:
                 await teams.apply(session, parse_teams(YAML.format(url=fake.url, client_id=CLIENT_ID)), now=NOW)
+                await session.commit()
                 team_id = {team.key: team.id for team in (await directory.load(session)).teams}["tier1"]
             started = time.perf_counter()
             fill(database, team_id, stored)

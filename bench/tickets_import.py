@@ -62,6 +62,7 @@ async def prepare(database: Path) -> None:
         await upgrade(engine)
         async with session_factory(engine)() as session:
             await teams.apply(session, parse_teams(TEAM_YAML), now=datetime(2026, 1, 1, tzinfo=UTC))
+            await session.commit()
     finally:
         await engine.dispose()
 

@@ -40,6 +40,7 @@ async def apply_file(engine: AsyncEngine, text: str, *, now: datetime, dry_run: 
             return [*found.lines(), note]
         _confirmed(found, yes=yes)
         report = await teams.apply(session, config, now=now, file_text=text)
+        await session.commit()
     return [*found.lines(), report.summary()]
 
 
@@ -74,6 +75,7 @@ async def _apply_if_changed(engine: AsyncEngine, path: Path, text: str, *, now: 
             log.warning("teams file %s changed since it was last applied: it overwrites team %s's settings "
                         "changed since (in Slack): %s", path, key, "; ".join(change.line() for change in lost))
         report = await teams.apply(session, config, now=now, file_text=text)
+        await session.commit()
     log.info("%s (from %s)", report.summary(), path)
 
 

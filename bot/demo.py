@@ -223,6 +223,7 @@ async def _scorecard(services: Services, client: Transcript, team: TeamProfile, 
             for person, values in scores.items():
                 await scorecard.score(session, initiative.id, person, dict(zip(CRITERIA, values, strict=True)),
                                       now=now)
+        await session.commit()
     listed = await ranked_of(services.db, team)
     client.show("@morgan", views_prioritize.ranked_list(team.name, listed, weights_of(team.config.scorecard))[1])
 
@@ -238,6 +239,7 @@ async def _standup(services: Services, client: Transcript, team: TeamProfile, no
         for user in ("U0JORDAN", "U0CHEN", "U0DANA"):
             await standups.record_prompt(session, team.id, user, day, now=now)
         await standups.record_prompt(session, team.id, "U0PRIYA", day, now=now, away=True)
+        await session.commit()
         await session.commit()
         await standups.skip(session, team.id, "U0JORDAN", day, now=now)
         await standups.answer(session, team.id, "U0ALEX", day, [

@@ -46,6 +46,7 @@ async def show_pulse(services: Services, team: TeamProfile, now: datetime, say: 
     async with services.db() as session:
         await _answered(session, team, earlier, EARLIER)
         await _answered(session, team, latest, LATEST)
+        await session.commit()
     say(f"When the {latest.week} pulse closes, each manager gets the results, compared with {earlier.week}")
     await run(services, latest.closes_at)
 
@@ -69,8 +70,12 @@ async def _answered(session: AsyncSession, team: TeamProfile, window: Window, an
     round_id = of.id
     for member in team.config.members:
         await pulse.invite(session, round_id, member)
+    await session.commit()
     for member, (scores, enps, comment) in zip(team.config.members, answers, strict=False):
         values = [(index, enps if question.is_enps else scores[index % len(scores)])
                   for index, question in enumerate(questions)]
-        if await pulse.take_part(session, round_id, member):
+        took_part = await pulse.take_part(session, round_id, member)
+        await session.commit()  # participation and answers are never written together
+        if took_part:
             await pulse.cast(session, round_id, values, comment)
+            await session.commit()

@@ -23,8 +23,9 @@ from storage.models import Escalation, EscalationEvent
 
 
 async def seed_teams(session: AsyncSession, yaml_text: str, *, now: datetime) -> Directory:
-    """Apply a teams YAML document; the directory it makes."""
+    """Apply a teams YAML document, committed; the directory it makes."""
     await teams.apply(session, parse_teams(yaml_text), now=now)
+    await session.commit()
     return await directory.load(session)
 
 

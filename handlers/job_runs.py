@@ -1,8 +1,8 @@
 """What one job run did: the units it did, and each due unit it could not do, with why.
 
-A unit fails when Slack refused it (`handlers.delivery`: released for the next tick, or parked) or when it
-raised (a job that carries on past one team's failure, as the digest does). A run with any failed unit is a
-failed run: `supportbot_job_runs{outcome="failed"}` on `GET /metrics`, a WARNING summary line from the
+A unit fails when Slack refused its message (`handlers.outbox`: tried again by the next tick, or parked) or
+when it raised (a job that carries on past one team's failure, as the digest does). A run with any failed unit
+is a failed run: `supportbot_job_runs{outcome="failed"}` on `GET /metrics`, a WARNING summary line from the
 scheduler, and a non-zero exit from `supportbot jobs run`.
 """
 
@@ -17,7 +17,7 @@ SHOWN = 3
 @dataclass(frozen=True)
 class UnitFailure:
     unit: str
-    """What could not be done: a claim key (`kpi-digest:tier1:2026-11-01`) or a description."""
+    """What could not be done: a message's key (`kpi-digest:tier1:2026-11-01`) or a description."""
     why: str
     """Slack's error code (`channel_not_found`) or the exception's name."""
     parked: bool = False

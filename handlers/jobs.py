@@ -1,6 +1,7 @@
 """Scheduled jobs: each is an idempotent `run(services, now)` that does whatever is due at `now`.
 
-Units of work are claimed in the database (`storage.claims`) before anything is sent to Slack, so
+A job writes the messages that should exist under their keys (`bot.rules.keys`) to the outbox, where a key
+written before is not written again, and the dispatcher (`handlers.outbox`) claims each before sending it, so
 running a job twice at the same instant, after a restart, or on several replicas sends nothing twice.
 """
 

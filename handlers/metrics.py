@@ -51,7 +51,6 @@ JOB_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 _METHOD = re.compile(r"[a-z]+(?:\.[A-Za-z]+){1,3}")
 _ERROR_CODE = re.compile(r"[a-z0-9_]{1,64}")
 
-_current: ContextVar[Metrics | None] = ContextVar("supportbot_metrics", default=None)
 _job: ContextVar[tuple[str, datetime] | None] = ContextVar("supportbot_job", default=None)
 _run: ContextVar[JobRun | None] = ContextVar("supportbot_job_run", default=None)
 
@@ -165,10 +164,10 @@ class Metrics:
 
     async def run(self, job: Job, services: Services, now: datetime) -> JobRun:
         """`job.run(services, now)`, counted and timed, with the due units it could not do (`unit_failed`):
-        a run that raised, or in which a unit failed, is a failed run. The deliveries it makes are counted
-        here too."""
+        a run that raised, or in which a unit failed, is a failed run (its deliveries are counted by the
+        dispatcher, `handlers.outbox`, which names the run in what it parks)."""
         run = JobRun()
-        token, running, tally = _current.set(self), _job.set((job.name, now)), _run.set(run)
+        running, tally = _job.set((job.name, now)), _run.set(run)
         started = time.perf_counter()
         outcome = "failed"
         try:
@@ -179,7 +178,6 @@ class Metrics:
         finally:
             self.job_seconds.labels(job.name).observe(time.perf_counter() - started)
             self.job_runs.labels(job.name, outcome).inc()
-            _current.reset(token)
             _job.reset(running)
             _run.reset(tally)
 
@@ -195,13 +193,6 @@ def unit_failed(unit: str, why: str, *, parked: bool = False) -> None:
     run = _run.get()
     if run is not None:
         run.failures.append(UnitFailure(unit, why, parked))
-
-
-def count_delivery(outcome: Delivery) -> None:
-    """Count a delivery on the app whose request or job is running (nothing outside one)."""
-    metrics = _current.get()
-    if metrics is not None:
-        metrics.delivery(outcome)
 
 
 class _Command(Payload):
@@ -353,11 +344,7 @@ class MeasuredBolt(AsyncApp):
 
     async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
         kind, listener = self.measured.listener_of(req.body)
-        token = _current.set(self.measured)
         started = time.perf_counter()
-        try:
-            response = await super().async_dispatch(req)
-        finally:
-            _current.reset(token)
+        response = await super().async_dispatch(req)
         self.measured.request(kind, listener, response.status, time.perf_counter() - started)
         return response

@@ -56,6 +56,7 @@ async def retry(services: Services, jobs: list[Job], chosen: Sequence[Failure]) 
         return []
     async with services.db() as session:
         await failures.unpark(session, [failure.key for failure in chosen])
+        await session.commit()
     broken: set[tuple[datetime, str]] = set()
     for as_of, name in sorted({(failure.as_of, failure.job) for failure in chosen}):
         try:
@@ -92,4 +93,5 @@ async def _outcomes(services: Services, chosen: Sequence[Failure],
             else:
                 found.append(Retried(failure.key, "not due", f"as of {failure.as_of.isoformat()}"))
         await failures.restore(session, untried)
+        await session.commit()
     return found

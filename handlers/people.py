@@ -77,6 +77,7 @@ async def people(services: Services, user_ids: Collection[str], now: datetime, *
         if fresh:
             async with services.db() as session:
                 await stored.remember(session, fresh, now=now)
+                await session.commit()
         found.update({person.user_id: person for person in fresh})
     return {user: found.get(user) or unknown(user) for user in ids}
 

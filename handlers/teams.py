@@ -55,6 +55,7 @@ async def _remember(context: dict[str, Any], user: str, found: Chosen) -> None:
     if found.explicit:
         async with context["db"]() as session:
             await team_choices.remember(session, user, found.team.key, now=context["now"])
+            await session.commit()
 
 
 def picker(block_id: str, teams: Sequence[TeamProfile], selected: TeamProfile) -> list[Block]:

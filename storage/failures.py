@@ -1,10 +1,9 @@
-"""Scheduled sends Slack refused: one row per unit (its claim key), counted until it is sent or parked.
-
-`handlers.delivery.once` records a failed attempt here and either releases the unit's claim (the job's next
-tick tries again) or parks it: the row gets `parked_at` and the claim stays, unfinished, so that neither a
-job nor a lease take-over (`storage.claims`) sends it again. A parked unit waits for `supportbot jobs retry`
-(`handlers.parked`). A unit that is sent at last loses its row. Housekeeping never touches this table, and it
-deletes only completed claims and sent outbox rows, so nothing parked is ever forgotten.
+"""What Slack refused, for `supportbot jobs failed` and `supportbot jobs retry` (`handlers.parked`): the outbox
+messages that failed (counted on their rows, `storage.outbox`), and the units of the claims of before the
+outbox that failed or were parked then (one `delivery_failures` row each, its claim kept unfinished so that
+nothing sent it again). Nothing adds such a row any more; a retry makes its unit due again, and the owning
+job writes its message to the outbox under the same key. Housekeeping never touches either, so nothing
+parked is ever forgotten. Nothing here commits: the retry does.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import dialect, outbox
@@ -44,33 +43,6 @@ def _failure(row: DeliveryFailure) -> Failure:
                    row.parked_at)
 
 
-async def failed(session: AsyncSession, key: str, *, job: str, as_of: datetime, error: str,
-                 now: datetime) -> int:
-    """Count one more failed attempt of `key` (not committed); how many there have been. `job` and `as_of`
-    are those of the first failure: a retry runs that job as of that instant. One upsert: two processes
-    counting the first failure of a unit at once count two."""
-    table = dialect.table_of(DeliveryFailure)
-    statement = dialect.insert(session, table).values(
-        key=key, job=job, as_of=as_of, attempts=1, error=error[:64], first_failed_at=now, last_failed_at=now,
-        parked_at=None)
-    attempts = await session.scalar(statement.on_conflict_do_update(
-        index_elements=[table.c.key],
-        set_={"attempts": table.c.attempts + 1, "error": statement.excluded.error,
-              "last_failed_at": statement.excluded.last_failed_at},
-    ).returning(table.c.attempts))
-    return int(attempts or 1)
-
-
-async def park(session: AsyncSession, key: str, *, now: datetime) -> None:
-    """Keep `key`'s claim and mark it parked (not committed)."""
-    await session.execute(update(DeliveryFailure).where(DeliveryFailure.key == key).values(parked_at=now))
-
-
-async def sent(session: AsyncSession, key: str) -> None:
-    """`key` went out at last: forget its failures (not committed; completing the claim commits)."""
-    await session.execute(delete(DeliveryFailure).where(DeliveryFailure.key == key))
-
-
 async def listed(session: AsyncSession, keys: Sequence[str] | None = None) -> list[Failure]:
     """Every failure (or those of `keys`), claimed units' and outbox messages', parked first, then the oldest
     first."""
@@ -87,11 +59,11 @@ async def listed(session: AsyncSession, keys: Sequence[str] | None = None) -> li
 
 
 async def unpark(session: AsyncSession, keys: Sequence[str]) -> None:
-    """Make these units due again: their failure rows and unfinished claims go (committed)."""
+    """Make these units due again: their failure rows and unfinished claims go, and outbox messages are due
+    (not committed)."""
     await session.execute(delete(DeliveryFailure).where(DeliveryFailure.key.in_(list(keys))))
     await session.execute(delete(Claim).where(Claim.key.in_(list(keys)), Claim.done_at.is_(None)))
     await outbox.unpark(session, keys)
-    await session.commit()
 
 
 async def done(session: AsyncSession, key: str) -> bool:
@@ -107,7 +79,7 @@ async def waiting(session: AsyncSession, key: str) -> bool:
 
 
 async def restore(session: AsyncSession, failures: Sequence[Failure]) -> None:
-    """Put back what `unpark` took when the retry could not even try it (the job itself failed): committed.
+    """Put back what `unpark` took when the retry could not even try it (the job itself failed), not committed.
     A row or claim that is there again (a tick failed it meanwhile) is kept as it is; an outbox message gets its
     count, error and parking back unless it was sent or failed again meanwhile."""
     rows, table = dialect.table_of(DeliveryFailure), dialect.table_of(Claim)
@@ -125,4 +97,3 @@ async def restore(session: AsyncSession, failures: Sequence[Failure]) -> None:
             await session.execute(dialect.insert(session, table).values(
                 key=failure.key, claimed_at=failure.last_failed_at, done_at=None)
                 .on_conflict_do_nothing(index_elements=[table.c.key]))
-    await session.commit()

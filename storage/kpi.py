@@ -123,11 +123,10 @@ async def _breached_escalations(session: AsyncSession, team_id: int, start: date
 
 async def log_metric(session: AsyncSession, team_id: int, metric: str, day: date, value: float, *,
                      by: str, now: datetime) -> bool:
-    """Store a logged figure; True when it replaced one already logged for that day."""
+    """Store a logged figure (not committed); True when it replaced one already logged for that day."""
     replaced = await dialect.put(session, ManualMetric, {
         "team_id": team_id, "metric": metric, "day": day, "value": value, "logged_by": by, "logged_at": now},
         ("team_id", "metric", "day"))
-    await session.commit()
     return replaced
 
 
@@ -146,11 +145,10 @@ async def set_red(session: AsyncSession, team_id: int, metric: str, red: bool, d
 
 
 async def pin_baseline(session: AsyncSession, team_id: int, baseline: Baseline, *, by: str, now: datetime) -> None:
-    """Start (or restart) the metric's 30-day plan."""
+    """Start (or restart) the metric's 30-day plan (not committed)."""
     await dialect.upsert(session, MetricBaseline, {
         "team_id": team_id, "metric": baseline.metric, "value": baseline.value, "pinned_on": baseline.pinned_on,
         "pinned_by": by, "pinned_at": now}, ("team_id", "metric"))
-    await session.commit()
 
 
 async def baselines(session: AsyncSession, team_id: int) -> list[Baseline]:

@@ -88,7 +88,8 @@ class Revision(Base):
 
 
 class Claim(Base):
-    """One row per unit of scheduled work; its primary key is what makes a job idempotent."""
+    """A key recorded once (`storage.claims`): a pulse form's first click, and the claims of before the outbox
+    (every scheduled unit was claimed here then), kept for retention and for `jobs retry` of one parked then."""
 
     __tablename__ = "claims"
 

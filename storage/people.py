@@ -23,9 +23,10 @@ async def known(session: AsyncSession, user_ids: Collection[str]) -> dict[str, t
 
 
 async def remember(session: AsyncSession, people: Iterable[Person], *, now: datetime) -> None:
-    """Insert or refresh each person in one upsert: two ticks (or two replicas) that asked Slack about the
-    same newcomer at once both succeed, the later write winning (a read-then-insert raced to a duplicate key).
-    Rows go in user-ID order, so concurrent upserts of overlapping people lock them in the same order."""
+    """Insert or refresh each person in one upsert, not committed: two ticks (or two replicas) that asked Slack
+    about the same newcomer at once both succeed, the later write winning (a read-then-insert raced to a
+    duplicate key). Rows go in user-ID order, so concurrent upserts of overlapping people lock them in the same
+    order."""
     rows = {person.user_id: {
         "user_id": person.user_id, "name": person.name[:200], "tz": person.tz[:64] if person.tz else None,
         "status_emoji": person.status_emoji[:100], "status_text": person.status_text[:200],
@@ -41,7 +42,6 @@ async def remember(session: AsyncSession, people: Iterable[Person], *, now: date
         set_={name: values.excluded[name] for name in _REFRESHED},
     )
     await session.execute(statement, [rows[user] for user in sorted(rows)])
-    await session.commit()
 
 
 _REFRESHED = ("name", "tz", "status_emoji", "status_text", "status_expires_at", "refreshed_at", "is_admin", "is_bot",

@@ -1,7 +1,8 @@
 """Pulse rounds, who took part, and the anonymous answers (DESIGN.md 3.4). Session first; no Slack.
 
 Two records, never written together:
-- participation (`pulse_participants`): who was asked and who answered, committed on its own first;
+- participation (`pulse_participants`): who was asked and who answered, committed on its own first (the
+  caller commits: nothing here does);
 - the answers (`cast`): in another transaction, which rewrites the whole round's answers and comments,
   shuffled, under fresh random keys. After any submission, every answer row of the round was written
   by that one transaction, in random order, so neither the keys, nor the row order, nor PostgreSQL's
@@ -40,7 +41,9 @@ def _key() -> str:
 async def open_round(session: AsyncSession, team_id: int, *, week: str, day: date,
                      questions: Sequence[Question], min_responses: int, opens_at: datetime,
                      closes_at: datetime) -> PulseRound:
-    """The team's round of `week`, created with these questions unless it exists (then it is kept)."""
+    """The team's round of `week`, created with these questions unless it exists (then it is kept); not
+    committed: until the caller commits, another replica opening it waits on its insert (PostgreSQL) or the
+    write lock (SQLite), then finds it."""
     found = await round_of_week(session, team_id, week)
     if found is not None:
         return found
@@ -51,7 +54,6 @@ async def open_round(session: AsyncSession, team_id: int, *, week: str, day: dat
                 min_responses=min_responses, opens_at=opens_at, closes_at=closes_at, ballots=0))
     except IntegrityError:  # another replica opened it first
         pass
-    await session.commit()
     created = await round_of_week(session, team_id, week)
     assert created is not None
     return created
@@ -112,14 +114,13 @@ async def rounds_of_week(session: AsyncSession, team_ids: Sequence[int], week: s
 # --------------------------------------------------------------------------- participation
 
 async def invite(session: AsyncSession, round_id: int, user_id: str) -> None:
-    """Record that `user_id` is asked in the round (they count in the participation rate)."""
+    """Record that `user_id` is asked in the round (they count in the participation rate); not committed."""
     try:
         async with session.begin_nested():
             await session.execute(insert(PulseParticipant).values(round_id=round_id, user_id=user_id,
                                                                   answered=False))
     except IntegrityError:
         pass
-    await session.commit()
 
 
 async def invite_all(session: AsyncSession, round_id: int, user_ids: Sequence[str]) -> None:
@@ -135,13 +136,9 @@ async def invite_all(session: AsyncSession, round_id: int, user_ids: Sequence[st
 
 async def first_click(session: AsyncSession, round_id: int, trigger_id: str, *, now: datetime) -> bool:
     """Whether this click on an Answer button (its trigger) is seen for the first time: the same click delivered
-    twice opens one form. Recorded and committed at once (a claim, completed: housekeeping forgets it with the
-    round's)."""
-    key = str(keys.pulse_form(round_id, trigger_id))
-    if not await claims.claim(session, key, now=now):
-        return False
-    await claims.complete(session, key, now=now)
-    return True
+    twice opens one form. Recorded (a completed claim: housekeeping forgets it with the round's), not committed:
+    the caller commits at once, before opening the form, so that a second delivery finds it."""
+    return await claims.record(session, str(keys.pulse_form(round_id, trigger_id)), now=now)
 
 
 async def answered_among(session: AsyncSession, round_id: int, user_ids: Sequence[str]) -> set[str]:
@@ -154,30 +151,28 @@ async def answered_among(session: AsyncSession, round_id: int, user_ids: Sequenc
 
 
 async def take_part(session: AsyncSession, round_id: int, user_id: str) -> bool:
-    """Record, in a transaction of its own, that `user_id` answered; False if they had already."""
+    """Record that `user_id` answered; False if they had already. Not committed: the caller commits it at once,
+    in a transaction of its own before the answers (a second submission waits on the row it wrote, then finds
+    it answered)."""
     marked = await session.execute(update(PulseParticipant).where(
         PulseParticipant.round_id == round_id, PulseParticipant.user_id == user_id,
         PulseParticipant.answered.is_(False)).values(answered=True))
     if getattr(marked, "rowcount", 0):
-        await session.commit()
         return True
     try:
         async with session.begin_nested():
             await session.execute(insert(PulseParticipant).values(round_id=round_id, user_id=user_id,
                                                                   answered=True))
     except IntegrityError:  # already answered
-        await session.commit()
         return False
-    await session.commit()
     return True
 
 
 async def withdraw(session: AsyncSession, round_id: int, user_id: str) -> None:
-    """Undo `take_part` when the answers could not be stored, so the person can answer again."""
+    """Undo `take_part` when the answers could not be stored, so the person can answer again (not committed)."""
     await session.execute(update(PulseParticipant).where(PulseParticipant.round_id == round_id,
                                                          PulseParticipant.user_id == user_id)
                           .values(answered=False))
-    await session.commit()
 
 
 async def has_answered(session: AsyncSession, round_id: int, user_id: str) -> bool:
@@ -207,7 +202,7 @@ async def invited(session: AsyncSession, round_id: int) -> int:
 
 async def cast(session: AsyncSession, round_id: int, answers: Sequence[tuple[int, int]], comment: str | None) -> None:
     """Add one answer set (question index, value) and its comment to the round, in one transaction that
-    rewrites every answer and comment of the round, shuffled, under new random keys."""
+    rewrites every answer and comment of the round, shuffled, under new random keys (not committed)."""
     await session.execute(update(PulseRound).where(PulseRound.id == round_id)
                           .values(ballots=PulseRound.ballots + 1))  # first: the write lock on the round
     stored = (await session.execute(select(PulseAnswer.question, PulseAnswer.value)
@@ -226,7 +221,6 @@ async def cast(session: AsyncSession, round_id: int, answers: Sequence[tuple[int
     if texts:
         await session.execute(insert(PulseComment), [{"id": _key(), "round_id": round_id, "text": t}
                                                      for t in texts])
-    await session.commit()
 
 
 async def tally(session: AsyncSession, of: PulseRound) -> Tally:

@@ -29,11 +29,10 @@ async def propose(session: AsyncSession, team_id: int, *, title: str, descriptio
 
 async def score(session: AsyncSession, initiative_id: int, user_id: str, scores: Mapping[str, int], *,
                 now: datetime) -> bool:
-    """Store (or replace) one person's scores; True when they had scored it before."""
+    """Store (or replace) one person's scores (not committed); True when they had scored it before."""
     again = await dialect.put(session, InitiativeScore, {
         "initiative_id": initiative_id, "user_id": user_id, "updated_at": now,
         **{criterion: scores[criterion] for criterion in CRITERIA}}, ("initiative_id", "user_id"))
-    await session.commit()
     return again
 
 
@@ -54,15 +53,14 @@ async def open_for_team(session: AsyncSession, team_id: int) -> list[tuple[Initi
 
 
 async def close(session: AsyncSession, initiative: Initiative, *, status: str, outcome: str, now: datetime) -> None:
+    """Staged: the caller commits."""
     initiative.status, initiative.outcome, initiative.closed_at = status, outcome, now
-    await session.commit()
 
 
 async def track(session: AsyncSession, initiative: Initiative, *, owner: str | None, target_date: date | None,
                 kpi: str | None) -> None:
-    """Set (or clear) an initiative's owner, target date and KPI."""
+    """Set (or clear) an initiative's owner, target date and KPI (staged: the caller commits)."""
     initiative.owner, initiative.target_date, initiative.kpi = owner, target_date, kpi
-    await session.commit()
 
 
 Window = tuple[date, date]

@@ -69,7 +69,7 @@ async def _entry_for(session: AsyncSession, team_id: int, user_id: str, day: dat
 async def record_prompt(session: AsyncSession, team_id: int, user_id: str, day: date, *, now: datetime,
                         channel: str | None = None, ts: str | None = None, away: bool = False) -> StandupEntry:
     """The prompt was sent (or, `away`, not sent because their status says they are out): staged, for the
-    caller to commit (a prompt's row is committed with its claim's completion)."""
+    caller to commit (the plan commits a prompt's row with its message)."""
     row = await _entry_for(session, team_id, user_id, day, "away" if away else "prompted")
     row.prompted_at = row.prompted_at or now
     if channel and ts:
@@ -112,13 +112,6 @@ async def skip(session: AsyncSession, team_id: int, user_id: str, day: date, *, 
     return row
 
 
-async def replied(session: AsyncSession, entry_id: int, ts: str, version: int) -> None:
-    """The thread reply now shows `version` of the answer."""
-    await session.execute(update(StandupEntry).where(StandupEntry.id == entry_id)
-                          .values(reply_ts=ts, reply_version=version))
-    await session.commit()
-
-
 async def previous_plan(session: AsyncSession, team_id: int, user_id: str, before: date,
                         question: int) -> str | None:
     """Their answer to the plan question on their last answered day before `before`."""
@@ -139,17 +132,6 @@ async def team_days(session: AsyncSession, team_id: int, since: date) -> list[da
 
 async def day(session: AsyncSession, team_id: int, on: date) -> StandupDay | None:
     return await session.scalar(select(StandupDay).where(StandupDay.team_id == team_id, StandupDay.day == on))
-
-
-async def posted_day(session: AsyncSession, team_id: int, on: date, channel: str, ts: str) -> StandupDay:
-    """The team's day now has its parent message: one upsert, whoever wrote the day's row first."""
-    await dialect.upsert(session, StandupDay, {"team_id": team_id, "day": on, "channel": channel, "ts": ts},
-                         ("team_id", "day"))
-    await session.commit()
-    row = await session.scalar(select(StandupDay).where(StandupDay.team_id == team_id, StandupDay.day == on)
-                               .execution_options(populate_existing=True))
-    assert row is not None
-    return row
 
 
 async def open_day(session: AsyncSession, team_id: int, on: date, channel: str, *,
@@ -180,18 +162,17 @@ async def away_days(session: AsyncSession, user_ids: Collection[str],
 
 
 async def go_away(session: AsyncSession, user_id: str, first: date, last: date, *, now: datetime) -> None:
+    """Staged: the caller commits."""
     session.add(StandupAway(user_id=user_id, first=first, last=last, created_at=now))
-    await session.commit()
 
 
 async def come_back(session: AsyncSession, user_id: str, today: date) -> int:
-    """End every away range that covers today or lies ahead; how many there were."""
+    """End every away range that covers today or lies ahead (not committed); how many there were."""
     ahead = await session.execute(delete(StandupAway).where(StandupAway.user_id == user_id,
                                                             StandupAway.first >= today))
     ongoing = await session.execute(update(StandupAway).where(
         StandupAway.user_id == user_id, StandupAway.first < today, StandupAway.last >= today)
         .values(last=today - timedelta(days=1)))
-    await session.commit()
     return int(getattr(ahead, "rowcount", 0) or 0) + int(getattr(ongoing, "rowcount", 0) or 0)
 
 

@@ -17,7 +17,7 @@ async def remembered(session: AsyncSession, user_id: str) -> str | None:
 
 
 async def remember(session: AsyncSession, user_id: str, team_key: str, *, now: datetime) -> None:
-    """One upsert: two requests of the same person at once both succeed, the later write winning."""
+    """One upsert (not committed): two requests of the same person at once both succeed, the later write
+    winning."""
     await dialect.upsert(session, TeamChoice, {"user_id": user_id, "team_key": team_key, "chosen_at": now},
                          ["user_id"])
-    await session.commit()

@@ -62,7 +62,8 @@ async def last_applied(session: AsyncSession) -> Applied | None:
 async def apply(session: AsyncSession, config: TeamsFile, *, now: datetime,
                 file_text: str | None = None) -> ApplyReport:
     """Upsert every team in `config`. Applying the same file twice changes nothing. `file_text`, when the
-    configuration comes from a file, is recorded as the last applied file, in the same transaction."""
+    configuration comes from a file, is recorded as the last applied file, in the same transaction (the
+    caller's: not committed)."""
     report = ApplyReport()
     query = select(Team).options(selectinload(Team.members), selectinload(Team.paths))
     existing = {team.key: team for team in (await session.scalars(query)).all()}
@@ -91,7 +92,6 @@ async def apply(session: AsyncSession, config: TeamsFile, *, now: datetime,
         await directory.bump(session)
     if file_text is not None:
         await _record_file(session, file_text, now)
-    await session.commit()
     return report
 
 

@@ -251,4 +251,5 @@ async def team(app: Supportbot, slack: FakeSlack) -> TeamPeople:
         slack.add_user(person)
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(TEAM_YAML), now=datetime.fromisoformat("2026-01-01T00:00:00+00:00"))
+        await session.commit()
     return people

@@ -66,6 +66,7 @@ async def pulse_team(app: Supportbot, slack: FakeSlack, yaml: str = YAML) -> Pul
         slack.add_user(person, tz="Europe/London")
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(yaml), now=datetime(2026, 1, 1, tzinfo=UTC))
+        await session.commit()
     return PulseTeam()
 
 

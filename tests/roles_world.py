@@ -61,6 +61,7 @@ class World:
         await people.people(self.app.services, [*PEOPLE.values(), "U0MATE"], self.clock.now)  # the cache knows them
         async with self.app.services.db() as session:
             await teams.apply(session, parse_teams(WORLD), now=self.clock.now)
+            await session.commit()
         self.app.services.directory.invalidate()
         tier1 = await self.team("tier1")
         self.escalation = await self.escalate("medium")

@@ -42,6 +42,7 @@ async def setup_team(app: Supportbot, slack: FakeSlack, extra: str = "", members
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(standup_yaml(extra, members, at)),
                           now=datetime.fromisoformat("2026-01-01T00:00:00+00:00"))
+        await session.commit()
     app.services.directory.invalidate()
 
 

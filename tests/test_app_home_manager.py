@@ -84,6 +84,7 @@ async def _round(app: Supportbot, clock: Clock, week: str, days_ago: int, enps_a
                                     opens_at=closes - timedelta(hours=72), closes_at=closes)
         for n, score in enumerate(enps_answers):
             await pulse.cast(session, of.id, [(0, 2 + n % 3), (1, 4), (2, 4), (3, 3), (4, score)], None)
+            await session.commit()
 
 
 async def test_the_last_pulse_is_judged_against_the_noise_beside_the_rolling_figure(

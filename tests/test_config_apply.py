@@ -215,6 +215,7 @@ async def _save_in_slack(url: str, *, name: str) -> None:
             [stored] = await teams.effective(session)
             await teams.apply(session, TeamsFile(teams=[stored.model_copy(update={"name": name})]),
                               now=datetime(2026, 12, 1, tzinfo=UTC))
+            await session.commit()
     finally:
         await engine.dispose()
 

@@ -20,7 +20,6 @@ from bot.rules import keys
 from bot.rules.kpi_days import digest_key
 from handlers.outbox import AT_ONCE, CLAIMED_PER_SENDER
 from storage import outbox
-from storage.claims import LEASE
 from tests.kit.fake_slack import FakeSlack
 from tests.test_cli import SUPPORTBOT, supportbot
 from tests.test_cli import env as env  # the fixture, used by name
@@ -32,7 +31,7 @@ MEMBERS = [f"U0M{n:04d}" for n in range(500)]
 TEAMS = [f"t{n:02d}" for n in range(50)]
 STANDUP_AT = datetime.fromisoformat("2026-11-18T14:30:00+00:00")  # Wednesday 09:30 in New York
 DIGEST_AT = datetime.fromisoformat("2026-11-18T15:00:00+00:00")  # 10:00 in New York: Tuesday's digest is due
-RESTART = LEASE + timedelta(minutes=5)  # the dead run's claims can be taken over
+RESTART = outbox.LEASE + timedelta(minutes=5)  # the dead run's claimed messages can be taken over
 CSV_HEADER = "id,team,created_at,first_response_at,solved_at,status,channel,csat,reopens,agent_replies,sla_breached"
 
 

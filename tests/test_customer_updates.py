@@ -304,6 +304,7 @@ async def test_a_teams_own_template_and_bad_choices(bot: SlackDriver, slack: Fak
                       "      P1:\n        new: 'P1 says {summary}, next {next_update}'\n"
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(own), now=datetime(2026, 1, 2, tzinfo=UTC))
+        await session.commit()
     app.services.directory.invalidate()
     await escalate(bot, slack, team.agent)
     assert text_of(await draft(bot, slack, team.agent)).startswith("P1 says Checkout fails for ACME, next Monday")
@@ -361,6 +362,7 @@ async def test_a_teams_own_template_can_still_use_the_internal_placeholders(
     own = TEAM_YAML + "    customer_updates:\n      in_progress: \"{customer_as_logged} {ref}\\n{all_updates}\"\n"
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(own), now=datetime(2026, 1, 2, tzinfo=UTC))
+        await session.commit()
     app.services.directory.invalidate()
     await escalate(bot, slack, team.agent, customer="ACME Corp (account 4411)")
     await press(bot, slack, ids.POST_UPDATE, user=team.agent, channel="C0ENG")

@@ -209,6 +209,7 @@ async def test_a_team_policy_override_sets_the_sla(bot: SlackDriver, slack: Fake
     override = TEAM_YAML + "    escalation_policy:\n      priorities: {P1: {ack_minutes: 5, resolve_minutes: 120}}\n"
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(override), now=datetime.fromisoformat("2026-01-01T00:00:00+00:00"))
+        await session.commit()
     await escalate(bot, slack, "U0AGENT1")
     async with app.services.db() as session:
         stored = await session.get(Escalation, 1)
@@ -231,6 +232,7 @@ async def test_someone_in_two_teams_chooses_among_both_teams_paths(bot: SlackDri
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(TEAM_YAML + second),
                           now=datetime.fromisoformat("2026-01-01T00:00:00+00:00"))
+        await session.commit()
     view = await open_form(bot, slack, "U0AGENT1")
     path = next(b for b in view["blocks"] if b["block_id"] == ids.PATH)
     groups = {g["label"]["text"]: [o["text"]["text"] for o in g["options"]] for g in path["element"]["option_groups"]}

@@ -73,6 +73,7 @@ async def test_a_merge_updates_all_eight_cards_once_and_moves_the_duplicate(
     await escalate(bot, slack, team.agent)  # ESC-2: ACME again, tickets 4411 and 9001
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(MOVED_YAML), now=clock.now)
+        await session.commit()
     await run_timers(app.services, clock.now)  # the cards in the channels the team moved to
     duplicate, target = cards_of(slack, 1), cards_of(slack, 2)
     assert sorted(duplicate) == sorted(target) == sorted(FOUR)
@@ -146,6 +147,7 @@ async def test_refusals_come_back_on_the_form_and_change_nothing(bot: SlackDrive
     slack.add_user("U0OTHER")
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(TEAM_YAML + OTHER_TEAM), now=datetime(2026, 1, 2, tzinfo=UTC))
+        await session.commit()
     await escalate(bot, slack, team.agent)  # ESC-1
     await escalate(bot, slack, team.agent, customer="Globex")  # ESC-2
     await escalate(bot, slack, "U0OTHER", path="Infrastructure")  # ESC-3, another team's

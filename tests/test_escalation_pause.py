@@ -53,6 +53,7 @@ async def london(app: Supportbot, slack: FakeSlack) -> TeamPeople:
         slack.add_user(person)
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(LONDON_YAML), now=datetime(2026, 1, 1, tzinfo=UTC))
+        await session.commit()
     return people
 
 

@@ -309,6 +309,7 @@ async def test_the_digest_of_synced_tickets_equals_the_digest_of_the_same_ticket
         TEAMS.format(source=vendor.key, match=vendor.match)
     async with db() as session:
         await teams.apply(session, parse_teams(config), now=NOW)
+        await session.commit()
         state = await helpdesks.source(session, vendor.key)
     assert state is not None
     vendor.serve(fake, tickets)

@@ -75,6 +75,7 @@ async def db(engine: AsyncEngine, desk: FakeFreshdesk) -> SessionFactory:
     factory = session_factory(engine)
     async with factory() as session:
         await teams.apply(session, parse_teams(CONFIG.format(url=desk.url)), now=NOW)
+        await session.commit()
     return factory
 
 

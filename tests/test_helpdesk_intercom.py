@@ -74,6 +74,7 @@ async def db(engine: AsyncEngine, intercom: FakeIntercom) -> SessionFactory:
     factory = session_factory(engine)
     async with factory() as session:
         await teams.apply(session, parse_teams(CONFIG.format(url=intercom.url)), now=NOW)
+        await session.commit()
     return factory
 
 

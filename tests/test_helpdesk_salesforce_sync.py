@@ -81,6 +81,7 @@ async def db(engine: AsyncEngine, org: Org) -> SessionFactory:
     factory = session_factory(engine)
     async with factory() as session:
         await teams.apply(session, parse_teams(CONFIG.format(url=org.fake.url, client_id=CLIENT_ID)), now=NOW)
+        await session.commit()
     return factory
 
 

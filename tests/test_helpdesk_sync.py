@@ -76,6 +76,7 @@ async def db(engine: AsyncEngine, zendesk: FakeZendesk) -> SessionFactory:
     factory = session_factory(engine)
     async with factory() as session:
         await teams.apply(session, parse_teams(CONFIG.format(url=zendesk.url, client_id=CLIENT_ID)), now=NOW)
+        await session.commit()
     return factory
 
 

@@ -263,6 +263,7 @@ async def test_view_submission_state(data: st.DataObject, world: World, forms: d
     if name.startswith("supportbot.setup") and not refusal(reply):  # the team changed: put the world back
         async with world.app.services.db() as session:
             await teams.apply(session, parse_teams(WORLD), now=world.clock.now)
+            await session.commit()
         world.app.services.directory.invalidate()
 
 

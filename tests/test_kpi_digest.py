@@ -134,6 +134,7 @@ async def test_tuesdays_digest_has_no_last_week(app: Supportbot, slack: FakeSlac
 async def test_a_team_without_a_digest_channel_gets_nothing(app: Supportbot, slack: FakeSlack) -> None:
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(NO_DIGEST_CHANNEL), now=utc("2026-01-01T00:00"))
+        await session.commit()
     tier2 = (await app.services.directory.current()).find("tier2")
     assert tier2 is not None
     await add_tickets(app, tier2.id, *day_of_tickets("2026-11-01", first_response_minutes=90, good=3))

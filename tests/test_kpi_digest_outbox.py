@@ -180,6 +180,7 @@ async def test_after_the_upgrade_from_claims_what_was_sent_is_not_sent_again(
             slack.add_user(person)
         async with upgraded.services.db() as session:
             await teams.apply(session, parse_teams(TEAM_YAML), now=utc("2026-01-01T00:00"))
+            await session.commit()
         await red_sunday(upgraded)
         assert await run_digest(upgraded.services, DUE) == 0
     finally:

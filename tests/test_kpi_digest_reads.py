@@ -42,6 +42,7 @@ def texts(blocks: list[dict]) -> list[str]:  # type: ignore[type-arg]
 async def with_zendesk(app: Supportbot, *, synced: datetime | None) -> None:
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(WITH_ZENDESK), now=utc("2026-01-01T00:00"))
+        await session.commit()
         if synced is not None:
             await synced_at(app, synced)
         await session.commit()

@@ -145,6 +145,7 @@ async def test_logged_figures_are_per_day_and_replaced_when_logged_again(app: Su
         assert not await kpi.log_metric(session, data, "nps", SUN, 31, by="U0MANAGER", now=utc("2026-11-02T14:00"))
         assert await kpi.log_metric(session, data, "nps", SUN, 35, by="U0MANAGER", now=utc("2026-11-02T14:01"))
         await kpi.log_metric(session, data, "nps", MON, 45, by="U0MANAGER", now=utc("2026-11-02T14:02"))
+        await session.commit()
     assert (await figures(app, data, SUN)).values["nps"] == 35
     assert (await figures(app, data, SUN, MON)).values["nps"] == 40
     assert not (await figures(app, data, MON)).empty and (await figures(app, data, TUE)).empty

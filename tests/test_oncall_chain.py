@@ -42,6 +42,7 @@ async def chained(app: Supportbot, slack: FakeSlack, team: TeamPeople) -> TeamPe
     slack.add_usergroup("S0LEADS", [team.manager, LEAD])
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(CHAIN_YAML), now=datetime(2026, 1, 2, tzinfo=UTC))
+        await session.commit()
     return team
 
 

@@ -79,6 +79,7 @@ async def configure(app: Supportbot, slack: FakeSlack, paging: str) -> TeamPeopl
     document = TEAM_YAML.rstrip("\n") + f"\n    escalation_policy: {{paging: {paging}}}\n"
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(document), now=datetime.fromisoformat("2026-01-01T00:00:00+00:00"))
+        await session.commit()
     return people
 
 

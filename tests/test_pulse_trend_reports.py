@@ -81,6 +81,7 @@ async def _round(app: Supportbot, week: str, closes_days_ago: int, clock: Clock,
                                     opens_at=closes - timedelta(hours=72), closes_at=closes)
         for scores, score in answers:
             await pulse.cast(session, of.id, [*enumerate(scores), (len(scores), score)], None)
+            await session.commit()
 
 
 def people(promoters: int, passives: int, detractors: int) -> list[tuple[tuple[int, int, int, int], int]]:

@@ -145,6 +145,7 @@ async def test_every_job_sends_each_team_s_work_to_that_team_only(app: Supportbo
             slack.add_user(person, tz=t["tz"])
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(world_yaml()), now=MONDAY - timedelta(days=30))
+        await session.commit()
     app.services.directory.invalidate()
     refs: dict[str, list[str]] = {}
     for key, t in TEAMS.items():

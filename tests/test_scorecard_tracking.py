@@ -195,6 +195,7 @@ async def test_mondays_top_three_show_owner_target_date_and_kpi(app: Supportbot,
                                        proposer=team.agent, now=utc("2026-10-20T16:00"), owner=team.teammate,
                                        target_date=date(2026, 10, 30), kpi="csat")
         await scorecard.score(session, made.id, team.agent, dict.fromkeys(CRITERIA, 4), now=utc("2026-10-20T16:00"))
+        await session.commit()
     await run_digest(app.services, utc("2026-11-02T14:00"))  # Monday: its digest's "today" is 2 November
     monday = [c for c in slack.calls("chat.postMessage", channel="C0DIGEST") if c.ok and c.blocks][-1]
     top = next(b["text"]["text"] for b in monday.blocks or [] if "Top initiatives" in str(b))

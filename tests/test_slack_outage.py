@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,25 +19,26 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.app import Supportbot
-from bot.rules import claim_keys
+from bot.rules import keys
 from bot.rules.delivery_failures import MAX_ATTEMPTS, kind_of, parks
 from bot.rules.kpi_days import chart_key, digest_key
+from bot.rules.messages import post
 from bot.rules.team_config import parse_teams
-from handlers.delivery import once
 from handlers.escalations.jobs import TIMERS
 from handlers.housekeeping.jobs import HOUSEKEEPING
 from handlers.jobs import Job
 from handlers.kpi.jobs import DIGEST
-from handlers.outbox import failure_code
+from handlers.outbox import dispatch_client, failure_code
 from handlers.parked import failed_work, retry
 from handlers.pulse import ids as pulse_ids
 from handlers.pulse.jobs import PULSE
 from handlers.services import Services
 from handlers.standups.jobs import STANDUPS
-from storage import claims, outbox, teams
+from storage import outbox, teams
 from storage import standups as stored
 from tests.conftest import Clock
 from tests.escalation_steps import card_post, escalate
@@ -84,6 +86,7 @@ async def configure(app: Supportbot, slack: FakeSlack, members: tuple[str, ...] 
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(YAML.format(members=", ".join(members))),
                           now=datetime(2026, 1, 1, tzinfo=UTC))
+        await session.commit()
     app.services.directory.invalidate()
 
 
@@ -153,7 +156,7 @@ async def test_a_minute_of_500s_delays_everything_due_and_loses_and_doubles_noth
     await tick(app, simulated, DUE)
     assert len(delivered(slack)) == before  # Slack accepted nothing
     refused = {f.key: f for f in await failed_work(app.services)}
-    assert claim_keys.standup_prompt("tier1", AGENTS[0], DUE.date()) in refused
+    assert str(keys.standup_prompt("tier1", AGENTS[0], DUE.date())) in refused
     assert digest_key("tier1", DUE.date() - timedelta(days=1)) in refused
     assert all(f.attempts == 1 and not f.parked and f.job in {j.name for j in JOBS} and f.as_of == DUE
                for f in refused.values()), refused
@@ -197,9 +200,9 @@ async def test_a_unit_slack_keeps_refusing_is_parked_listed_retried_once_and_kep
         app: Supportbot, slack: FakeSlack, simulated: Clock, env: dict[str, str], tmp_path: Path,
         caplog: pytest.LogCaptureFixture) -> None:
     await configure(app, slack, members=(AGENTS[0],))
-    key = claim_keys.standup_prompt("tier1", AGENTS[0], DUE.date())
+    key = str(keys.standup_prompt("tier1", AGENTS[0], DUE.date()))
     slack.outage(500, methods={"chat.postMessage"})
-    with caplog.at_level(logging.WARNING, logger="handlers.delivery"):
+    with caplog.at_level(logging.WARNING, logger="handlers.outbox"):
         await tick(app, simulated, DUE, (STANDUPS,))
         per_tick = slack.count("chat.postMessage", channel=AGENTS[0])  # the client's first try and its retries
         for minute in range(1, MAX_ATTEMPTS + 3):
@@ -211,12 +214,12 @@ async def test_a_unit_slack_keeps_refusing_is_parked_listed_retried_once_and_kep
     assert deliveries(app, "parked") == 1
     assert 'supportbot_deliveries_total{outcome="parked"} 1.0' in await scrape_text(app)
 
-    # Housekeeping, long after, forgets completed claims only: the parked one stays, and so does its record.
+    # Housekeeping, long after, forgets sent messages only: the parked one stays, with its record.
     await app.services.metrics.run_job(HOUSEKEEPING, app.services, DUE + timedelta(days=90))
     async with app.services.db() as session:
-        assert key in await claims.taken(session, [key], now=DUE + timedelta(days=90))
-        assert not await claims.claim(session, key, now=DUE + claims.LEASE * 2)  # nor is it ever taken over
-    await tick(app, simulated, DUE + claims.LEASE + timedelta(minutes=5), (STANDUPS,))  # the window is still open
+        [row] = await outbox.failing(session, [key])
+    assert row.parked_at is not None and row.sent_at is None and row.attempts == MAX_ATTEMPTS
+    await tick(app, simulated, DUE + outbox.LEASE + timedelta(minutes=5), (STANDUPS,))  # nor is it ever taken over
     assert slack.count("chat.postMessage", channel=AGENTS[0]) == MAX_ATTEMPTS * per_tick
 
     operator = {**env, "DATABASE_URL": app.settings.database_url, "SLACK_BOT_TOKEN": "xoxb-test-token",
@@ -334,25 +337,39 @@ def test_a_bug_is_not_a_delivery_failure() -> None:
     assert failure_code(KeyError("ts")) is None and failure_code(ValueError()) is None
 
 
-async def test_a_connection_error_in_a_job_is_counted_and_released_and_never_crashes_the_tick(
-        app: Supportbot) -> None:
-    calls = 0
+def closed_port() -> int:
+    """A local port nothing listens on: connecting to it is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
-    async def send() -> bool:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            raise aiohttp.ClientConnectionError("Slack unreachable")
-        return True
+
+async def test_a_slack_that_cannot_be_reached_fails_a_jobs_message_for_the_next_tick_and_never_crashes_it(
+        app: Supportbot, slack: FakeSlack) -> None:
+    """The connection is refused while a job sends what it wrote to the outbox: the run fails (it does not
+    raise), the message's failure is counted on its row and listed, and the next tick, Slack back, sends it
+    once."""
+    key = keys.standup_prompt("tier1", AGENTS[0], DUE.date())
 
     async def run(services: Services, now: datetime) -> int:
-        async with services.db() as session:
-            return 1 if await once(session, "test:unit", send, now=now) else 0
+        async with services.unit(now, wake=False) as unit:
+            unit.send(post(key, AGENTS[0], "Time for your stand-up", group=AGENTS[0]))
+            await unit.commit()
+        return await services.outbox.send_due(now)
 
-    job = Job("probe", "a unit whose first send cannot connect", run)
-    assert await app.services.metrics.run_job(job, app.services, DUE) == 0
+    job = Job("probe", "one DM, written to the outbox and sent", run)
+    reachable = app.services.outbox.client
+    app.services.outbox.client = dispatch_client(AsyncWebClient(
+        token=reachable.token, base_url=f"http://127.0.0.1:{closed_port()}/api/", retry_handlers=[]))
+    try:
+        first = await app.services.metrics.run(job, app.services, DUE)
+    finally:
+        app.services.outbox.client = reachable
+    assert (first.done, first.ok) == (0, False)
     [failed] = await failed_work(app.services)
-    assert (failed.key, failed.job, failed.error, failed.attempts, failed.parked) == (
-        "test:unit", "probe", "connection_error", 1, False)
+    assert (failed.key, failed.job, failed.error, failed.attempts, failed.parked, failed.in_outbox) == (
+        str(key), "probe", "connection_error", 1, False, True)
+    assert delivered(slack) == [] and deliveries(app, "failed") == 1
     assert await app.services.metrics.run_job(job, app.services, DUE + timedelta(minutes=1)) == 1
     assert await failed_work(app.services) == []
+    assert [(c.channel, c.text) for c in delivered(slack)] == [(AGENTS[0], "Time for your stand-up")]

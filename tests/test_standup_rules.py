@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.rules import claim_keys, keys
+from bot.rules import keys
 from bot.rules.standups import (
     Entry,
     Member,
@@ -214,11 +214,11 @@ DAY = date(2026, 11, 24)
 
 
 @pytest.mark.parametrize(("typed", "stored"), [
-    (keys.standup_prompt("tier1", "U0A", DAY), claim_keys.standup_prompt("tier1", "U0A", DAY)),
-    (keys.standup_reminder("tier1", "U0A", DAY), claim_keys.standup_reminder("tier1", "U0A", DAY)),
-    (keys.standup_parent("tier1", DAY), claim_keys.standup_parent("tier1", DAY)),
-    (keys.standup_reply("tier1", DAY, "U0A"), claim_keys.standup_reply("tier1", DAY, "U0A")),
-    (keys.standup_summary("tier1", DAY), claim_keys.standup_summary("tier1", DAY)),
+    (keys.standup_prompt("tier1", "U0A", DAY), "standup:tier1:2026-11-24:prompt:U0A"),
+    (keys.standup_reminder("tier1", "U0A", DAY), "standup:tier1:2026-11-24:reminder:U0A"),
+    (keys.standup_parent("tier1", DAY), "standup:tier1:2026-11-24:parent"),
+    (keys.standup_reply("tier1", DAY, "U0A"), "standup:tier1:2026-11-24:reply:U0A"),
+    (keys.standup_summary("tier1", DAY), "standup:tier1:2026-11-24:summary"),
     (keys.standup_prompt_update("tier1", "U0A", DAY, "answered"), "standup:tier1:2026-11-24:prompt:U0A:answered"),
     (keys.standup_parent_update("tier1", DAY, 3), "standup:tier1:2026-11-24:parent:update:3"),
     (keys.standup_reply_update("tier1", DAY, "U0A", 2), "standup:tier1:2026-11-24:reply:U0A:2"),

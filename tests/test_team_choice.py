@@ -52,6 +52,7 @@ async def build(app: Supportbot, slack: FakeSlack, extra_teams: int = 0) -> None
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(world(extra_teams)),
                           now=datetime.fromisoformat("2026-01-01T00:00:00+00:00"))
+        await session.commit()
     app.services.directory.invalidate()
 
 

@@ -88,6 +88,7 @@ async def test_a_change_on_one_replica_reaches_the_other(app: Supportbot, settin
             refused = await driver.command("/escalate", user=NEWCOMER)
             async with app.services.db() as session:  # the first instance changes the configuration
                 await teams.apply(session, parse_teams(WITH_NEWCOMER), now=clock.now)
+                await session.commit()
             waited = await sees(other, NEWCOMER)
             opened = await driver.command("/escalate", user=NEWCOMER)
         finally:
@@ -116,6 +117,7 @@ async def test_an_unchanged_configuration_loads_no_new_snapshot(app: Supportbot,
     first = await app.services.directory.current()
     async with app.services.db() as session:
         report = await teams.apply(session, parse_teams(TEAM_YAML), now=clock.now)
+        await session.commit()
     assert report.unchanged == ["tier1"]
     assert await app.services.directory.current() is first
 

@@ -44,6 +44,7 @@ async def test_an_admin_creates_a_team_equal_to_its_yaml(app: Supportbot, bot: S
     assert parse_teams(shown).teams[0] == created.config
     async with app.services.db() as session:  # `supportbot config apply` of what it showed changes nothing
         report = await teams.apply(session, parse_teams(shown), now=datetime.fromisoformat("2026-12-02T12:00+00:00"))
+        await session.commit()
     assert report.unchanged == ["tier2"] and not report.updated
     welcome = slack.last("chat.postMessage", channel=ADMIN)
     assert "Getting started" in str(welcome.blocks) and "<#C0ESC2>" in str(welcome.blocks)

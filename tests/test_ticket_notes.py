@@ -112,6 +112,7 @@ async def team(app: Supportbot, slack: FakeSlack, zendesk: FakeZendesk, freshdes
                              intercom=intercom.url, zd_client=CLIENT_ID, sf_client=SF_CLIENT_ID)
     async with app.services.db() as session:
         await teams.apply(session, parse_teams(document), now=datetime.fromisoformat("2026-01-01T00:00:00+00:00"))
+        await session.commit()
     zendesk.add_group(11, "Tier 1")
     zendesk.assign(4411, 901, str(slack.users[ASSIGNEE]["profile"]["email"]))
     zendesk.put(4411, created=clock.now, group_id=11)

@@ -37,6 +37,7 @@ async def serve(settings: Settings, clock: Clock, token: str | None) -> Supportb
                         directory_check_every=0)
     async with hooked.services.db() as session:
         await teams.apply(session, parse_teams(TEAM_YAML), now=datetime(2026, 1, 1, tzinfo=UTC))
+        await session.commit()
     return hooked
 
 

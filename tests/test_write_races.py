@@ -25,7 +25,7 @@ from storage.failures import Failure
 from storage.metric_models import ManualMetric, MetricAlertState, MetricBaseline
 from storage.models import Claim, DeliveryFailure
 from storage.scorecard_models import Initiative, InitiativeScore
-from storage.standup_models import StandupDay, StandupEntry
+from storage.standup_models import StandupEntry
 from tests.conftest import TeamPeople
 from tests.kit.races import both_first
 
@@ -107,16 +107,6 @@ async def scored_checked(app: Supportbot, answers: list[Any]) -> None:
     assert all(getattr(row, criterion) == 2 + answers.index(True) for criterion in CRITERIA)
 
 
-async def posted(app: Supportbot, session: AsyncSession, team: int, n: int) -> str | None:
-    return (await standups.posted_day(session, team, DAY, "C0STANDUP", f"1700000000.00000{n}")).ts
-
-
-async def posted_checked(app: Supportbot, answers: list[Any]) -> None:
-    [row] = await rows(app, StandupDay)
-    assert row.channel == "C0STANDUP" and row.ts in answers and set(answers) <= {"1700000000.000000",
-                                                                                 "1700000000.000001"}
-
-
 async def prompted(app: Supportbot, session: AsyncSession, team: int, n: int) -> str:
     return (await standups.record_prompt(session, team, "U0AGENT1", DAY, now=NOW)).status
 
@@ -125,17 +115,6 @@ async def prompted_checked(app: Supportbot, answers: list[Any]) -> None:
     assert answers == ["prompted", "prompted"]
     [row] = await rows(app, StandupEntry)
     assert (row.user_id, row.status, row.prompted_at) == ("U0AGENT1", "prompted", NOW)
-
-
-async def counted(app: Supportbot, session: AsyncSession, _team: int, n: int) -> int:
-    return await failures.failed(session, "kpi-digest:tier1:2026-11-01", job="digest", as_of=NOW,
-                                 error="http_500", now=NOW)
-
-
-async def counted_checked(app: Supportbot, answers: list[Any]) -> None:
-    assert sorted(answers) == [1, 2]  # both attempts counted
-    [row] = await rows(app, DeliveryFailure)
-    assert (row.key, row.attempts, row.error) == ("kpi-digest:tier1:2026-11-01", 2, "http_500")
 
 
 PARKED = Failure("kpi-digest:tier1:2026-11-01", "digest", NOW, 3, "not_in_channel", NOW, NOW, NOW)
@@ -155,9 +134,7 @@ CASES = {
     "log_metric": Case(logged, "manual_metrics", logged_checked),
     "pin_baseline": Case(pinned, "metric_baselines", pinned_checked),
     "score": Case(scored, "initiative_scores", scored_checked),
-    "posted_day": Case(posted, "standup_days", posted_checked),
     "record_prompt": Case(prompted, "standup_entries", prompted_checked),  # a savepoint insert: safe before too
-    "failures.failed": Case(counted, "delivery_failures", counted_checked),
     "failures.restore": Case(restored, "delivery_failures", restored_checked),
 }
 

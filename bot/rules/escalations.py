@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from bot.rules import claim_keys
+from bot.rules import keys
 from bot.rules.percentiles import median, percentile
 from bot.rules.sla import (
     DEFAULT_POLICIES,
@@ -227,9 +227,9 @@ class Reminder:
     due: datetime
 
     @property
-    def key(self) -> str:
-        """Claim key: one per escalation, clock run and stage."""
-        return claim_keys.sla_reminder(self.escalation_id, self.clock, self.due, self.stage)
+    def key(self) -> keys.EscalationKey:
+        """Its message's key: one per escalation, clock run and stage."""
+        return keys.sla_reminder(self.escalation_id, self.clock, self.due, self.stage)
 
     @property
     def is_breach(self) -> bool:

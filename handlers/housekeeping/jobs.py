@@ -42,6 +42,7 @@ async def _claims(session: AsyncSession, now: datetime) -> int:
         after = page[-1][0]
         facts = await _facts(session, [key for key, _ in page])
         deleted += await claims.forget(session, [key for key, done_at in page if deletable(key, done_at, facts, now)])
+        await session.commit()  # a page at a time, as the sent outbox rows
     return deleted
 
 

@@ -170,6 +170,7 @@ async def log(context: dict[str, Any], team: TeamProfile, user: str, metric: str
         return day
     async with context["db"]() as session:
         replaced = await kpi.log_metric(session, team.id, metric, day, value, by=user, now=context["now"])
+        await session.commit()
     shown = format_value(metric_of(metric), value)
     return f"Logged *{metric}* = {shown} for {views.short_day(day)}" + (" (replacing the earlier figure)."
                                                                         if replaced else ".")
@@ -186,6 +187,7 @@ async def baseline(context: dict[str, Any], team: TeamProfile, user: str, metric
             return (f"There is no *{escape(metric)}* in the last 7 days, so there is nothing to pin. Metrics: "
                     + ", ".join(f"`{key}`" for key in BY_KEY) + ", or one you logged.")
         await kpi.pin_baseline(session, team.id, pinned, by=user, now=context["now"])
+        await session.commit()
     shown = metric_of(metric)
     ends = today + timedelta(days=PLAN_DAYS - 1)
     return (f"Baseline pinned: *{escape(shown.label)}* {format_value(shown, pinned.value)} (the 7-day average). "
@@ -242,5 +244,6 @@ async def submit_targets(ack: AsyncAck, submission: ViewSubmission, team: TeamPr
     updated = team.config.model_copy(update={"kpi_targets": targets})
     async with context["db"]() as session:
         await teams.apply(session, TeamsFile(teams=[updated]), now=context["now"])
+        await session.commit()
     context["services"].directory.invalidate()
     await ack()

@@ -172,6 +172,7 @@ async def close(db: SessionFactory, team: TeamProfile, user: str, number: int, s
         if initiative is None or initiative.team_id != team.id or initiative.status != "open":
             return f"{team.name} has no open initiative #{number}."
         await scorecard.close(session, initiative, status=status, outcome=outcome[:2000], now=now)
+        await session.commit()
     return f"#{number} {escape(initiative.title)} is {status}: {escape(outcome[:200])}"
 
 
@@ -210,6 +211,7 @@ async def submit_proposal(ack: AsyncAck, submission: ViewSubmission, team: TeamP
             link=str(link) if link else None, proposer=submission.user.id, now=context["now"], owner=owner,
             target_date=target, kpi=kpi)
         await scorecard.score(session, initiative.id, submission.user.id, scores, now=context["now"])
+        await session.commit()
 
 
 async def open_initiative_team(submission: ViewSubmission, context: dict[str, Any]) -> TeamProfile | None:
@@ -235,6 +237,7 @@ async def submit_score(ack: AsyncAck, submission: ViewSubmission, context: dict[
     await ack()
     async with context["db"]() as session:
         await scorecard.score(session, number, submission.user.id, scores, now=context["now"])
+        await session.commit()
 
 
 @listener(ViewSubmission, field=ids.OWNER)
@@ -254,3 +257,4 @@ async def submit_tracking(ack: AsyncAck, submission: ViewSubmission, context: di
             return
         await ack()
         await scorecard.track(session, initiative, owner=owner, target_date=target, kpi=kpi)
+        await session.commit()

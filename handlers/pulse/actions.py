@@ -59,6 +59,7 @@ async def open_answer_form(ack: AsyncAck, click: ButtonClick, client: AsyncWebCl
             raise Refused(views.already_text(of.week))
         if not await pulse.first_click(session, of.id, click.trigger_id, now=context["now"]):
             return  # the same click delivered again: its form is open already
+        await session.commit()  # at once: the lock a second delivery of the click waits on
     assert team is not None
     view = views.answer_form(of.id, team.name, of.week, questions_from_json(of.questions), of.min_responses)
     context["services"].outbox.in_background(_open(client, respond, context, click.trigger_id, view))
@@ -93,13 +94,17 @@ async def submit_answers(ack: AsyncAck, submission: ViewSubmission, context: dic
             await ack(response_action="errors", errors=form.errors)
             return
         round_id, week = of.id, of.week
-        if not await pulse.take_part(session, round_id, person):  # committed on its own, before the answers
+        took_part = await pulse.take_part(session, round_id, person)
+        await session.commit()  # on its own, before the answers: a second submission finds it
+        if not took_part:
             raise Refused(views.already_text(week))
         try:
             await pulse.cast(session, round_id, form.answers, form.comment)
+            await session.commit()
         except Exception:
             await session.rollback()
             await pulse.withdraw(session, round_id, person)
+            await session.commit()
             log.warning("pulse answers for round %s could not be stored; the person may answer again", round_id)
             await ack(response_action="errors", errors={first: "Sorry, your answers could not be stored: "
                                                                "please send them again."})
@@ -123,5 +128,6 @@ async def submit_setup(ack: AsyncAck, submission: ViewSubmission, team: TeamProf
     async with context["db"]() as session:
         await teams.apply(session, TeamsFile(teams=[team.config.model_copy(update={"pulse": form.config})]),
                           now=context["now"])
+        await session.commit()
     context["services"].directory.invalidate()
     await ack()

@@ -82,6 +82,7 @@ async def _ask_and_remind(services: Services, team: TeamProfile, now: datetime) 
         of = await pulse.open_round(session, team.id, week=due.week, day=due.day,
                                     questions=rules.questions_of(config), min_responses=config.min_responses,
                                     opens_at=due.opens_at, closes_at=due.closes_at)
+        await session.commit()  # the round at once, as before: a replica opening it meanwhile waited for it
         window = _window(of)  # the round keeps the times it opened with
         if not window.is_open(now):
             return

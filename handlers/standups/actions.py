@@ -160,6 +160,7 @@ async def submit_setup(ack: AsyncAck, submission: ViewSubmission, team: TeamProf
     services: Services = context["services"]
     async with services.db() as session:
         await teams.apply(session, checked, now=context["now"])
+        await session.commit()
     services.directory.invalidate()
 
 

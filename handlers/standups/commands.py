@@ -86,6 +86,7 @@ async def standup(ack: AsyncAck, command: SlashCommand, client: AsyncWebClient, 
             today = await today_for(services, team, user, now)
             async with services.db() as session:
                 ended = await stored.come_back(session, user, today)
+                await session.commit()
             await ack(text="Welcome back! You'll get your stand-up prompts again." if ended
                       else "You weren't away: your stand-up prompts are on.")
         case "report" if len(rest) <= 1:
@@ -171,6 +172,7 @@ async def go_away(services: Services, user: str, words: list[str], today: date, 
     first, last = found
     async with services.db() as session:
         await stored.go_away(session, user, first, last, now=now)
+        await session.commit()
     span = views.day_label(first) if first == last else f"{views.day_label(first)} to {views.day_label(last)}"
     return f"Away {span} ({first:%Y}): no stand-up prompts those days. `/standup back` ends it early."
 
