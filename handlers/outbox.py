@@ -39,6 +39,9 @@ RETRY_LATER = timedelta(seconds=30)
 """After a failed attempt a message waits this long (the next tick tries it; a wake does not)."""
 AT_ONCE = 8
 """Groups sent at the same time."""
+CRASH_DUPLICATES = 2 * AT_ONCE - 1
+"""At most this many messages go out twice after a crash: the `AT_ONCE` in flight, and the sent ones whose
+completions wait to be committed together (fewer than `AT_ONCE`)."""
 CLOSE_GRACE = 10.0
 """Seconds a shutdown waits for the form being opened and the messages in flight."""
 CLAIMED_PER_SENDER = 4
