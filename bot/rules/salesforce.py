@@ -20,7 +20,8 @@ Shapes, as Salesforce documents them (the URLs are at the top of tests/kit/fake_
 - errors: a JSON array `[{"message", "errorCode", "fields"}]`; every answer's `Sforce-Limit-Info: api-usage=N/M`.
 
 The ticket's id is the `CaseNumber`, as in the case export the CSV import reads (`bot.rules.ticket_formats`),
-so a synced case and an imported one are the same ticket. The cursor is the last case's `SystemModstamp`
+so a synced case and an imported one are the same ticket; its `Id`, which a case's link names, is kept beside it
+(`Page.aliases`, stored as `tickets.helpdesk_id`). The cursor is the last case's `SystemModstamp`
 and `Id` (`2026-11-02T14:00:00.000Z,500…`): the next query asks for what sorts after it, so cases changed
 in the same millisecond are neither lost nor fetched twice."""
 
@@ -272,6 +273,7 @@ def cases_page(found: Sequence[Any], done: bool, facts: Facts, cursor: str) -> P
     tickets, unparsed = [], []
     assignees: dict[str, str | None] = {}
     replies: dict[str, datetime] = {}
+    aliases: dict[str, str] = {}
     for record in found:
         ident = _ident(record)
         try:
@@ -280,6 +282,8 @@ def cases_page(found: Sequence[Any], done: bool, facts: Facts, cursor: str) -> P
             tickets.append(case(record, facts))
             number, key = tickets[-1].row.id, str(record.get("Id"))
             assignees[number] = assignee(record)
+            if _ID.fullmatch(key):
+                aliases[number] = key  # a link names the case by its Id
             if key in facts.replies:
                 replies[number] = facts.replies[key]
         except ValidationError as error:
@@ -287,7 +291,7 @@ def cases_page(found: Sequence[Any], done: bool, facts: Facts, cursor: str) -> P
         except (ValueError, TypeError, KeyError) as error:
             unparsed.append(Unparsed(ident, str(error) or error.__class__.__name__))
     return Page(tickets=tickets, cursor=next_cursor(found, cursor), done=done, unparsed=unparsed,
-                assignees=assignees, replies=replies)
+                assignees=assignees, replies=replies, aliases=aliases)
 
 
 def _ident(record: object) -> str:
