@@ -181,6 +181,21 @@ async def mark_replies(session: AsyncSession, *, team_ids: Sequence[int], replie
                                       for ident, when in sorted(replies.items())])
 
 
+async def mark_aliases(session: AsyncSession, *, team_ids: Sequence[int], aliases: Mapping[str, str]) -> None:
+    """Set `helpdesk_id` (the id a link may name) on the stored tickets of these teams with these ids, where it
+    differs (one statement, executed for many; the caller commits)."""
+    if not aliases or not team_ids:
+        return
+    table = cast(Table, Ticket.__table__)
+    column = table.c.helpdesk_id
+    alias = bindparam("alias", type_=column.type)
+    statement = (table.update().where(table.c.team_id == bindparam("team"), table.c.external_id == bindparam("ident"),
+                                      column.is_distinct_from(alias))
+                 .values(helpdesk_id=alias))
+    await session.execute(statement, [{"team": team, "ident": ident, "alias": other}
+                                      for team in sorted(set(team_ids)) for ident, other in sorted(aliases.items())])
+
+
 async def save_events_cursor(session: AsyncSession, key: str, *, owner: str, cursor: str) -> bool:
     done = await session.execute(update(HelpdeskSource).where(HelpdeskSource.key == key,
                                                               HelpdeskSource.lease_owner == owner)

@@ -18,6 +18,7 @@ class Ticket(Base):
         UniqueConstraint("team_id", "external_id"),
         Index("ix_tickets_team_created", "team_id", "created_at"),
         Index("ix_tickets_team_solved", "team_id", "solved_at"),
+        Index("ix_tickets_helpdesk_id", "helpdesk_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -46,3 +47,6 @@ class Ticket(Base):
     """When the requester (the customer) last replied, as the helpdesk last reported it (Zendesk's
     `requester_updated_at`, Freshdesk's `requester_responded_at`, Intercom's `last_contact_reply_at`): a reply
     after an escalation linked to the ticket started waiting on the customer ends the wait."""
+    helpdesk_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    """The helpdesk's other id for the ticket, when a link may name it instead of `external_id` (a Salesforce
+    case's 18-character `Id`; `external_id` is its `CaseNumber`)."""

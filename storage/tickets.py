@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, literal_column, or_, select
+from sqlalchemy import ColumnElement, Table, bindparam, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.ticket_rows import TicketRow
@@ -172,14 +172,20 @@ async def _write_sqlite(session: AsyncSession, rows: list[tuple[Any, ...]], colu
     return UpsertCount(imported=imported, updated=updated, unchanged=len(rows) - changed)
 
 
+def _named(ids: Sequence[str]) -> ColumnElement[bool]:
+    """The tickets a link naming one of `ids` means: by their id, or by the helpdesk's other id (`helpdesk_id`)."""
+    return or_(Ticket.external_id.in_(ids), Ticket.helpdesk_id.in_(ids))
+
+
 async def assignee_emails(session: AsyncSession, wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """The assignee's email of each (helpdesk kind, ticket id) stored with one, whichever team it is routed to."""
     ids = sorted({ident for _kind, ident in wanted})
     if not ids:
         return {}
-    rows = (await session.execute(select(Ticket.source, Ticket.external_id, Ticket.assignee_email).where(
-        Ticket.external_id.in_(ids), Ticket.assignee_email.is_not(None)))).all()
-    found = {(str(source), str(ident)): str(email) for source, ident, email in rows}
+    rows = (await session.execute(select(Ticket.source, Ticket.external_id, Ticket.helpdesk_id, Ticket.assignee_email)
+                                  .where(_named(ids), Ticket.assignee_email.is_not(None)))).all()
+    found = {(str(source), str(ident)): str(email) for source, number, other, email in rows
+             for ident in (number, other) if ident is not None}
     return {key: found[key] for key in wanted if key in found}
 
 
@@ -189,11 +195,12 @@ async def customer_replies(session: AsyncSession, wanted: Sequence[tuple[str, st
     ids = sorted({ident for _kind, ident in wanted})
     if not ids:
         return {}
-    rows = (await session.execute(select(Ticket.source, Ticket.external_id, Ticket.customer_replied_at).where(
-        Ticket.external_id.in_(ids), Ticket.customer_replied_at.is_not(None)))).all()
+    rows = (await session.execute(select(Ticket.source, Ticket.external_id, Ticket.helpdesk_id,
+                                         Ticket.customer_replied_at)
+                                  .where(_named(ids), Ticket.customer_replied_at.is_not(None)))).all()
     found: dict[tuple[str, str], datetime] = {}
-    for source, ident, at in rows:
-        key = (str(source), str(ident))
-        if at is not None and (key not in found or at > found[key]):
-            found[key] = at
+    for source, number, other, at in rows:
+        for key in ((str(source), str(ident)) for ident in (number, other) if ident is not None):
+            if at is not None and (key not in found or at > found[key]):
+                found[key] = at
     return {key: found[key] for key in wanted if key in found}

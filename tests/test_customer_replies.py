@@ -19,6 +19,7 @@ from tests.escalation_steps import card_post, escalate, press
 from tests.kit.driver import SlackDriver
 from tests.kit.fake_freshdesk import FakeFreshdesk
 from tests.kit.fake_intercom import FakeIntercom
+from tests.kit.fake_salesforce import FakeSalesforce, case_id
 from tests.kit.fake_slack import FakeSlack
 from tests.kit.fake_zendesk import FakeZendesk
 from tests.test_ticket_notes import fakes, freshdesk, intercom, salesforce, settings, team, zendesk
@@ -121,3 +122,21 @@ async def test_an_intercom_contacts_reply_after_the_pause_resumes_the_escalation
         bot: SlackDriver) -> None:
     await resumes_on_reply(bot, slack, app, team, clock, "https://app.intercom.com/a/inbox/abc123/inbox/"
                            "conversation/123", lambda at: intercom.reply(123, at), "Intercom conversation 123")
+
+
+async def test_a_salesforce_customers_email_after_the_pause_resumes_the_escalation_once(
+        app: Supportbot, slack: FakeSlack, team: TeamPeople, salesforce: FakeSalesforce, clock: Clock,
+        bot: SlackDriver) -> None:
+    """The customer's email is an incoming EmailMessage on the case; the case changes with it (here its status, as
+    an Email-to-Case rule would set it), so the next sync reads the case's latest incoming email. The link names
+    the case by its Id; the synced ticket is its CaseNumber."""
+    def email(at: datetime) -> None:
+        salesforce.email(42, at, incoming=False)  # an agent's email: never a customer's reply
+        salesforce.email(42, at)
+        owner = str(salesforce.cases[case_id(42)]["OwnerId"])
+        salesforce.put(42, created=clock.now - timedelta(days=1), status="Working", owner=owner)
+
+    await resumes_on_reply(bot, slack, app, team, clock,
+                           f"https://acme.my.salesforce.com/lightning/r/Case/{case_id(42)}/view", email,
+                           f"Salesforce case {case_id(42)}")
+    assert all("Incoming = true" in soql and "GROUP BY ParentId" in soql for soql in salesforce.queries("EmailMessage"))

@@ -17,10 +17,12 @@ from bot.rules.salesforce import (
     cases_query,
     closed_statuses,
     csat_answers,
+    customer_emails,
     error,
     milestones,
     records,
     reopens,
+    replies_query,
     roles,
     survey_links,
     violated,
@@ -188,3 +190,22 @@ def test_a_salesforce_source_matching_by_queue_or_role_is_accepted() -> None:
         parsed = parse_teams(YAML.format(credentials="client_id_env: SF_KEY\n    client_secret_file: /run/secrets/sf",
                                          match=match))
         assert parsed.helpdesks is not None and parsed.helpdesks[0].kind == "salesforce"
+
+
+def test_a_users_email_is_the_assignee_a_queue_is_none_and_the_latest_customer_email_is_the_reply() -> None:
+    user = {**BASE, "OwnerId": "005300000012345AAA",
+            "Owner": {"attributes": {"type": "Name"}, "Name": "Ann", "Type": "User", "Email": "ann@acme.test"}}
+    queue = {**BASE, "Id": "5003000000D8cuJAAR", "CaseNumber": "00001027",
+             "Owner": {**QUEUE, "Email": "tier1@acme.test"}}
+    facts = Facts()
+    customer_emails([{"attributes": {"type": "AggregateResult"}, "ParentId": ID,
+                      "latest": "2026-11-03T09:30:00.000+0000"},
+                     {"attributes": {"type": "AggregateResult"}, "ParentId": ID, "latest": "soon"},
+                     {"attributes": {"type": "AggregateResult"}, "ParentId": "5003000000D8cuJAAR", "latest": None}],
+                    facts)
+    page = cases_page([user, queue], True, facts, "2026-11-01T00:00:00.000Z")
+    assert page.assignees == {"00001026": "ann@acme.test", "00001027": None}
+    assert page.replies == {"00001026": _at("2026-11-03T09:30:00")}
+    assert page.aliases == {"00001026": ID, "00001027": "5003000000D8cuJAAR"}
+    assert replies_query(f"('{ID}')") == ("SELECT ParentId, MAX(MessageDate) latest FROM EmailMessage WHERE "
+                                           f"Incoming = true AND ParentId IN ('{ID}') GROUP BY ParentId")

@@ -90,7 +90,7 @@ def test_a_read_only_sqlite_file_is_one_line(command: str, env: dict[str, str], 
 def test_db_upgrade_names_the_database_and_its_revision(env: dict[str, str], tmp_path: Path) -> None:
     done = supportbot("db", "upgrade", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"database {env['DATABASE_URL']} is up to date: revision 0023, the latest"
+    assert done.stdout.strip() == f"database {env['DATABASE_URL']} is up to date: revision 0024, the latest"
 
 
 def test_a_password_is_never_printed(env: dict[str, str], tmp_path: Path) -> None:

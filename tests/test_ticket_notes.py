@@ -52,6 +52,8 @@ teams:
      helpdesk: {{source: freshdesk, match: {{group: "Tier 1"}}}}}}
   - {{key: tier1-intercom, name: Tier 1 (Intercom), members: [U0AGENT1], managers: [U0MANAGER],
      helpdesk: {{source: intercom, match: {{team: "Tier 1"}}}}}}
+  - {{key: tier1-salesforce, name: Tier 1 (Salesforce), members: [U0AGENT1], managers: [U0MANAGER],
+     helpdesk: {{source: salesforce, match: {{role: "Tier 1 Agent"}}}}}}
 """
 TICKETS = "https://acme.zendesk.com/agent/tickets/4411\nhttps://acme.freshdesk.com/a/tickets/77"
 NOTES = "/api/v2/tickets/77/notes"
@@ -103,7 +105,7 @@ def settings(slack: FakeSlack, database_url: str, monkeypatch: pytest.MonkeyPatc
 async def team(app: Supportbot, slack: FakeSlack, zendesk: FakeZendesk, freshdesk: FakeFreshdesk,
                salesforce: FakeSalesforce, intercom: FakeIntercom, clock: Clock) -> TeamPeople:
     """Tier 1 with four helpdesks; Zendesk's ticket 4411 (assigned to U0AGENT2's email) synced, Freshdesk's 77,
-    Salesforce's case 42 and Intercom's conversation 123 there to be noted."""
+    Salesforce's case 42 (owned by U0AGENT2's user) and Intercom's conversation 123 there to be noted."""
     people = TeamPeople()
     for person in (people.agent, people.teammate, people.manager):
         slack.add_user(person)
@@ -120,13 +122,15 @@ async def team(app: Supportbot, slack: FakeSlack, zendesk: FakeZendesk, freshdes
     freshdesk.add_agent(3, str(slack.users[team_manager]["profile"]["email"]))
     freshdesk.put(77, created=clock.now, group_id=21, responder=3)
     salesforce.add_queue("Tier 1")
-    salesforce.put(42, created=clock.now)
+    salesforce.put(42, created=clock.now,
+                   owner=salesforce.add_user("Tier 1 Agent", str(slack.users[ASSIGNEE]["profile"]["email"])))
     intercom.add_team("5", "Tier 1")
     intercom.add_admin("814860", str(slack.users[ASSIGNEE]["profile"]["email"]))
     intercom.put(123, created=clock.now, team="5", assignee="814860")
     await sync(app, "zendesk", clock)
     await sync(app, "freshdesk", clock)
     await sync(app, "intercom", clock)
+    await sync(app, "salesforce", clock)
     return people
 
 
@@ -234,6 +238,9 @@ async def test_salesforce_cases_and_intercom_conversations_get_internal_notes(
     assert len(salesforce.comments) == 3 and "Outcome: Card processor fixed" in salesforce.comments[2]["CommentBody"]
     told = [c for c in slack.calls("chat.postMessage", channel=ASSIGNEE) if "Intercom conversation 123" in str(c.text)]
     assert len(told) == 1  # Intercom's assignee, by its admin's email
+    told = [c for c in slack.calls("chat.postMessage", channel=ASSIGNEE) if f"Salesforce case {case_id(42)}" in
+            str(c.text)]  # the case's owner (Owner.Email), though the link names the case by its Id
+    assert len(told) == 1 and "Card processor fixed" in str(told[0].text)
 
 
 async def test_a_refused_credential_parks_the_note_and_sends_nothing_else_twice(

@@ -2,8 +2,8 @@
 
 Each helpdesk connector reports, per ticket, when its requester last replied, from a documented field (read by
 `bot.rules.zendesk.customer_replies`, `bot.rules.freshdesk.customer_replies`, `bot.rules.intercom.customer_replies`;
-Salesforce has no such field on a Case: its customers' emails are `EmailMessage` records, a query of their own, so
-a Salesforce case never ends a wait). The sync stores it on the ticket; then each paused escalation whose linked
+Salesforce has no such field on a Case: its customers' latest `EmailMessage` is a query of its own,
+`bot.rules.salesforce.customer_emails`). The sync stores it on the ticket; then each paused escalation whose linked
 tickets hold a reply later than its pause is resumed (`bot.rules.escalation_changes.customer_replied`). Pure.
 """
 

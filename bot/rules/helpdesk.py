@@ -59,6 +59,8 @@ class Page:
     """The assignee's email of each ticket whose source says it (Zendesk's side-loaded users)."""
     replies: Mapping[str, datetime] = field(default_factory=dict)
     """When the customer last replied in each ticket whose source says it (`bot.rules.customer_replies`)."""
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    """The helpdesk's other id of each ticket, which a link may name (Salesforce's case `Id` by `CaseNumber`)."""
 
 
 class HelpdeskError(Exception):

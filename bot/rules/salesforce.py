@@ -12,10 +12,16 @@ Shapes, as Salesforce documents them (the URLs are at the top of tests/kit/fake_
   `MasterLabel`, `IsClosed`;
 - Feedback Management: `SurveySubject` (`SubjectId` the case, `SurveyResponseId`) and `SurveyQuestionResponse`
   (`ResponseId`, `NumberValue`) of a `CSAT` question (1-5);
+- the owner's email is the relationship field `Owner.Email` (Owner is polymorphic, a `Name`: a User's email, or
+  a queue's; a queue is nobody to tell: none is recorded);
+- a customer's email on a case is an `EmailMessage` with `Incoming = true` and `ParentId` the case; the aggregate
+  query `SELECT ParentId, MAX(MessageDate) latest … GROUP BY ParentId` answers `AggregateResult` records
+  (`{"attributes": {"type": "AggregateResult"}, "ParentId", "latest"}`; without the alias the value is `expr0`);
 - errors: a JSON array `[{"message", "errorCode", "fields"}]`; every answer's `Sforce-Limit-Info: api-usage=N/M`.
 
 The ticket's id is the `CaseNumber`, as in the case export the CSV import reads (`bot.rules.ticket_formats`),
-so a synced case and an imported one are the same ticket. The cursor is the last case's `SystemModstamp`
+so a synced case and an imported one are the same ticket; its `Id`, which a case's link names, is kept beside it
+(`Page.aliases`, stored as `tickets.helpdesk_id`). The cursor is the last case's `SystemModstamp`
 and `Id` (`2026-11-02T14:00:00.000Z,500…`): the next query asks for what sorts after it, so cases changed
 in the same millisecond are neither lost nor fetched twice."""
 
@@ -116,6 +122,36 @@ class Facts:
     csat: dict[str, float] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)
     """User id -> role name, for the cases a user owns."""
+    replies: dict[str, datetime] = field(default_factory=dict)
+    """When the customer last emailed about the case (its latest incoming EmailMessage)."""
+
+
+REPLIES_ALIAS = "latest"
+
+
+def replies_query(chunk: str) -> str:
+    """The latest incoming email of each of these cases (`chunk`: an `id_list`), one row per case."""
+    return (f"SELECT ParentId, MAX(MessageDate) {REPLIES_ALIAS} FROM EmailMessage WHERE Incoming = true "
+            f"AND ParentId IN {chunk} GROUP BY ParentId")
+
+
+def customer_emails(found: Iterable[Any], facts: Facts) -> None:
+    """AggregateResult rows of `replies_query`: the case's latest customer email (an unreadable time says nothing)."""
+    for row in _dicts(found):
+        case = row.get("ParentId")
+        try:
+            at = instant(row.get(REPLIES_ALIAS))
+        except ValueError:
+            continue
+        if isinstance(case, str) and at is not None and (case not in facts.replies or at > facts.replies[case]):
+            facts.replies[case] = at
+
+
+def assignee(record: Mapping[str, Any]) -> str | None:
+    """The case owner's email (`Owner.Email`); None for a queue, or a user with none."""
+    owner = record.get("Owner")
+    email = owner.get("Email") if isinstance(owner, dict) and not _queue(record) else None
+    return email.strip() if isinstance(email, str) and "@" in email else None
 
 
 def milestones(found: Iterable[Any], facts: Facts) -> None:
@@ -235,17 +271,27 @@ def case(record: Mapping[str, Any], facts: Facts) -> FetchedTicket:
 def cases_page(found: Sequence[Any], done: bool, facts: Facts, cursor: str) -> Page:
     """A batch of Case rows as a page; its cursor is the last row's (`cursor`, the one asked from, if none)."""
     tickets, unparsed = [], []
+    assignees: dict[str, str | None] = {}
+    replies: dict[str, datetime] = {}
+    aliases: dict[str, str] = {}
     for record in found:
         ident = _ident(record)
         try:
             if not isinstance(record, dict):
                 raise ValueError("not a JSON object")
             tickets.append(case(record, facts))
+            number, key = tickets[-1].row.id, str(record.get("Id"))
+            assignees[number] = assignee(record)
+            if _ID.fullmatch(key):
+                aliases[number] = key  # a link names the case by its Id
+            if key in facts.replies:
+                replies[number] = facts.replies[key]
         except ValidationError as error:
             unparsed.append(Unparsed(ident, reason(error)))
         except (ValueError, TypeError, KeyError) as error:
             unparsed.append(Unparsed(ident, str(error) or error.__class__.__name__))
-    return Page(tickets=tickets, cursor=next_cursor(found, cursor), done=done, unparsed=unparsed)
+    return Page(tickets=tickets, cursor=next_cursor(found, cursor), done=done, unparsed=unparsed,
+                assignees=assignees, replies=replies, aliases=aliases)
 
 
 def _ident(record: object) -> str:

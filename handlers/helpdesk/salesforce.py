@@ -40,6 +40,8 @@ OPTIONAL = {"CaseMilestone": "no Entitlements (CaseMilestone is not available): 
                              "breaches are not synced",
             "CaseHistory": "no case history (CaseHistory is not available): reopens are not synced",
             "SurveySubject": "no Feedback Management surveys (SurveySubject is not available): CSAT is not synced",
+            "EmailMessage": "no case emails (EmailMessage is not available): a customer's reply does not end a "
+                            "wait on the customer",
             "SurveyQuestionResponse": "no survey answers readable (SurveyQuestionResponse is not available): "
                                       "CSAT is not synced"}
 
@@ -117,7 +119,8 @@ class SalesforceConnector:
         return found
 
     async def _facts(self, found: Sequence[Any]) -> Facts:
-        """What CaseMilestone, CaseHistory, the surveys and the owners' roles say of these cases."""
+        """What CaseMilestone, CaseHistory, the customers' emails, the surveys and the owners' roles say of these
+        cases."""
         facts = Facts()
         ids = [row["Id"] for row in found if isinstance(row, dict) and isinstance(row.get("Id"), str)]
         if not ids:
@@ -132,6 +135,8 @@ class SalesforceConnector:
                                            f"FROM CaseHistory WHERE Field = 'Status' AND CaseId IN {chunk} "
                                            "ORDER BY CaseId, CreatedDate ASC")
             history = None if changes is None or history is None else [*history, *changes]
+            salesforce.customer_emails(await self._optional("EmailMessage", salesforce.replies_query(chunk)) or [],
+                                       facts)
             links = salesforce.survey_links(await self._optional(
                 "SurveySubject", f"SELECT SubjectId, SurveyResponseId FROM SurveySubject WHERE SubjectId IN {chunk}")
                 or [])

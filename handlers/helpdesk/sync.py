@@ -180,6 +180,8 @@ async def _tickets(db: SessionFactory, source: Connector, state: SourceState, re
                                                now=now)
             if page.replies and team_ids:  # when each ticket's customer last replied
                 await helpdesks.mark_replies(session, team_ids=list(team_ids.values()), replies=page.replies)
+            if page.aliases and team_ids:  # the id a link may name (a Salesforce case's Id)
+                await helpdesks.mark_aliases(session, team_ids=list(team_ids.values()), aliases=page.aliases)
             await session.commit()
         report.imported += count.imported
         report.updated += count.updated

@@ -26,6 +26,17 @@ Shapes follow Salesforce's documentation:
   `STRING_TOO_LONG`, a field the object lacks 400 `INVALID_FIELD`
   (https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_objects_casecomment.htm,
   https://developer.salesforce.com/docs/platform/api-rest/guide/dome-sobject-create.html);
+- the case owner's email, `Owner.Email`: Owner is polymorphic (User or Group), read through the `Name` object
+  whose `Email` is the user's (or the queue's) address
+  (https://developer.salesforce.com/docs/atlas.en-us.264.0.object_reference.meta/object_reference/sforce_api_objects_name.htm,
+  https://developer.salesforce.com/docs/platform/salesforce-soql-sosl/guide/sforce-api-calls-soql-relationships-and-polymorph-keys.md);
+- the customer's emails on a case: EmailMessage (`ParentId` the case, `Incoming`, `MessageDate`)
+  (https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_emailmessage.htm,
+  not found in the search index: from that reference), read by an aggregate query `SELECT ParentId,
+  MAX(MessageDate) latest … GROUP BY ParentId` answered as `AggregateResult` records, the aggregate under its
+  alias (`expr0` without one); a field neither grouped nor aggregated is 400 `MALFORMED_QUERY`
+  (https://developer.salesforce.com/docs/platform/salesforce-soql-sosl/guide/sforce-api-calls-soql-select-agg-functions.html,
+  https://developer.salesforce.com/docs/atlas.en-us.264.0.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_groupby_alias.htm);
 - every API answer's `Sforce-Limit-Info: api-usage=N/M`
   (https://developer.salesforce.com/docs/atlas.en-us.200.0.api_rest.meta/api_rest/headers_api_usage.htm).
 
@@ -93,6 +104,8 @@ class FakeSalesforce(LocalServer):
             self.raw: list[dict[str, Any]] = []
             self.queues: dict[str, str] = {}
             self.users: dict[str, str | None] = {}  # user id -> role name
+            self.user_emails: dict[str, str] = {}  # user id -> email
+            self.emails: list[dict[str, Any]] = []  # EmailMessages on cases
             self.roles: list[str] = []
             self.milestones: list[dict[str, Any]] = []
             self.history: list[dict[str, Any]] = []
@@ -116,9 +129,11 @@ class FakeSalesforce(LocalServer):
         self.queues[ident] = name
         return ident
 
-    def add_user(self, role: str | None) -> str:
+    def add_user(self, role: str | None, email: str | None = None) -> str:
         ident = f"005{len(self.users) + 1:015d}"
         self.users[ident] = role
+        if email is not None:
+            self.user_emails[ident] = email
         if role is not None and role not in self.roles:
             self.roles.append(role)
         return ident
@@ -140,7 +155,8 @@ class FakeSalesforce(LocalServer):
                 "Origin": origin, "OwnerId": owner,
                 "Owner": {"attributes": {"type": "Name", "url": f"{API}/sobjects/{'Group' if is_queue else 'User'}/"
                                          f"{owner}"}, "Name": self.queues.get(owner, f"User {owner[-3:]}"),
-                          "Type": "Queue" if is_queue else "User"},
+                          "Type": "Queue" if is_queue else "User",
+                          "Email": f"queue{owner[-3:]}@example.com" if is_queue else self.user_emails.get(owner)},
                 "SystemModstamp": stamp(modstamp or self._tick())}
         return ident
 
@@ -171,6 +187,12 @@ class FakeSalesforce(LocalServer):
                                   "SurveyResponseId": response})
             self.answers.append({"attributes": {"type": "SurveyQuestionResponse"}, "ResponseId": response,
                                  "NumberValue": score, "Question": {"QuestionType": "CSAT"}})
+
+    def email(self, number: int, at: datetime, *, incoming: bool = True) -> None:
+        """An email on the case: from the customer (`incoming`) or sent by an agent."""
+        with self._lock:
+            self.emails.append({"attributes": {"type": "EmailMessage"}, "Id": f"02s{len(self.emails) + 1:015d}",
+                                "ParentId": case_id(number), "Incoming": incoming, "MessageDate": stamp(at)})
 
     def limit(self, status: int = 429, retry_after: float | None = 7, times: int = 1) -> None:
         with self._lock:
@@ -273,6 +295,14 @@ class FakeSalesforce(LocalServer):
                                        f"'{name}' is not supported. If you are attempting to use a custom object, "
                                        "be sure to append the '__c' after the entity name.",
                                        "errorCode": "INVALID_TYPE"}], status=400)
+        aggregate = re.search(r"SELECT (.*?) FROM", soql)
+        if aggregate and "(" in aggregate[1]:
+            grouped = set(re.findall(r"GROUP BY (.*)", soql)[0].replace(" ", "").split(",")) if " GROUP BY " in soql \
+                else set()
+            for column in (part.strip() for part in aggregate[1].split(",")):
+                if "(" not in column and column.split()[0] not in grouped:
+                    return web.json_response([{"message": f"Field must be grouped or aggregated: {column.split()[0]}",
+                                               "errorCode": "MALFORMED_QUERY"}], status=400)
         with self._lock:
             found = self._select(name, soql)
         if " LIMIT 1" in soql:
@@ -309,6 +339,8 @@ class FakeSalesforce(LocalServer):
                 rows = sorted([row for row in rows if row["IsViolated"] and _when(row["SystemModstamp"].replace(
                     "+0000", "Z")) >= _when(since[1])], key=lambda row: row["SystemModstamp"])
             return rows
+        if name == "EmailMessage":
+            return self._latest_emails(soql, ids)
         if name == "CaseHistory":
             return [row for row in self.history if ids is None or row["CaseId"] in ids]
         if name == "SurveySubject":
@@ -328,6 +360,19 @@ class FakeSalesforce(LocalServer):
             return [{"attributes": {"type": "CaseStatus"}, "ApiName": label, "MasterLabel": label, "IsClosed": closed}
                     for label, closed in self.statuses]
         return []
+
+    def _latest_emails(self, soql: str, ids: set[str] | None) -> list[dict[str, Any]]:
+        """`SELECT ParentId, MAX(MessageDate) [alias] … [WHERE Incoming = true] GROUP BY ParentId`."""
+        shape = re.search(r"SELECT ParentId, MAX\(MessageDate\)( \w+)? FROM EmailMessage .*GROUP BY ParentId$", soql)
+        if shape is None:
+            return [row for row in self.emails if ids is None or row["ParentId"] in ids]
+        alias = (shape[1] or " expr0").strip()
+        latest: dict[str, str] = {}
+        for row in self.emails:
+            if (ids is None or row["ParentId"] in ids) and (row["Incoming"] or "Incoming = true" not in soql):
+                latest[row["ParentId"]] = max(latest.get(row["ParentId"], ""), row["MessageDate"])
+        return [{"attributes": {"type": "AggregateResult"}, "ParentId": parent, alias: when}
+                for parent, when in sorted(latest.items())]
 
     def _cases(self, soql: str) -> list[dict[str, Any]]:
         def key(row: dict[str, Any]) -> tuple[datetime, str]:
