@@ -224,31 +224,44 @@ class Outbox:
                 return sent
 
     async def _claim_heads(self, now: datetime) -> tuple[list[_Row], dict[str, dict[str, Any]]] | None:
+        """Claim up to `AT_ONCE` × `CLAIMED_PER_SENDER` group heads that may go now: read a page of heads at a
+        time (`outbox.heads`: only those rows, rate-limited methods left out in the query), mark the superseded
+        ones and look again from the start when they uncovered their groups' next messages."""
         at = datetime.now(UTC)  # leases are real time
+        cap = AT_ONCE * CLAIMED_PER_SENDER
+        held = {name for name, end in self._blocked.items() if "@" not in name and end > time.monotonic()}
+        ready: list[outbox.Head] = []
+        seen: set[int] = set()
+        marked: set[int] = set()  # superseded here
+        asked: set[str] = set()
+        done: dict[str, dict[str, Any]] = {}
+        after, uncovered = 0, False
         async with self.db() as session:
-            groups: dict[str, list[Any]] = {}
-            for row in await outbox.waiting(session):
-                groups.setdefault(row.group_key, []).append(row)
-            heads, superseded = [], []
-            for members in groups.values():
-                for i, row in enumerate(members):
-                    if row.parked_at or (row.claimed_at and row.claimed_at >= at - outbox.LEASE) or (
-                            row.not_before and row.not_before > now):
-                        break  # the group waits behind it
-                    if row.coalesce and any(later.coalesce == row.coalesce for later in members[i + 1:]):
-                        superseded.append(row.id)
-                        continue
-                    heads.append(row)
+            while len(ready) < cap:
+                page = await outbox.heads(session, now=now, at=at, after=after, limit=cap, held=held)
+                gone = [head.id for head in page if head.superseded and head.id not in marked]
+                if gone:
+                    await outbox.supersede(session, gone, now=now, at=at)
+                    marked.update(gone)
+                    uncovered = True
+                fresh = [head for head in page if not head.superseded and head.id not in seen]
+                seen.update(head.id for head in fresh)
+                wanted = {ref["of"] for head in fresh for ref in head.refs.values()} - asked
+                asked.update(wanted)
+                done.update(await outbox.results(session, sorted(wanted)))
+                ready += [head for head in fresh if all(ref["of"] in done for ref in head.refs.values())
+                          and not self._limited(head.method, head.args)]
+                if len(page) == cap:
+                    after = page[-1].id
+                elif uncovered:
+                    after, uncovered = 0, False  # a superseded update's successor may come before `after`
+                else:
                     break
-            await outbox.supersede(session, superseded, now=now, at=at)
-            done = await outbox.results(session, sorted({ref["of"] for row in heads for ref in row.refs.values()}))
-            ready = [row for row in heads if all(ref["of"] in done for ref in row.refs.values())
-                     and not self._limited(row.method, row.args)][:AT_ONCE * CLAIMED_PER_SENDER]
-            taken = set(await outbox.claim(session, [row.id for row in ready], now=now, at=at))
-            if superseded or taken:
+            ready = ready[:cap]
+            taken = set(await outbox.claim(session, [head.id for head in ready], now=now, at=at))
+            if marked or taken:
                 await session.commit()
-        rows = [_Row(r.id, r.key, r.method, dict(r.args), dict(r.refs or {}), r.attempts, r.then)
-                for r in ready if r.id in taken]
+        rows = [_Row(h.id, h.key, h.method, h.args, h.refs, h.attempts, h.then) for h in ready if h.id in taken]
         self._count("claimed", len(rows))
         return (rows, done) if rows else None
 
@@ -305,8 +318,7 @@ class Outbox:
             if not batch:
                 return
             async with self.db() as session:
-                for row_id, then, result in batch:
-                    await outbox.complete(session, row_id, then, result, now=now)
+                await outbox.complete(session, [(row_id, then, result) for row_id, then, result in batch], now=now)
                 await session.commit()
 
     async def _permalink(self, target: dict[str, Any]) -> str | None:
