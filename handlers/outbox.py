@@ -3,8 +3,9 @@
 After a flow commits (`storage.unit.UnitOfWork.commit`) the dispatcher is woken and sends in an asyncio task
 that no request awaits; the `outbox` job (every minute), and every job that writes messages, sends what a
 crash or an outage left. Each message is claimed (a lease) before it is sent and completed after, so two
-senders — two replicas, or a tick and a wake — never send one twice, and a crash duplicates at most the ones
-in flight and the few sent but not recorded yet (completions are committed `AT_ONCE` at a time). A message
+senders — two replicas, or a tick and a wake — never send one twice, and a crash duplicates at most
+`AT_ONCE`: the ones in flight and those sent but not recorded yet (a sender keeps its place until its message
+is recorded, a few to a commit: `RECORD_AFTER`). A message
 waits behind the earlier unsent messages of its group (a card before its replies, its updates in order) and
 for the messages its references name; of several waiting updates of one card only the latest goes. Slack's
 refusals are counted on the row (`bot.rules.delivery_failures`): not tried again before the next tick, parked
@@ -41,6 +42,9 @@ AT_ONCE = 8
 """Groups sent at the same time."""
 CLOSE_GRACE = 10.0
 """Seconds a shutdown waits for the form being opened and the messages in flight."""
+RECORD_AFTER = 4
+"""Sent messages recorded in one commit (fewer when nothing else is in flight). A sender keeps its place among
+the `AT_ONCE` until its message is recorded, so a crash finds at most `AT_ONCE` sent but not recorded."""
 CLAIMED_PER_SENDER = 4
 """Messages claimed per round for each one sent at once: a crash leaves at most `AT_ONCE` × this many claimed
 (taken over after the lease), and a 429 gives back at most that many untried."""
@@ -128,7 +132,8 @@ class Outbox:
         self._runner: asyncio.Task[None] | None = None
         self._again = False
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._finished: list[list[Any]] = []  # sent rows not completed yet: [id, then, result]
+        self._finished: list[list[Any]] = []  # sent rows not completed yet: [id, then, result, recorded]
+        self._sending = 0  # sends waiting on Slack (or a transport) now
         self._completing = asyncio.Lock()
 
     # ------------------------------------------------------------------ waking and waiting
@@ -267,6 +272,7 @@ class Outbox:
 
     async def _send(self, row: _Row, done: dict[str, dict[str, Any]], now: datetime) -> bool:
         args = dict(row.args)
+        self._sending += 1
         try:
             for name, ref in row.refs.items():
                 target = done[ref["of"]]
@@ -282,6 +288,9 @@ class Outbox:
                 answer = await getattr(self.client, row.method.replace(".", "_"))(**args)
                 result = {"channel": answer.get("channel") or args.get("channel"), "ts": answer.get("ts")}
         except Exception as error:
+            self._sending -= 1
+            if self._sending == 0:
+                await self._flush(now)  # nothing else in flight: record the sent ones waiting
             code = failure_code(error)
             if code is None:
                 log.exception("%s could not be sent: a bug, not Slack's refusal; the next tick tries again", row.key)
@@ -291,6 +300,10 @@ class Outbox:
                 return False
             await self._failed(row, error, code, now)
             return False
+        except BaseException:
+            self._sending -= 1
+            raise
+        self._sending -= 1
         await self._complete([row.id, row.then, result], now)
         self._count("sent")
         if transport is not None:
@@ -305,11 +318,13 @@ class Outbox:
                 log.exception("%s: telling that it was %s failed", row.key, "parked" if code else "sent")
 
     async def _complete(self, sent: list[Any], now: datetime) -> None:
-        """Record a sent row: with others, once `AT_ONCE` wait (or the round of sends ends: `_flush`), so that a
-        commit records several sends and a crash finds at most `AT_ONCE` sent but not recorded."""
-        self._finished.append(sent)
-        if len(self._finished) >= AT_ONCE:
+        """Record a sent row, with others: once `RECORD_AFTER` wait or nothing else is in flight (one commit for
+        a round of a few). Returns once it is recorded: until then its sender keeps its place among `AT_ONCE`."""
+        recorded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._finished.append([*sent, recorded])
+        if len(self._finished) >= RECORD_AFTER or self._sending == 0:
             await self._flush(now)
+        await recorded
 
     async def _flush(self, now: datetime) -> None:
         """Complete every sent row not recorded yet, in one commit."""
@@ -317,9 +332,15 @@ class Outbox:
             batch, self._finished = self._finished, []
             if not batch:
                 return
-            async with self.db() as session:
-                await outbox.complete(session, [(row_id, then, result) for row_id, then, result in batch], now=now)
-                await session.commit()
+            try:
+                async with self.db() as session:
+                    await outbox.complete(session, [(row_id, then, result) for row_id, then, result, _ in batch],
+                                          now=now)
+                    await session.commit()
+            finally:  # a failed commit is raised to the sender that flushed; the rows' leases run out
+                for *_, recorded in batch:
+                    if not recorded.done():
+                        recorded.set_result(None)
 
     async def _permalink(self, target: dict[str, Any]) -> str | None:
         try:
