@@ -20,7 +20,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -91,17 +90,6 @@ def failure_code(error: BaseException) -> str | None:
     if isinstance(error, (aiohttp.ClientError, OSError)):
         return "connection_error"
     return None
-
-
-@dataclass(frozen=True)
-class _Row:
-    id: int
-    key: str
-    method: str
-    args: dict[str, Any]
-    refs: dict[str, Any]
-    attempts: int
-    then: dict[str, Any] | None
 
 
 def dispatch_client(client: AsyncWebClient) -> AsyncWebClient:
@@ -208,7 +196,7 @@ class Outbox:
 
             held: list[int] = []
 
-            async def one(row: _Row, done: dict[str, dict[str, Any]], held: list[int]) -> bool:
+            async def one(row: outbox.Head, done: dict[str, dict[str, Any]], held: list[int]) -> bool:
                 async with limit:
                     if self._limited(row.method, row.args):  # a 429 came meanwhile: not tried, not counted
                         held.append(row.id)
@@ -228,7 +216,7 @@ class Outbox:
             if not any(outcomes):
                 return sent
 
-    async def _claim_heads(self, now: datetime) -> tuple[list[_Row], dict[str, dict[str, Any]]] | None:
+    async def _claim_heads(self, now: datetime) -> tuple[list[outbox.Head], dict[str, dict[str, Any]]] | None:
         """Claim up to `AT_ONCE` × `CLAIMED_PER_SENDER` group heads that may go now: read a page of heads at a
         time (`outbox.heads`: only those rows, rate-limited methods left out in the query), mark the superseded
         ones and look again from the start when they uncovered their groups' next messages."""
@@ -266,11 +254,11 @@ class Outbox:
             taken = set(await outbox.claim(session, [head.id for head in ready], now=now, at=at))
             if marked or taken:
                 await session.commit()
-        rows = [_Row(h.id, h.key, h.method, h.args, h.refs, h.attempts, h.then) for h in ready if h.id in taken]
+        rows = [head for head in ready if head.id in taken]
         self._count("claimed", len(rows))
         return (rows, done) if rows else None
 
-    async def _send(self, row: _Row, done: dict[str, dict[str, Any]], now: datetime) -> bool:
+    async def _send(self, row: outbox.Head, done: dict[str, dict[str, Any]], now: datetime) -> bool:
         args = dict(row.args)
         self._sending += 1
         try:
@@ -310,7 +298,7 @@ class Outbox:
             await self._settled(row, None)
         return True
 
-    async def _settled(self, row: _Row, code: str | None) -> None:
+    async def _settled(self, row: outbox.Head, code: str | None) -> None:
         for tell in self.on_settled:
             try:
                 await tell(row.key, row.method, code)
@@ -353,7 +341,7 @@ class Outbox:
         now = time.monotonic()
         return any(self._blocked.get(name, 0.0) > now for name in _limits(method, args))
 
-    async def _failed(self, row: _Row, error: BaseException, code: str, now: datetime) -> None:
+    async def _failed(self, row: outbox.Head, error: BaseException, code: str, now: datetime) -> None:
         rate_limited = False
         wait: float | None = None
         if isinstance(error, Refused):
