@@ -3,8 +3,9 @@
 After a flow commits (`storage.unit.UnitOfWork.commit`) the dispatcher is woken and sends in an asyncio task
 that no request awaits; the `outbox` job (every minute), and every job that writes messages, sends what a
 crash or an outage left. Each message is claimed (a lease) before it is sent and completed after, so two
-senders — two replicas, or a tick and a wake — never send one twice, and a crash duplicates at most the ones
-in flight and the few sent but not recorded yet (completions are committed `AT_ONCE` at a time). A message
+senders — two replicas, or a tick and a wake — never send one twice, and a crash duplicates at most
+`AT_ONCE`: the ones in flight and those sent but not recorded yet (a sender keeps its place until its message
+is recorded, a few to a commit: `RECORD_AFTER`). A message
 waits behind the earlier unsent messages of its group (a card before its replies, its updates in order) and
 for the messages its references name; of several waiting updates of one card only the latest goes. Slack's
 refusals are counted on the row (`bot.rules.delivery_failures`): not tried again before the next tick, parked
@@ -19,7 +20,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,6 +44,9 @@ CRASH_DUPLICATES = 2 * AT_ONCE - 1
 completions wait to be committed together (fewer than `AT_ONCE`)."""
 CLOSE_GRACE = 10.0
 """Seconds a shutdown waits for the form being opened and the messages in flight."""
+RECORD_AFTER = 4
+"""Sent messages recorded in one commit (fewer when nothing else is in flight). A sender keeps its place among
+the `AT_ONCE` until its message is recorded, so a crash finds at most `AT_ONCE` sent but not recorded."""
 CLAIMED_PER_SENDER = 4
 """Messages claimed per round for each one sent at once: a crash leaves at most `AT_ONCE` × this many claimed
 (taken over after the lease), and a 429 gives back at most that many untried."""
@@ -92,17 +95,6 @@ def failure_code(error: BaseException) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class _Row:
-    id: int
-    key: str
-    method: str
-    args: dict[str, Any]
-    refs: dict[str, Any]
-    attempts: int
-    then: dict[str, Any] | None
-
-
 def dispatch_client(client: AsyncWebClient) -> AsyncWebClient:
     """`client` (its session, token and URL) without its rate-limit retry handler: a 429 is the dispatcher's.
     A client of another kind (the demo's transcript) is used as it is."""
@@ -131,7 +123,8 @@ class Outbox:
         self._runner: asyncio.Task[None] | None = None
         self._again = False
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._finished: list[list[Any]] = []  # sent rows not completed yet: [id, then, result]
+        self._finished: list[list[Any]] = []  # sent rows not completed yet: [id, then, result, recorded]
+        self._sending = 0  # sends waiting on Slack (or a transport) now
         self._completing = asyncio.Lock()
 
     # ------------------------------------------------------------------ waking and waiting
@@ -206,7 +199,7 @@ class Outbox:
 
             held: list[int] = []
 
-            async def one(row: _Row, done: dict[str, dict[str, Any]], held: list[int]) -> bool:
+            async def one(row: outbox.Head, done: dict[str, dict[str, Any]], held: list[int]) -> bool:
                 async with limit:
                     if self._limited(row.method, row.args):  # a 429 came meanwhile: not tried, not counted
                         held.append(row.id)
@@ -226,37 +219,51 @@ class Outbox:
             if not any(outcomes):
                 return sent
 
-    async def _claim_heads(self, now: datetime) -> tuple[list[_Row], dict[str, dict[str, Any]]] | None:
+    async def _claim_heads(self, now: datetime) -> tuple[list[outbox.Head], dict[str, dict[str, Any]]] | None:
+        """Claim up to `AT_ONCE` × `CLAIMED_PER_SENDER` group heads that may go now: read a page of heads at a
+        time (`outbox.heads`: only those rows, rate-limited methods left out in the query), mark the superseded
+        ones and look again from the start when they uncovered their groups' next messages."""
         at = datetime.now(UTC)  # leases are real time
+        cap = AT_ONCE * CLAIMED_PER_SENDER
+        held = {name for name, end in self._blocked.items() if "@" not in name and end > time.monotonic()}
+        ready: list[outbox.Head] = []
+        seen: set[int] = set()
+        marked: set[int] = set()  # superseded here
+        asked: set[str] = set()
+        done: dict[str, dict[str, Any]] = {}
+        after, uncovered = 0, False
         async with self.db() as session:
-            groups: dict[str, list[Any]] = {}
-            for row in await outbox.waiting(session):
-                groups.setdefault(row.group_key, []).append(row)
-            heads, superseded = [], []
-            for members in groups.values():
-                for i, row in enumerate(members):
-                    if row.parked_at or (row.claimed_at and row.claimed_at >= at - outbox.LEASE) or (
-                            row.not_before and row.not_before > now):
-                        break  # the group waits behind it
-                    if row.coalesce and any(later.coalesce == row.coalesce for later in members[i + 1:]):
-                        superseded.append(row.id)
-                        continue
-                    heads.append(row)
+            while len(ready) < cap:
+                page = await outbox.heads(session, now=now, at=at, after=after, limit=cap, held=held)
+                gone = [head.id for head in page if head.superseded and head.id not in marked]
+                if gone:
+                    await outbox.supersede(session, gone, now=now, at=at)
+                    marked.update(gone)
+                    uncovered = True
+                fresh = [head for head in page if not head.superseded and head.id not in seen]
+                seen.update(head.id for head in fresh)
+                wanted = {ref["of"] for head in fresh for ref in head.refs.values()} - asked
+                asked.update(wanted)
+                done.update(await outbox.results(session, sorted(wanted)))
+                ready += [head for head in fresh if all(ref["of"] in done for ref in head.refs.values())
+                          and not self._limited(head.method, head.args)]
+                if len(page) == cap:
+                    after = page[-1].id
+                elif uncovered:
+                    after, uncovered = 0, False  # a superseded update's successor may come before `after`
+                else:
                     break
-            await outbox.supersede(session, superseded, now=now, at=at)
-            done = await outbox.results(session, sorted({ref["of"] for row in heads for ref in row.refs.values()}))
-            ready = [row for row in heads if all(ref["of"] in done for ref in row.refs.values())
-                     and not self._limited(row.method, row.args)][:AT_ONCE * CLAIMED_PER_SENDER]
-            taken = set(await outbox.claim(session, [row.id for row in ready], now=now, at=at))
-            if superseded or taken:
+            ready = ready[:cap]
+            taken = set(await outbox.claim(session, [head.id for head in ready], now=now, at=at))
+            if marked or taken:
                 await session.commit()
-        rows = [_Row(r.id, r.key, r.method, dict(r.args), dict(r.refs or {}), r.attempts, r.then)
-                for r in ready if r.id in taken]
+        rows = [head for head in ready if head.id in taken]
         self._count("claimed", len(rows))
         return (rows, done) if rows else None
 
-    async def _send(self, row: _Row, done: dict[str, dict[str, Any]], now: datetime) -> bool:
+    async def _send(self, row: outbox.Head, done: dict[str, dict[str, Any]], now: datetime) -> bool:
         args = dict(row.args)
+        self._sending += 1
         try:
             for name, ref in row.refs.items():
                 target = done[ref["of"]]
@@ -272,6 +279,9 @@ class Outbox:
                 answer = await getattr(self.client, row.method.replace(".", "_"))(**args)
                 result = {"channel": answer.get("channel") or args.get("channel"), "ts": answer.get("ts")}
         except Exception as error:
+            self._sending -= 1
+            if self._sending == 0:
+                await self._flush(now)  # nothing else in flight: record the sent ones waiting
             code = failure_code(error)
             if code is None:
                 log.exception("%s could not be sent: a bug, not Slack's refusal; the next tick tries again", row.key)
@@ -281,13 +291,17 @@ class Outbox:
                 return False
             await self._failed(row, error, code, now)
             return False
+        except BaseException:
+            self._sending -= 1
+            raise
+        self._sending -= 1
         await self._complete([row.id, row.then, result], now)
         self._count("sent")
         if transport is not None:
             await self._settled(row, None)
         return True
 
-    async def _settled(self, row: _Row, code: str | None) -> None:
+    async def _settled(self, row: outbox.Head, code: str | None) -> None:
         for tell in self.on_settled:
             try:
                 await tell(row.key, row.method, code)
@@ -295,11 +309,13 @@ class Outbox:
                 log.exception("%s: telling that it was %s failed", row.key, "parked" if code else "sent")
 
     async def _complete(self, sent: list[Any], now: datetime) -> None:
-        """Record a sent row: with others, once `AT_ONCE` wait (or the round of sends ends: `_flush`), so that a
-        commit records several sends and a crash finds at most `AT_ONCE` sent but not recorded."""
-        self._finished.append(sent)
-        if len(self._finished) >= AT_ONCE:
+        """Record a sent row, with others: once `RECORD_AFTER` wait or nothing else is in flight (one commit for
+        a round of a few). Returns once it is recorded: until then its sender keeps its place among `AT_ONCE`."""
+        recorded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._finished.append([*sent, recorded])
+        if len(self._finished) >= RECORD_AFTER or self._sending == 0:
             await self._flush(now)
+        await recorded
 
     async def _flush(self, now: datetime) -> None:
         """Complete every sent row not recorded yet, in one commit."""
@@ -307,10 +323,15 @@ class Outbox:
             batch, self._finished = self._finished, []
             if not batch:
                 return
-            async with self.db() as session:
-                for row_id, then, result in batch:
-                    await outbox.complete(session, row_id, then, result, now=now)
-                await session.commit()
+            try:
+                async with self.db() as session:
+                    await outbox.complete(session, [(row_id, then, result) for row_id, then, result, _ in batch],
+                                          now=now)
+                    await session.commit()
+            finally:  # a failed commit is raised to the sender that flushed; the rows' leases run out
+                for *_, recorded in batch:
+                    if not recorded.done():
+                        recorded.set_result(None)
 
     async def _permalink(self, target: dict[str, Any]) -> str | None:
         try:
@@ -323,7 +344,7 @@ class Outbox:
         now = time.monotonic()
         return any(self._blocked.get(name, 0.0) > now for name in _limits(method, args))
 
-    async def _failed(self, row: _Row, error: BaseException, code: str, now: datetime) -> None:
+    async def _failed(self, row: outbox.Head, error: BaseException, code: str, now: datetime) -> None:
         rate_limited = False
         wait: float | None = None
         if isinstance(error, Refused):

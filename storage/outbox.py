@@ -10,12 +10,13 @@ what storage records of the send (`AFTER_SENT`). A failed attempt is counted on 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.rules.messages import Message
 from storage import dialect, standup_sends
@@ -71,6 +72,44 @@ async def waiting(session: AsyncSession, *, limit: int = 1000) -> list[OutboxMes
     return list(rows.all())
 
 
+class Head(NamedTuple):
+    """The first unsent message of its group, as the dispatcher sends it."""
+    id: int
+    key: str
+    method: str
+    args: dict[str, Any]
+    refs: dict[str, Any]
+    attempts: int
+    then: dict[str, Any] | None
+    superseded: bool
+    """A later update of the same card (its `coalesce`) waits in its group: this one need not go."""
+
+
+async def heads(session: AsyncSession, *, now: datetime, at: datetime, after: int = 0, limit: int = 32,
+                held: Collection[str] = ()) -> list[Head]:
+    """Up to `limit` messages that may go now, in id order from just after `after`: the lowest unsent id of
+    each group (one `GROUP BY group_key` of the unsent rows), when it is neither parked, nor held by a live
+    claim (see `claim`), nor waiting for its `not_before` (any of these holds its whole group back). A message
+    of a method in `held` (rate-limited) is left out, unless it is superseded. Only these rows' arguments are
+    read: claiming costs the same with ten waiting messages or ten thousand."""
+    first = (select(func.min(OutboxMessage.id).label("id")).where(OutboxMessage.sent_at.is_(None))
+             .group_by(OutboxMessage.group_key).subquery())
+    later = aliased(OutboxMessage)
+    superseded = exists().where(later.group_key == OutboxMessage.group_key, later.coalesce == OutboxMessage.coalesce,
+                                later.sent_at.is_(None), later.id > OutboxMessage.id)
+    query = (select(OutboxMessage.id, OutboxMessage.key, OutboxMessage.method, OutboxMessage.args,
+                    OutboxMessage.refs, OutboxMessage.attempts, OutboxMessage.then, superseded.label("superseded"))
+             .join(first, first.c.id == OutboxMessage.id)
+             .where(OutboxMessage.id > after, _free(now),
+                    or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < at - LEASE))
+             .order_by(OutboxMessage.id).limit(limit))
+    if held:
+        query = query.where(or_(OutboxMessage.method.not_in(list(held)), superseded))
+    rows = await session.execute(query)
+    return [Head(number, key, method, dict(args or {}), dict(refs or {}), attempts or 0, then, bool(gone))
+            for number, key, method, args, refs, attempts, then, gone in rows.all()]
+
+
 async def results(session: AsyncSession, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
     """What Slack answered to each of these messages that was sent (a superseded one has no answer)."""
     found: dict[str, dict[str, Any]] = {}
@@ -118,13 +157,18 @@ async def supersede(session: AsyncSession, ids: Sequence[int], *, now: datetime,
             .values(sent_at=now, result=SUPERSEDED, claimed_at=None))
 
 
-async def complete(session: AsyncSession, row_id: int, then: dict[str, Any] | None, result: dict[str, Any], *,
+async def complete(session: AsyncSession, sent: Sequence[tuple[int, dict[str, Any] | None, dict[str, Any]]], *,
                    now: datetime) -> None:
-    """The row was sent: record Slack's answer and what storage keeps of it (`then`; not committed)."""
-    await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
-        sent_at=now, result=result, claimed_at=None, parked_at=None))
-    for name, params in (then or {}).items():
-        await AFTER_SENT[name](session, params, result)
+    """These rows were sent, each (id, then, Slack's answer): record the answers in one statement (executemany)
+    and what storage keeps of each (`then`), in order (not committed)."""
+    if not sent:
+        return
+    await session.execute(update(OutboxMessage), [
+        {"id": row_id, "sent_at": now, "result": result, "claimed_at": None, "parked_at": None}
+        for row_id, _then, result in sent])
+    for _row_id, then, result in sent:
+        for name, params in (then or {}).items():
+            await AFTER_SENT[name](session, params, result)
 
 
 async def failed(session: AsyncSession, row_id: int, error: str, *, job: str, as_of: datetime, now: datetime,
