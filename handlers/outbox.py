@@ -39,9 +39,8 @@ RETRY_LATER = timedelta(seconds=30)
 """After a failed attempt a message waits this long (the next tick tries it; a wake does not)."""
 AT_ONCE = 8
 """Groups sent at the same time."""
-CRASH_DUPLICATES = 2 * AT_ONCE - 1
-"""At most this many messages go out twice after a crash: the `AT_ONCE` in flight, and the sent ones whose
-completions wait to be committed together (fewer than `AT_ONCE`)."""
+CRASH_DUPLICATES = AT_ONCE
+"""At most this many go out twice after a crash: a sender keeps its place until its send is recorded."""
 CLOSE_GRACE = 10.0
 """Seconds a shutdown waits for the form being opened and the messages in flight."""
 RECORD_AFTER = 4
