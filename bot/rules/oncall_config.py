@@ -19,22 +19,12 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, StrictInt, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, PlainValidator, StrictInt, model_validator
+
+from bot.rules.config_fields import HHMM, Section
 
 PriorityName = Literal["P1", "P2", "P3", "P4"]
 USER = re.compile(r"[UW][A-Z0-9]{2,31}")
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _hhmm(value: object) -> str:
-    if isinstance(value, int):  # YAML reads an unquoted 17:00 as 1020 (minutes, sexagesimal)
-        raise ValueError('expected HH:MM (quote times in YAML, e.g. "17:00")')
-    if not isinstance(value, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-        raise ValueError("expected HH:MM")
-    return value
 
 
 def _user(value: object) -> str:
@@ -43,7 +33,6 @@ def _user(value: object) -> str:
     return value
 
 
-HHMM = Annotated[str, BeforeValidator(_hhmm)]
 UserId = Annotated[str, PlainValidator(_user)]
 
 

@@ -14,8 +14,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -25,6 +23,7 @@ from pydantic import (
 )
 
 from bot.rules.business_hours import public_holidays
+from bot.rules.config_fields import HHMM, Section
 from bot.rules.customer_updates import DRAFT_MAX, STAGES, Stage, check_template
 from bot.rules.helpdesk_config import MATCH_KEYS, HelpdeskConfig, TeamHelpdesk
 from bot.rules.oncall_config import OnCallConfig
@@ -41,14 +40,6 @@ class ConfigError(Exception):
     def __init__(self, problems: Sequence[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = list(problems)
-
-
-def _hhmm(value: object) -> str:
-    if isinstance(value, int):  # YAML reads an unquoted 17:00 as 1020 (minutes, sexagesimal)
-        raise ValueError('expected HH:MM (quote times in YAML, e.g. "17:00")')
-    if not isinstance(value, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-        raise ValueError("expected HH:MM")
-    return value
 
 
 def _timezone(value: str) -> str:
@@ -82,15 +73,10 @@ def _country(value: str) -> str:
     return value
 
 
-HHMM = Annotated[str, BeforeValidator(_hhmm)]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 UserId = Annotated[str, _pattern(r"[UW][A-Z0-9]{2,31}", "a Slack user ID like U0123ABCD")]
 ChannelId = Annotated[str, _pattern(r"[CGD][A-Z0-9]{2,31}", "a Slack channel ID like C0123ABCD")]
 Key = Annotated[str, _pattern(r"[a-z0-9][a-z0-9_-]{0,63}", "a short lowercase key like tier1")]
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Channels(Section):
