@@ -21,3 +21,13 @@ def _hhmm(value: object) -> str:
 
 
 HHMM = Annotated[str, BeforeValidator(_hhmm)]
+
+
+def refuse_literal_secrets(data: object, names: tuple[str, ...] | frozenset[str]) -> object:
+    """A section's raw data, unless it writes a secret itself (`api_key: …`) instead of naming where it is."""
+    if isinstance(data, dict):
+        for name in names:
+            if name in data:
+                raise ValueError(f"{name}: never write a secret in the YAML: name an environment variable "
+                                 f"({name}_env) or a secret file ({name}_file) instead")
+    return data

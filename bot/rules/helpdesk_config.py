@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.rules.config_fields import refuse_literal_secrets
+
 Kind = Literal["zendesk", "salesforce", "intercom", "freshdesk"]
 SUPPORTED: tuple[str, ...] = ("zendesk", "salesforce", "freshdesk", "intercom")
 """The kinds a connector exists for; the others are planned."""
@@ -90,12 +92,7 @@ class HelpdeskConfig(_Section):
     @model_validator(mode="before")
     @classmethod
     def _no_secrets(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for name in SECRET_KEYS:
-                if name in data:
-                    raise ValueError(f"{name}: never write a secret in the YAML: name an environment variable "
-                                     f"({name}_env) or a secret file ({name}_file) instead")
-        return data
+        return refuse_literal_secrets(data, SECRET_KEYS)
 
     @field_validator("kind")
     @classmethod

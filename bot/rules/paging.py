@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bot.rules.config_fields import refuse_literal_secrets
 from bot.rules.helpdesk_config import EnvName, FilePath
 
 Service = Literal["pagerduty", "opsgenie"]
@@ -36,12 +37,7 @@ class _Section(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_secrets(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for name in LITERAL_SECRETS:
-                if name in data:
-                    raise ValueError(f"{name}: never write a secret in the YAML: name an environment variable "
-                                     f"({name}_env) or a secret file ({name}_file) instead")
-        return data
+        return refuse_literal_secrets(data, LITERAL_SECRETS)
 
 
 class PagingCredentials(_Section):
