@@ -21,14 +21,13 @@ from bot.rules import escalation_changes as rules
 from bot.rules.directory import TeamProfile
 from bot.rules.escalation_changes import Change, EscalationState
 from handlers import people
-from handlers.escalations import announce, forms, ids, paging, tickets, views
+from handlers.escalations import acting, announce, forms, ids, paging, tickets, views
 from handlers.escalations.acting import escalation_of
 from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number
 from handlers.preamble import FORM_ERROR_MAX, Refused, listener, tell
 from storage import escalations
 from storage.escalations import NewEscalation
 from storage.models import Escalation
-from storage.unit import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -90,17 +89,6 @@ def _what(click: ButtonClick) -> str:
     return f"ButtonClick for {click.action.action_id!r}"
 
 
-async def _apply(unit: UnitOfWork, escalation: Escalation, team: TeamProfile, change: Change,
-                 now: datetime) -> None:
-    """Save the change with the messages that show it, in one commit."""
-    event = await escalations.save(unit.session, escalation, change, change.state.due(team.policy))
-    if event is not None:
-        unit.send(*announce.changed(escalation, team, event, now=now))
-        unit.send(*await paging.changed(unit.session, escalation, team, event))
-        unit.send(*await tickets.changed(unit.session, escalation, team, event))  # notes on the linked tickets
-        await unit.commit()
-
-
 @listener(ButtonClick)
 async def acknowledge(ack: AsyncAck, click: ButtonClick, context: dict[str, Any]) -> None:
     await _button(ack, click, context, rules.acknowledge)
@@ -125,7 +113,7 @@ async def _button(ack: AsyncAck, click: ButtonClick, context: dict[str, Any],
         escalation, team = await escalation_of(unit.session, context, click.number(), click.user.id,
                                                what=_what(click))
         made = change(escalations.state_of(escalation), click.user.id, context["now"])
-        await _apply(unit, escalation, team, made, context["now"])
+        await acting.apply(unit, escalation, team, made, context["now"])
     await ack()
 
 
@@ -142,7 +130,7 @@ async def assign(ack: AsyncAck, click: ButtonClick, client: AsyncWebClient, resp
             await tell(respond, context, "Slack doesn't know that person: please pick the owner from the list.")
         else:
             change = rules.assign(escalations.state_of(escalation), click.user.id, owner, context["now"])
-            await _apply(unit, escalation, team, change, context["now"])
+            await acting.apply(unit, escalation, team, change, context["now"])
     await ack()
 
 
@@ -203,7 +191,7 @@ def _follow_up(read: Callable[[Any], Any], first_block: str,
             escalation, team = found
             now = context["now"]
             made = change(escalations.state_of(escalation), submission.user.id, form, now)
-            await _apply(unit, escalation, team, made, now)
+            await acting.apply(unit, escalation, team, made, now)
         await ack()
 
     return submit

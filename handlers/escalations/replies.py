@@ -19,7 +19,7 @@ from datetime import datetime
 from bot.rules import escalation_changes as rules
 from bot.rules.customer_replies import Reply, ending_reply
 from bot.rules.directory import Directory
-from handlers.escalations import announce, paging, tickets
+from handlers.escalations import acting, tickets
 from storage import escalations
 from storage import tickets as stored_tickets
 from storage.db import SessionFactory
@@ -56,12 +56,8 @@ async def _resume_one(db: SessionFactory, directory: Directory, number: int, now
         if reply is None or reply.at is None:
             return 0
         change = rules.customer_replied(escalations.state_of(escalation), reply.ticket, reply.at)
-        event = await escalations.save(unit.session, escalation, change, change.state.due(team.policy))
+        event = await acting.apply(unit, escalation, team, change, now)
         if event is None:
             return 0
-        unit.send(*announce.changed(escalation, team, event, now=now))
-        unit.send(*await paging.changed(unit.session, escalation, team, event))
-        unit.send(*await tickets.changed(unit.session, escalation, team, event))
-        await unit.commit()
         log.info("ESC-%s: resumed, %s", number, event.note)
         return 1
