@@ -58,10 +58,11 @@ def tickets_of(escalation: Escalation) -> list[TicketRef]:
 
 
 def ticket_links(tickets: Sequence[TicketRef], *, room: int = 2800) -> str:
-    """Links as far as they fit in `room` characters (a section's text), then how many more."""
+    """Links as far as they fit in `room` characters (a section's text), then how many more. Only a helpdesk's
+    ticket (a URL it recognised) becomes a link the bot writes; any other URL someone typed is shown as text."""
     shown: list[str] = []
     for number, ticket in enumerate(tickets):
-        link = f"<{ticket.url}|{escape(ticket.label)}>" if ticket.url else escape(ticket.label)
+        link = f"<{ticket.url}|{escape(ticket.label)}>" if ticket.url and ticket.system else escape(ticket.label)
         if sum(len(s) + 2 for s in shown) + len(link) > room:
             return ", ".join(shown) + f" and {len(tickets) - number} more"
         shown.append(link)
