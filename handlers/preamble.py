@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.rules.directory import TeamProfile
 from bot.rules.roles import Can, may, refusal
@@ -86,6 +88,16 @@ async def tell(respond: AsyncRespond, context: dict[str, Any], text: str) -> Non
     if context.get("response_url"):
         context["services"].outbox.in_background(
             respond(text=text, response_type="ephemeral", replace_original=False))
+
+
+async def open_view(client: AsyncWebClient, respond: AsyncRespond, context: dict[str, Any], trigger_id: str,
+                    view: dict[str, Any], *, again: str = "Please press the button again.") -> None:
+    """Open a form a button asked for, after the answer (the trigger is valid for 3 seconds); when Slack will
+    not, say so to the person who pressed it."""
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        await tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). {again}")
 
 
 def listener(payload: type[P], *, field: str | None = None, may: Can | None = None,

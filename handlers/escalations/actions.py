@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.rules import escalation_changes as rules
@@ -24,7 +23,7 @@ from handlers import people
 from handlers.escalations import acting, announce, forms, ids, paging, tickets, views
 from handlers.escalations.acting import escalation_of
 from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number
-from handlers.preamble import FORM_ERROR_MAX, Refused, listener, tell
+from handlers.preamble import FORM_ERROR_MAX, Refused, listener, open_view, tell
 from storage import escalations
 from storage.escalations import NewEscalation
 from storage.models import Escalation
@@ -150,16 +149,6 @@ def _opener(build: Callable[[Escalation, TeamProfile], dict[str, Any]]) -> Any:
         await ack()
 
     return open_modal
-
-
-async def open_view(client: AsyncWebClient, respond: AsyncRespond, context: dict[str, Any], trigger_id: str,
-                    view: dict[str, Any]) -> None:
-    """Open a form a button asked for, after the answer (the trigger is valid for 3 seconds)."""
-    try:
-        await client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as error:
-        await tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
-                                     "Please press the button again.")
 
 
 open_update_form = _opener(lambda escalation, _team: views.update_form(escalation))

@@ -21,10 +21,10 @@ from bot.rules.directory import TeamProfile
 from bot.rules.messages import Message, post
 from bot.rules.roles import Can
 from handlers.blocks import user
-from handlers.escalations import actions, announce, ids, views
+from handlers.escalations import announce, ids, views
 from handlers.escalations.acting import GONE, escalation_of
 from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number
-from handlers.preamble import Refused, listener, require
+from handlers.preamble import Refused, listener, open_view, require
 from storage import escalations
 from storage.models import Escalation, EscalationEvent
 
@@ -44,7 +44,7 @@ async def open_merge_form(ack: AsyncAck, click: ButtonClick, client: AsyncWebCli
         view = views.merge_form(escalation, candidates, more=max(others - len(candidates), 0))
     if not click.trigger_id:
         raise Refused(UNREADABLE)
-    context["services"].outbox.in_background(actions.open_view(client, respond, context, click.trigger_id, view))
+    context["services"].outbox.in_background(open_view(client, respond, context, click.trigger_id, view))
     await ack()
 
 

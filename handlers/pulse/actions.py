@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.rules.directory import Directory, TeamProfile
@@ -24,7 +23,7 @@ from bot.rules.roles import Can
 from bot.rules.team_config import TeamsFile
 from handlers.blocks import modal, section
 from handlers.payloads import UNREADABLE, ButtonClick, ViewSubmission, as_number
-from handlers.preamble import Refused, listener, require, tell
+from handlers.preamble import Refused, listener, open_view, require
 from handlers.pulse import forms, ids, views
 from handlers.pulse.results import team_of
 from storage import pulse, teams
@@ -62,17 +61,8 @@ async def open_answer_form(ack: AsyncAck, click: ButtonClick, client: AsyncWebCl
         await session.commit()  # at once: the lock a second delivery of the click waits on
     assert team is not None
     view = views.answer_form(of.id, team.name, of.week, questions_from_json(of.questions), of.min_responses)
-    context["services"].outbox.in_background(_open(client, respond, context, click.trigger_id, view))
-
-
-async def _open(client: AsyncWebClient, respond: AsyncRespond, context: dict[str, Any], trigger_id: str,
-                view: dict[str, Any]) -> None:
-    """Open the answer form, after the answer (the trigger is valid for 3 seconds)."""
-    try:
-        await client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as error:
-        await tell(respond, context, f"Slack would not open the form ({error.response.get('error')}). "
-                                      "Please press Answer again.")
+    context["services"].outbox.in_background(open_view(client, respond, context, click.trigger_id, view,
+                                                             again="Please press Answer again."))
 
 
 def _thanks() -> dict[str, Any]:
